@@ -1,0 +1,56 @@
+"""Administrative subcommands: ``migrate``, ``version``, ``stats``."""
+
+from __future__ import annotations
+
+import click
+
+from vigil import __version__
+from vigil.cli.context import CliContext, pass_cli
+from vigil.cli.output import emit_json
+from vigil.store.schema import current_revision, head_revision, upgrade
+
+
+@click.command()
+@pass_cli
+def migrate(cli: CliContext) -> None:
+    """Create or upgrade the database schema (Alembic); safe to run again."""
+    app = cli.app(check_schema=False)
+    before = current_revision(app.store.engine)
+    upgrade(app.store.engine)
+    after = current_revision(app.store.engine)
+    url = app.store.engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"{url}: schema already at revision {after}", err=True)
+    else:
+        click.echo(f"{url}: schema upgraded from {before or 'empty'} to {after}", err=True)
+
+
+@click.command()
+@pass_cli
+def version(cli: CliContext) -> None:
+    """Print Vigil's version and the schema revision this code expects."""
+    app = cli.app(check_schema=False)
+    click.echo(f"vigil {__version__} (schema {head_revision(app.store.engine)})")
+
+
+@click.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
+)
+@pass_cli
+def stats(cli: CliContext, fmt: str) -> None:
+    """What the store holds: records, principals, detections, rejects."""
+    store = cli.app().store
+    counts = {
+        **store.activity.counts(),
+        **store.inventory.counts(),
+        "detections": store.risk.count_detections(),
+        "riskyServicePrincipals": store.risk.count_risky(),
+        "rejected": store.rejects.count(),
+    }
+    if fmt == "json":
+        emit_json(counts)
+    else:
+        width = max(map(len, counts))
+        for key, value in counts.items():
+            click.echo(f"{key.ljust(width)}  {value}")

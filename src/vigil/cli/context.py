@@ -1,0 +1,49 @@
+"""State shared by the subcommands: settings from the global options and a lazily built App."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from vigil.app import App, SchemaOutOfDate, build
+from vigil.settings import ConfigFileError, Settings, load_settings
+
+
+@dataclass
+class CliContext:
+    db: str | None
+    config: Path | None
+    verbosity: int
+    _settings: Settings | None = None
+    _app: App | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config, database_url=self.db)
+            except ConfigFileError as exc:
+                raise click.UsageError(f"cannot read the config file {exc}") from exc
+            except ValueError as exc:
+                raise click.UsageError(f"invalid settings: {exc}") from exc
+        return self._settings
+
+    def app(self, *, check_schema: bool = True) -> App:
+        if self._app is None:
+            try:
+                self._app = build(self.settings, check_schema=check_schema)
+            except SchemaOutOfDate as exc:
+                raise click.ClickException(str(exc)) from exc
+            click.get_current_context().call_on_close(self._app.close)
+        return self._app
+
+
+def configure_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+pass_cli = click.make_pass_decorator(CliContext)

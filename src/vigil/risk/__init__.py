@@ -1,0 +1,41 @@
+"""The risk state machine. ``transition`` is the only place where riskState/Level/Detail change."""
+
+from vigil.risk.engine import (
+    LOW_RISK_LIFETIME,
+    SYSTEM_ACTOR,
+    Action,
+    AgeOut,
+    ConfirmCompromised,
+    DetectionAdded,
+    Dismiss,
+    Remediate,
+    RiskSubject,
+    SetEnabled,
+    SpRisk,
+    Transition,
+    active_detections,
+    aggregate_level,
+    initial_state,
+    needs_age_out,
+    transition,
+)
+
+__all__ = [
+    "LOW_RISK_LIFETIME",
+    "SYSTEM_ACTOR",
+    "Action",
+    "AgeOut",
+    "ConfirmCompromised",
+    "DetectionAdded",
+    "Dismiss",
+    "Remediate",
+    "RiskSubject",
+    "SetEnabled",
+    "SpRisk",
+    "Transition",
+    "active_detections",
+    "aggregate_level",
+    "initial_state",
+    "needs_age_out",
+    "transition",
+]

@@ -1,0 +1,113 @@
+"""Risk actions: record detections, confirm compromised, dismiss, remediate, enable/disable, age out.
+
+Every change goes through ``RiskRepository.apply`` + the pure ``vigil.risk.transition``. Bulk actions
+check every id first: when any is unknown nothing changes and ``UnknownServicePrincipals`` names
+them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from vigil.model import RiskDetection
+from vigil.risk import (
+    Action,
+    AgeOut,
+    ConfirmCompromised,
+    DetectionAdded,
+    Dismiss,
+    Remediate,
+    RiskSubject,
+    SetEnabled,
+    SpRisk,
+    Transition,
+    initial_state,
+    needs_age_out,
+    transition,
+)
+from vigil.store import Store
+
+Clock = Callable[[], datetime]
+
+
+class UnknownServicePrincipals(LookupError):
+    def __init__(self, ids: Sequence[str]) -> None:
+        super().__init__(f"unknown service principal id(s): {', '.join(ids)}")
+        self.ids = tuple(ids)
+
+
+@dataclass(frozen=True)
+class RiskService:
+    store: Store
+    clock: Clock
+
+    def subject(self, sp_id: str, detection: RiskDetection | None = None) -> RiskSubject | None:
+        """What is known of the principal: the inventory first, else what a detection says."""
+        sp = self.store.inventory.service_principal(sp_id)
+        if sp is not None:
+            return RiskSubject(
+                id=sp.id,
+                display_name=sp.display_name,
+                app_id=sp.app_id,
+                service_principal_type=sp.service_principal_type.value,
+                is_enabled=sp.account_enabled,
+            )
+        if detection is not None:
+            return RiskSubject(
+                id=sp_id,
+                display_name=detection.service_principal_display_name,
+                app_id=detection.app_id,
+                service_principal_type=None,
+            )
+        return None
+
+    def _apply(self, sp_id: str, action: Action, subject: RiskSubject | None) -> Transition | None:
+        now = self.clock()
+
+        def step(state: SpRisk | None) -> Transition | None:
+            if state is None:
+                if subject is None:
+                    raise UnknownServicePrincipals([sp_id])
+                state = initial_state(subject, now)
+            if isinstance(action, DetectionAdded):
+                old = next((d for d in state.detections if d.id == action.detection.id), None)
+                if old == action.detection:
+                    return None  # re-ingest of the same evidence: nothing changes
+            if isinstance(action, AgeOut) and not needs_age_out(state, now):
+                return None
+            return transition(state, action, now)
+
+        return self.store.risk.apply(sp_id, step)
+
+    def record_detection(self, detection: RiskDetection) -> Transition | None:
+        sp_id = detection.service_principal_id
+        subject = None if self.store.risk.existing_ids([sp_id]) else self.subject(sp_id, detection)
+        return self._apply(sp_id, DetectionAdded(detection), subject)
+
+    def _bulk(self, ids: Sequence[str], make: Callable[[], Action]) -> list[Transition]:
+        ids = list(dict.fromkeys(ids))
+        known = self.store.risk.existing_ids(ids)
+        subjects = {i: self.subject(i) for i in ids if i not in known}
+        missing = [i for i, s in subjects.items() if s is None]
+        if missing:
+            raise UnknownServicePrincipals(missing)
+        done = [self._apply(i, make(), subjects.get(i)) for i in ids]
+        return [t for t in done if t is not None]
+
+    def confirm_compromised(self, ids: Sequence[str], actor: str) -> list[Transition]:
+        return self._bulk(ids, lambda: ConfirmCompromised(actor))
+
+    def dismiss(self, ids: Sequence[str], actor: str) -> list[Transition]:
+        return self._bulk(ids, lambda: Dismiss(actor))
+
+    def remediate(self, ids: Sequence[str], actor: str) -> list[Transition]:
+        return self._bulk(ids, lambda: Remediate(actor))
+
+    def set_enabled(self, ids: Sequence[str], enabled: bool, actor: str) -> list[Transition]:
+        return self._bulk(ids, lambda: SetEnabled(actor, enabled))
+
+    def age_out(self, ids: Sequence[str]) -> list[Transition]:
+        done = [self._apply(i, AgeOut(), None) for i in ids]
+        return [t for t in done if t is not None]

@@ -1,0 +1,75 @@
+"""Typed settings, loaded once at the edge (``vigil.app``) and passed down. No singleton.
+
+Sources, highest priority first: explicit overrides (CLI options), environment variables with the
+``VIGIL_`` prefix (nested sections with ``__``, e.g. ``VIGIL_API__PUBLIC_URL``), a TOML file
+(``--config FILE`` or ``VIGIL_CONFIG``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///vigil.db"
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Absolute base URL clients see (used in ``@odata.nextLink``); default: from the request.
+    public_url: str | None = None
+    page_size: int = Field(default=100, ge=1, le=1000)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VIGIL_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    tenant_id: str | None = None
+    log_level: str = "INFO"
+    api: ApiSettings = ApiSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+class ConfigFileError(ValueError):
+    pass
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Defaults < TOML file < environment < ``overrides`` (None values are ignored)."""
+    from_file: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            from_file = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigFileError(f"{config_file}: {exc}") from exc
+    env_only = Settings()  # environment and defaults
+    merged = _deep_merge(from_file, env_only.model_dump(exclude_unset=True))
+    merged = _deep_merge(merged, {k: v for k, v in overrides.items() if v is not None})
+    return Settings.model_validate(merged)
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

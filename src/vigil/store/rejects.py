@@ -1,0 +1,65 @@
+"""Rejected input records, kept for inspection with their location and reason."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+
+from vigil.store.inventory import upsert_statement
+from vigil.store.tables import rejected_records
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    source: str
+    line: int
+    reason: str
+    kind: str | None = None
+    raw: bytes | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Same source, line and bytes → same fingerprint, so re-runs do not duplicate rejects."""
+        h = hashlib.sha256(f"{self.source}\x1f{self.line}\x1f".encode())
+        h.update(self.raw or b"")
+        return h.hexdigest()
+
+
+class RejectRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add(self, rejects: Sequence[Reject], now: datetime) -> None:
+        if not rejects:
+            return
+        stmt = upsert_statement(self._engine, rejected_records).on_conflict_do_nothing(  # type: ignore[attr-defined]
+            index_elements=["fingerprint"]
+        )
+        rows = [
+            {
+                "fingerprint": r.fingerprint,
+                "source": r.source,
+                "line": r.line,
+                "kind": r.kind,
+                "reason": r.reason,
+                "raw": r.raw,
+                "rejected_at": now,
+            }
+            for r in rejects
+        ]
+        with self._engine.begin() as conn:
+            conn.execute(stmt, rows)
+
+    def list(self, limit: int = 100) -> list[Reject]:
+        c = rejected_records.c
+        query = select(c.source, c.line, c.reason, c.kind, c.raw).order_by(c.pk).limit(limit)
+        with self._engine.connect() as conn:
+            return [Reject(*row) for row in conn.execute(query)]
+
+    def count(self) -> int:
+        with self._engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(rejected_records)).scalar_one()
