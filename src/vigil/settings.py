@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///vigil.db"
@@ -25,6 +25,36 @@ class ApiSettings(BaseModel):
     page_size: int = Field(default=100, ge=1, le=1000)
 
 
+class AuthSettings(BaseModel):
+    """OIDC bearer tokens for the API (local ``vigil token`` tokens need no settings).
+
+    OIDC is on when ``issuer``, ``audience`` and one of ``jwks_url`` / ``jwks_file`` are set. Entra:
+    issuer ``https://login.microsoftonline.com/TENANT/v2.0`` (v1 tokens:
+    ``https://sts.windows.net/TENANT/``), JWKS ``https://login.microsoftonline.com/TENANT/discovery/v2.0/keys``.
+    """
+
+    issuer: str | list[str] | None = None
+    audience: str | list[str] | None = None
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    #: Claim holding app-role names or values ("Security Reader" / "SecurityReader").
+    roles_claim: str = "roles"
+    #: Claim recorded as ``initiatedBy`` in the risk history.
+    actor_claim: str = "sub"
+    leeway_seconds: int = Field(default=60, ge=0, le=600)
+
+    @model_validator(mode="after")
+    def _complete(self) -> AuthSettings:
+        given = [self.issuer, self.audience, self.jwks_url or self.jwks_file]
+        if any(given) and not all(given):
+            raise ValueError("auth needs issuer, audience and jwks_url or jwks_file together")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.issuer)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VIGIL_", env_nested_delimiter="__", extra="ignore"
@@ -34,6 +64,7 @@ class Settings(BaseSettings):
     tenant_id: str | None = None
     log_level: str = "INFO"
     api: ApiSettings = ApiSettings()
+    auth: AuthSettings = AuthSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from vigil import __version__
-from vigil.cli import admin, risk
+from vigil.cli import admin, risk, serve, tokens
 from vigil.cli.context import CliContext, configure_logging
 from vigil.settings import DEFAULT_DATABASE_URL
 
@@ -20,6 +20,8 @@ COMMANDS: list[click.Command] = [
     risk.history,
     risk.confirm,
     risk.dismiss,
+    serve.serve,
+    tokens.token,
 ]
 
 

@@ -8,8 +8,10 @@ them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+
+from sqlalchemy import Connection
 
 from vigil.model import RiskDetection
 from vigil.risk import (
@@ -43,9 +45,14 @@ class RiskService:
     store: Store
     clock: Clock
 
-    def subject(self, sp_id: str, detection: RiskDetection | None = None) -> RiskSubject | None:
+    def subject(
+        self,
+        sp_id: str,
+        detection: RiskDetection | None = None,
+        conn: Connection | None = None,
+    ) -> RiskSubject | None:
         """What is known of the principal: the inventory first, else what a detection says."""
-        sp = self.store.inventory.service_principal(sp_id)
+        sp = self.store.inventory.service_principal(sp_id, conn)
         if sp is not None:
             return RiskSubject(
                 id=sp.id,
@@ -63,7 +70,13 @@ class RiskService:
             )
         return None
 
-    def _apply(self, sp_id: str, action: Action, subject: RiskSubject | None) -> Transition | None:
+    def _apply(
+        self,
+        sp_id: str,
+        action: Action,
+        subject: RiskSubject | None,
+        conn: Connection | None = None,
+    ) -> Transition | None:
         now = self.clock()
 
         def step(state: SpRisk | None) -> Transition | None:
@@ -71,20 +84,40 @@ class RiskService:
                 if subject is None:
                     raise UnknownServicePrincipals([sp_id])
                 state = initial_state(subject, now)
-            if isinstance(action, DetectionAdded):
-                old = next((d for d in state.detections if d.id == action.detection.id), None)
-                if old == action.detection:
-                    return None  # re-ingest of the same evidence: nothing changes
             if isinstance(action, AgeOut) and not needs_age_out(state, now):
                 return None
             return transition(state, action, now)
 
-        return self.store.risk.apply(sp_id, step)
+        return self.store.risk.apply(sp_id, step, conn)
 
-    def record_detection(self, detection: RiskDetection) -> Transition | None:
+    def record_detection(
+        self, detection: RiskDetection, conn: Connection | None = None
+    ) -> Transition | None:
+        """Record a detector's finding; returns the transition, or None when nothing changed.
+
+        A detection id seen before keeps its first ``detected_date_time`` and its risk state (a
+        dismissed detection stays dismissed). If its evidence grew, an open detection is replaced
+        through a transition (its level may rise) and a closed one is rewritten in place.
+        """
+        old = self.store.risk.detection(detection.id, conn)
+        if old is not None:
+            merged = replace(
+                detection,
+                detected_date_time=old.detected_date_time,
+                last_updated_date_time=old.last_updated_date_time,
+                risk_state=old.risk_state,
+                risk_detail=old.risk_detail,
+            )
+            if merged == old:
+                return None  # the same evidence again (re-ingest, rebuild)
+            detection = replace(merged, last_updated_date_time=self.clock())
+            if not old.is_open:
+                self.store.risk.update_detection(detection, conn)
+                return None
         sp_id = detection.service_principal_id
-        subject = None if self.store.risk.existing_ids([sp_id]) else self.subject(sp_id, detection)
-        return self._apply(sp_id, DetectionAdded(detection), subject)
+        known = self.store.risk.existing_ids([sp_id], conn)
+        subject = None if known else self.subject(sp_id, detection, conn)
+        return self._apply(sp_id, DetectionAdded(detection), subject, conn)
 
     def _bulk(self, ids: Sequence[str], make: Callable[[], Action]) -> list[Transition]:
         ids = list(dict.fromkeys(ids))

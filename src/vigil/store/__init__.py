@@ -12,6 +12,7 @@ from vigil.store.inventory import InventoryRepository
 from vigil.store.rejects import Reject, RejectRepository
 from vigil.store.risk import RiskRepository
 from vigil.store.schema import upgrade
+from vigil.store.tokens import TokenRepository
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Store:
     activity: ActivityRepository
     risk: RiskRepository
     rejects: RejectRepository
+    tokens: TokenRepository
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = False) -> Store:
@@ -35,6 +37,7 @@ class Store:
             activity=ActivityRepository(engine),
             risk=RiskRepository(engine),
             rejects=RejectRepository(engine),
+            tokens=TokenRepository(engine),
         )
 
     def close(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -43,3 +45,17 @@ def connect(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+@contextmanager
+def transaction(engine: Engine, conn: Connection | None = None) -> Iterator[Connection]:
+    """Use the caller's transaction when given one, else run in a new one of our own.
+
+    Lets a caller make several repository writes atomic (an ingest batch: records, rejects,
+    detections and risk changes commit together or not at all).
+    """
+    if conn is not None:
+        yield conn
+        return
+    with engine.begin() as own:
+        yield own

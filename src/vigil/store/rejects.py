@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
+from vigil.store.database import transaction
 from vigil.store.inventory import upsert_statement
 from vigil.store.tables import rejected_records
 
@@ -33,7 +34,7 @@ class RejectRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def add(self, rejects: Sequence[Reject], now: datetime) -> None:
+    def add(self, rejects: Sequence[Reject], now: datetime, conn: Connection | None = None) -> None:
         if not rejects:
             return
         stmt = upsert_statement(self._engine, rejected_records).on_conflict_do_nothing(  # type: ignore[attr-defined]
@@ -51,7 +52,7 @@ class RejectRepository:
             }
             for r in rejects
         ]
-        with self._engine.begin() as conn:
+        with transaction(self._engine, conn) as conn:
             conn.execute(stmt, rows)
 
     def list(self, limit: int = 100) -> list[Reject]:

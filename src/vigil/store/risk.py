@@ -28,7 +28,7 @@ from vigil.model import (
 )
 from vigil.risk import SpRisk, Transition
 from vigil.store.codec import from_doc, to_doc
-from vigil.store.database import IMMEDIATE
+from vigil.store.database import IMMEDIATE, transaction
 from vigil.store.inventory import upsert_statement
 from vigil.store.tables import risk_detections, risk_history, risky_service_principals
 
@@ -180,19 +180,26 @@ class RiskRepository:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def apply(self, sp_id: str, step: Step) -> Transition | None:
+    def apply(self, sp_id: str, step: Step, conn: Connection | None = None) -> Transition | None:
         """Load ``sp_id``'s risk under its write lock, run ``step`` on it and store the result.
 
         ``step`` receives the current state (None when the principal was never risky) and returns a
-        ``Transition`` to store, or None to change nothing. All of it is one transaction.
+        ``Transition`` to store, or None to change nothing. All of it is one transaction: the
+        caller's ``conn`` when given (which must already hold the write lock on SQLite), else a
+        new one that takes it.
         """
-        with self._engine.connect() as conn:
-            conn = conn.execution_options(**{IMMEDIATE: True})
-            with conn.begin():
-                result = step(self._load(conn, sp_id))
-                if result is not None:
-                    self._store(conn, result)
-                return result
+        if conn is not None:
+            return self._apply(conn, sp_id, step)
+        with self._engine.connect() as own:
+            own = own.execution_options(**{IMMEDIATE: True})
+            with own.begin():
+                return self._apply(own, sp_id, step)
+
+    def _apply(self, conn: Connection, sp_id: str, step: Step) -> Transition | None:
+        result = step(self._load(conn, sp_id))
+        if result is not None:
+            self._store(conn, result)
+        return result
 
     def _load(self, conn: Connection, sp_id: str) -> SpRisk | None:
         query = select(risky_service_principals).where(R.id == sp_id)
@@ -241,6 +248,12 @@ class RiskRepository:
             ],
         )
 
+    def update_detection(self, d: RiskDetection, conn: Connection | None = None) -> None:
+        """Rewrite a stored detection's evidence; its risk fields must be the stored ones."""
+        row = _detection_row(d)
+        with transaction(self._engine, conn) as conn:
+            conn.execute(update(risk_detections).where(D.id == d.id).values(row))
+
     # -- reads ----------------------------------------------------------------------------------
 
     def state(self, sp_id: str) -> SpRisk | None:
@@ -252,8 +265,8 @@ class RiskRepository:
             row = conn.execute(select(risky_service_principals).where(R.id == sp_id)).first()
         return None if row is None else _risky_from(row)
 
-    def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        with self._engine.connect() as conn:
+    def existing_ids(self, ids: Sequence[str], conn: Connection | None = None) -> set[str]:
+        with transaction(self._engine, conn) as conn:
             return set(conn.execute(select(R.id).where(R.id.in_(list(ids)))).scalars())
 
     def list_risky(
@@ -280,8 +293,10 @@ class RiskRepository:
         with self._engine.connect() as conn:
             return [_history_from(r) for r in conn.execute(query)]
 
-    def detection(self, detection_id: str) -> RiskDetection | None:
-        with self._engine.connect() as conn:
+    def detection(
+        self, detection_id: str, conn: Connection | None = None
+    ) -> RiskDetection | None:
+        with transaction(self._engine, conn) as conn:
             row = conn.execute(select(risk_detections).where(D.id == detection_id)).first()
         return None if row is None else _detection_from(row)
 

@@ -219,3 +219,21 @@ rejected_records = Table(
     Column("raw", Compressed),
     Column("rejected_at", UtcTimestamp, nullable=False),
 )
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", GUID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(64), nullable=False),
+    #: Hex SHA-256 of the token; the token itself is never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("hint", String(16), nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("revoked_at", UtcTimestamp),
+)
+
+# The API's default order is by id: with these, a page of ``riskLevel eq`` / ``riskState eq`` is an
+# index range scan that stops after one page instead of sorting every match (revision 0002).
+Index("ix_risky_level_id", risky_service_principals.c.risk_level, risky_service_principals.c.id)
+Index("ix_risky_state_id", risky_service_principals.c.risk_state, risky_service_principals.c.id)

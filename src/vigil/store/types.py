@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +9,8 @@ import orjson
 from sqlalchemy import BigInteger, LargeBinary, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from vigil.store import rawcodec
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -44,16 +45,16 @@ class UtcTimestamp(TypeDecorator[datetime]):
 
 
 class Compressed(TypeDecorator[bytes]):
-    """Raw source bytes, zlib-compressed at rest (for investigation; never parsed on hot paths)."""
+    """Raw source bytes, zstd-compressed at rest with Vigil's dictionary (``rawcodec``)."""
 
     impl = LargeBinary
     cache_ok = True
 
     def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
-        return None if value is None else zlib.compress(value, 1)
+        return None if value is None else rawcodec.compress(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
-        return None if value is None else zlib.decompress(value)
+        return None if value is None else rawcodec.decompress(bytes(value))
 
 
 class JsonDoc(TypeDecorator[Any]):

@@ -1,0 +1,277 @@
+"""The official msgraph-sdk client against a real ``vigil serve`` (uvicorn on loopback).
+
+Data is seeded through the services; every answer is compared with what the store holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import pytest
+from azure.core.credentials import AccessToken
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_authentication_azure.azure_identity_authentication_provider import (
+    AzureIdentityAuthenticationProvider,
+)
+from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.identity_protection.risky_service_principals.confirm_compromised.confirm_compromised_post_request_body import (  # noqa: E501
+    ConfirmCompromisedPostRequestBody,
+)
+from msgraph.generated.identity_protection.risky_service_principals.dismiss.dismiss_post_request_body import (
+    DismissPostRequestBody,
+)
+from msgraph.generated.identity_protection.risky_service_principals.risky_service_principals_request_builder import (  # noqa: E501
+    RiskyServicePrincipalsRequestBuilder,
+)
+from msgraph.generated.identity_protection.service_principal_risk_detections.service_principal_risk_detections_request_builder import (  # noqa: E501
+    ServicePrincipalRiskDetectionsRequestBuilder,
+)
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.models.risk_detail import RiskDetail as SdkRiskDetail
+from msgraph.generated.models.service_principal import ServicePrincipal as SdkServicePrincipal
+from msgraph_core.tasks.page_iterator import PageIterator
+from tests_api_support import Served, detection, seed, sp_id  # type: ignore[import-not-found]
+
+from vigil.auth import Role
+from vigil.model import RiskDetail, RiskLevel, RiskState
+
+T = TypeVar("T")
+COUNT = 1_050
+SMALL = 60
+
+
+class StaticToken:
+    """A TokenCredential that always returns the same bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def get_token(
+        self, *scopes: str, claims: str | None = None, enable_cae: bool = False, **kwargs: Any
+    ) -> AccessToken:
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+
+def graph_client(
+    served: Served, role: Role = Role.security_administrator, version: str = "v1.0"
+) -> GraphServiceClient:
+    auth = AzureIdentityAuthenticationProvider(StaticToken(served.tokens[role]))
+    adapter = GraphRequestAdapter(auth)
+    adapter.base_url = f"{served.base}/{version}"
+    return GraphServiceClient(request_adapter=adapter)
+
+
+def run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return asyncio.run(make())
+
+
+def risky_config(**params: Any) -> RequestConfiguration[Any]:
+    query = (
+        RiskyServicePrincipalsRequestBuilder.RiskyServicePrincipalsRequestBuilderGetQueryParameters(
+            **params
+        )
+    )
+    return RequestConfiguration(query_parameters=query)
+
+
+@pytest.fixture
+def seeded(served: Served) -> Served:
+    seed(served.app, SMALL)
+    return served
+
+
+def _sdk_tuple(p: Any) -> tuple[Any, ...]:
+    return (p.id, p.display_name, p.app_id, p.risk_level.value, p.risk_state.value, p.is_enabled)
+
+
+def _store_tuple(p: Any) -> tuple[Any, ...]:
+    return (p.id, p.display_name, p.app_id, p.risk_level.value, p.risk_state.value, p.is_enabled)
+
+
+def test_pages_through_every_risky_principal_with_top_50(served: Served) -> None:
+    seed(served.app, COUNT)
+    seeded = served
+    client = graph_client(seeded)
+
+    async def page_all() -> tuple[list[Any], int, int | None]:
+        first = await client.identity_protection.risky_service_principals.get(
+            request_configuration=risky_config(top=50, count=True)
+        )
+        assert first is not None
+        pages, items = 0, []
+        iterator = PageIterator(first, client.request_adapter)
+
+        def collect(item: Any) -> bool:
+            items.append(item)
+            return True
+
+        await iterator.iterate(collect)
+        pages = (len(items) + 49) // 50
+        return items, pages, first.odata_count
+
+    items, pages, count = run(page_all)
+    stored = seeded.app.store.risk.list_risky()
+    assert len(stored) == COUNT and count == COUNT
+    assert pages == 21
+    assert [_sdk_tuple(p) for p in items] == [_store_tuple(p) for p in stored]
+
+
+def test_filter_by_risk_level_and_count(seeded: Served) -> None:
+    client = graph_client(seeded)
+
+    async def high() -> tuple[list[Any], int | None]:
+        builder = client.identity_protection.risky_service_principals
+        out: list[Any] = []
+        page = await builder.get(
+            request_configuration=risky_config(filter="riskLevel eq 'high'", top=7)
+        )
+        while page is not None:
+            out.extend(page.value or [])
+            page = (
+                await builder.with_url(page.odata_next_link).get() if page.odata_next_link else None
+            )
+        count = await builder.count.get(
+            request_configuration=RequestConfiguration(
+                query_parameters=builder.count.CountRequestBuilderGetQueryParameters(
+                    filter="riskLevel eq 'high'"
+                )
+            )
+        )
+        return out, count
+
+    items, count = run(high)
+    stored = [p for p in seeded.app.store.risk.list_risky() if p.risk_level is RiskLevel.high]
+    assert len(stored) == SMALL // 3 == count
+    assert [_sdk_tuple(p) for p in items] == [_store_tuple(p) for p in stored]
+
+
+def test_get_one_and_its_history(seeded: Served) -> None:
+    client = graph_client(seeded)
+    target = sp_id(7)
+    seeded.app.risk.record_detection(detection(7, 1))
+
+    async def fetch() -> tuple[Any, Any]:
+        item = client.identity_protection.risky_service_principals.by_risky_service_principal_id(
+            target
+        )
+        return await item.get(), await item.history.get()
+
+    one, history = run(fetch)
+    assert _sdk_tuple(one) == _store_tuple(seeded.app.store.risk.risky(target))
+    stored = seeded.app.store.risk.history(target)
+    assert [
+        (h.id, h.initiated_by, h.risk_level.value, str(h.additional_data["servicePrincipalId"]))
+        for h in history.value
+    ] == [(h.id, h.initiated_by, h.principal.risk_level.value, target) for h in stored]
+    assert [h.activity.risk_event_types for h in history.value] == [
+        list(h.activity_risk_event_types) for h in stored
+    ]
+
+
+def test_confirm_compromised_and_dismiss_record_the_caller(seeded: Served) -> None:
+    admin = graph_client(seeded)
+    operator = graph_client(seeded, Role.security_operator)
+    confirm_ids, dismiss_ids = [sp_id(1), sp_id(2)], [sp_id(3), sp_id(4)]
+
+    async def act() -> None:
+        builder = operator.identity_protection.risky_service_principals
+        await builder.confirm_compromised.post(
+            ConfirmCompromisedPostRequestBody(service_principal_ids=confirm_ids)
+        )
+        await builder.dismiss.post(DismissPostRequestBody(service_principal_ids=dismiss_ids))
+
+    run(act)
+    risk = seeded.app.store.risk
+    assert {
+        (i, risk.risky(i).risk_state, risk.risky(i).risk_level, risk.risky(i).risk_detail)
+        for i in confirm_ids
+    } == {
+        (
+            i,
+            RiskState.confirmedCompromised,
+            RiskLevel.high,
+            RiskDetail.adminConfirmedServicePrincipalCompromised,
+        )
+        for i in confirm_ids
+    }
+    assert {(i, risk.risky(i).risk_state, risk.risky(i).risk_level) for i in dismiss_ids} == {
+        (i, RiskState.dismissed, RiskLevel.none) for i in dismiss_ids
+    }
+    assert risk.history(sp_id(1))[-1].initiated_by == "Security Operator token"
+
+    async def details() -> tuple[Any, Any]:
+        item = admin.identity_protection.risky_service_principals.by_risky_service_principal_id(
+            sp_id(1)
+        )
+        prefer = RequestConfiguration()
+        prefer.headers.add("Prefer", "include-unknown-enum-members")
+        return (await item.get()).risk_detail, (
+            await item.get(request_configuration=prefer)
+        ).risk_detail
+
+    assert run(details) == (
+        SdkRiskDetail.UnknownFutureValue,
+        SdkRiskDetail.AdminConfirmedServicePrincipalCompromised,
+    )
+
+
+def test_unknown_ids_are_404_and_change_nothing(seeded: Served) -> None:
+    client = graph_client(seeded, Role.security_operator)
+    before = seeded.app.store.risk.risky(sp_id(5))
+
+    async def act() -> None:
+        body = ConfirmCompromisedPostRequestBody(service_principal_ids=[sp_id(5), "no-such-sp"])
+        await client.identity_protection.risky_service_principals.confirm_compromised.post(body)
+
+    with pytest.raises(ODataError) as raised:
+        run(act)
+    assert raised.value.response_status_code == 404
+    assert raised.value.error.code == "itemNotFound"
+    assert "no-such-sp" in raised.value.error.message
+    assert seeded.app.store.risk.risky(sp_id(5)) == before
+
+
+def test_detections_filtered_by_service_principal(seeded: Served) -> None:
+    client = graph_client(seeded)
+    target = sp_id(11)
+    for k in (1, 2):
+        seeded.app.risk.record_detection(detection(11, k))
+
+    async def fetch() -> list[Any]:
+        params = ServicePrincipalRiskDetectionsRequestBuilder
+        query = params.ServicePrincipalRiskDetectionsRequestBuilderGetQueryParameters(
+            filter=f"servicePrincipalId eq '{target}'"
+        )
+        page = await client.identity_protection.service_principal_risk_detections.get(
+            request_configuration=RequestConfiguration(query_parameters=query)
+        )
+        detections = client.identity_protection.service_principal_risk_detections
+        one = await detections.by_service_principal_risk_detection_id(page.value[0].id).get()
+        return [*page.value, one]
+
+    *listed, one = run(fetch)
+    risk = seeded.app.store.risk
+    stored = [d for d in risk.list_detections() if d.service_principal_id == target]
+    stored.sort(key=lambda d: (-d.activity_date_time.timestamp(), d.id))
+    assert [
+        (d.id, d.risk_event_type, d.risk_level.value, d.activity_date_time) for d in listed
+    ] == [(d.id, d.risk_event_type, d.risk_level.value, d.activity_date_time) for d in stored]
+    assert len(listed) == 3 and one.id == stored[0].id and one.key_ids == list(stored[0].key_ids)
+
+
+def test_patch_service_principal_disables_it(seeded: Served) -> None:
+    client = graph_client(seeded)
+    target = sp_id(8)  # even: in the inventory
+
+    async def patch() -> None:
+        await client.service_principals.by_service_principal_id(target).patch(
+            SdkServicePrincipal(account_enabled=False)
+        )
+
+    run(patch)
+    assert seeded.app.store.risk.risky(target).is_enabled is False
+    assert seeded.app.store.inventory.service_principal(target).account_enabled is False
+    assert seeded.app.store.risk.history(target)[-1].initiated_by == "Security Administrator token"
