@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
+from typing import IO, Any
 
 from sqlalchemy.engine import make_url
 
+from vigil.detections.registry import create_all
+from vigil.enrich import Enricher
+from vigil.ingest.parallel import EnrichConfig, ParallelParser
+from vigil.ingest.pipeline import Ingestor
+from vigil.services.detection import DetectionService
 from vigil.services.risk import RiskService
 from vigil.settings import Settings
 from vigil.store import Store
@@ -28,6 +35,49 @@ class App:
     store: Store
     clock: Callable[[], datetime]
     risk: RiskService
+
+    @cached_property
+    def detection(self) -> DetectionService:
+        return DetectionService(self.store, self.risk, create_all(), self.clock)
+
+    @cached_property
+    def enrich_config(self) -> EnrichConfig:
+        e = self.settings.enrich
+        return EnrichConfig(
+            country_mmdb=str(e.country_mmdb) if e.country_mmdb else None,
+            asn_mmdb=str(e.asn_mmdb) if e.asn_mmdb else None,
+            extra_asns=tuple(e.extra_hosting_asns),
+            extra_cidrs=tuple(e.extra_hosting_cidrs),
+        )
+
+    @cached_property
+    def enricher(self) -> Enricher:
+        return self.enrich_config.build()
+
+    def parallel_parser(self, workers: int) -> ParallelParser:
+        """Worker processes for parsing large JSON Lines inputs (close it when done)."""
+        return ParallelParser(workers, self.enrich_config)
+
+    def ingestor(
+        self,
+        *,
+        rejects_file: IO[bytes] | None = None,
+        progress: Any = None,
+        batch_size: int = 5000,
+        detect: bool = True,
+        parser: ParallelParser | None = None,
+    ) -> Ingestor:
+        """An ingest pipeline over this store; with ``detect`` the detectors run inline."""
+        return Ingestor(
+            self.store,
+            self.enricher,
+            self.clock,
+            observers=[self.detection] if detect else [],
+            batch_size=batch_size,
+            rejects_file=rejects_file,
+            progress=progress,
+            parser=parser,
+        )
 
     def close(self) -> None:
         self.store.close()

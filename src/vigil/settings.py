@@ -55,6 +55,18 @@ class AuthSettings(BaseModel):
         return bool(self.issuer)
 
 
+class EnrichSettings(BaseModel):
+    """Offline IP enrichment. geoip2fast's bundled GeoLite2 data is used unless .mmdb files are set."""
+
+    #: MaxMind GeoIP2/GeoLite2 Country or City database; takes precedence for countries.
+    country_mmdb: Path | None = None
+    #: MaxMind GeoLite2 ASN database; takes precedence for ASNs.
+    asn_mmdb: Path | None = None
+    #: Extra hosting ASNs and CIDR ranges on top of the curated list (enrich/hosting_asns.csv).
+    extra_hosting_asns: list[int] = []
+    extra_hosting_cidrs: list[str] = []
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VIGIL_", env_nested_delimiter="__", extra="ignore"
@@ -65,6 +77,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
+    enrich: EnrichSettings = EnrichSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from vigil import __version__
-from vigil.cli import admin, risk, serve, tokens
+from vigil.cli import admin, detect, ingest, risk, serve, tokens
 from vigil.cli.context import CliContext, configure_logging
 from vigil.settings import DEFAULT_DATABASE_URL
 
@@ -15,6 +15,8 @@ COMMANDS: list[click.Command] = [
     admin.migrate,
     admin.version,
     admin.stats,
+    ingest.ingest,
+    detect.detect,
     risk.risky,
     risk.detections,
     risk.history,

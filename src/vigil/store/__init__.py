@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from vigil.store.activity import ActivityRepository
 from vigil.store.database import connect
+from vigil.store.detector_state import DetectorStateRepository
 from vigil.store.inventory import InventoryRepository
 from vigil.store.rejects import Reject, RejectRepository
 from vigil.store.risk import RiskRepository
@@ -25,6 +26,7 @@ class Store:
     risk: RiskRepository
     rejects: RejectRepository
     tokens: TokenRepository
+    detector_state: DetectorStateRepository
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = False) -> Store:
@@ -38,6 +40,7 @@ class Store:
             risk=RiskRepository(engine),
             rejects=RejectRepository(engine),
             tokens=TokenRepository(engine),
+            detector_state=DetectorStateRepository(engine),
         )
 
     def close(self) -> None:

@@ -237,3 +237,24 @@ api_tokens = Table(
 # index range scan that stops after one page instead of sorting every match (revision 0002).
 Index("ix_risky_level_id", risky_service_principals.c.risk_level, risky_service_principals.c.id)
 Index("ix_risky_state_id", risky_service_principals.c.risk_state, risky_service_principals.c.id)
+
+ingest_checkpoints = Table(
+    "ingest_checkpoints",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("offset", BigInteger, nullable=False),
+    Column("line", BigInteger, nullable=False),
+    #: Size and modification time when the file was last read whole (non-appendable shapes).
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("updated_at", UtcTimestamp, nullable=False),
+)
+
+detector_state = Table(
+    "detector_state",
+    metadata,
+    Column("detector", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("state", JsonDoc, nullable=False),
+    Column("updated_at", UtcTimestamp, nullable=False),
+)

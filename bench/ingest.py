@@ -1,0 +1,99 @@
+"""Ingest throughput: Graph JSON Lines of SP sign-ins → normalized, enriched, stored in SQLite.
+
+Prints records/s for `vigil ingest` (worker processes, the default, and in-process), the ratio to a
+plain msgspec decode of the same file measured in the same run (the machine's own yardstick), and
+the peak memory of the ingest at two file sizes (it must not grow with the size).
+
+    .venv/bin/python bench/ingest.py [--records 1000000] [--workdir /tmp/vigil-bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.corpus import write_signins
+
+
+def corpus(workdir: Path, records: int) -> Path:
+    path = workdir / f"signins-{records}.jsonl"
+    if not path.exists():
+        started = time.perf_counter()
+        write_signins(path.with_suffix(".tmp"), records, seed=42, principals=5000)
+        path.with_suffix(".tmp").rename(path)
+        print(f"generated {path} ({path.stat().st_size / 1e6:,.0f} MB) "
+              f"in {time.perf_counter() - started:.0f}s", flush=True)
+    return path
+
+
+def decode_rate(path: Path) -> float:
+    decode = msgspec.json.Decoder().decode
+    started = time.perf_counter()
+    n = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            decode(line)
+            n += 1
+    return n / (time.perf_counter() - started)
+
+
+def ingest(path: Path, db: Path, workers: int) -> tuple[float, dict]:
+    """Run `vigil ingest` in a child process; returns (seconds, summary)."""
+    for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        old.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "vigil.cli.main", "--db", f"sqlite:///{db}"]
+    subprocess.run([*cmd, "migrate"], check=True, capture_output=True)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*cmd, "ingest", "--format", "json", "--workers", str(workers), str(path)],
+        check=True, capture_output=True, text=True,
+    )
+    return time.perf_counter() - started, json.loads(done.stdout)
+
+
+def peak_rss_mb() -> float:
+    """Largest resident set of any finished child process so far (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/vigil-bench"))
+    args = ap.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    big = corpus(args.workdir, args.records)
+    small = corpus(args.workdir, max(args.records // 4, 1000))
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}", flush=True)
+
+    workers = os.cpu_count() or 2
+    ingest(small, args.workdir / "bench.db", workers)
+    rss_small = peak_rss_mb()
+    base = decode_rate(big)
+    print(f"baseline  msgspec decode only             {base:>10,.0f} records/s", flush=True)
+    for n in (workers, 0):
+        seconds, summary = ingest(big, args.workdir / "bench.db", n)
+        assert summary["total"]["stored"] == args.records, summary
+        rate = args.records / seconds
+        print(f"ingest    --workers {n:<2} {args.records:,} records {rate:>10,.0f} records/s  "
+              f"ratio to decode {rate / base:.2f}", flush=True)
+        if n == workers:
+            rss_big = peak_rss_mb()
+    print(f"memory    peak RSS of any ingest process: {rss_small:,.0f} MB for "
+          f"{small.stat().st_size / 1e6:,.0f} MB of input, {rss_big:,.0f} MB for "
+          f"{big.stat().st_size / 1e6:,.0f} MB", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

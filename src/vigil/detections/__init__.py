@@ -1,0 +1,1 @@
+"""Detectors: one module per riskEventType (``suspicious_signins.py``, ...), listed in ``registry``."""

@@ -1,0 +1,1 @@
+"""Sources of raw records: file readers (``readers``) and live pollers."""

@@ -1,0 +1,266 @@
+"""Ingest: read → normalize → enrich → store, in atomic batches, with inline observers.
+
+Contract
+--------
+* Every record is read, normalized and either stored or rejected; a bad record never stops the
+  rest. Rejects carry source, line and reason, go to the store (deduplicated) and, when asked, to a
+  JSON Lines rejects file.
+* A batch (``batch_size`` records) is one transaction: its new activity records, inventory
+  changes, rejects and whatever the observers (inline detectors) write commit together or not at
+  all. Ids are the source records' own, so re-running an ingest, or running it again after a crash,
+  adds nothing twice and ends with the database one clean run gives.
+* Observers see only records that were new in this store, in input order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Protocol, TypeVar
+
+import msgspec
+import orjson
+from sqlalchemy import Connection
+
+from vigil.enrich import Enricher
+from vigil.ingest.parallel import ParallelParser, splittable
+from vigil.ingest.parse import Parsed, parse_items
+from vigil.ingest.readers import RawRecord, ReadError, expand, iter_records
+from vigil.ingest.summary import IngestSummary
+from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
+from vigil.store import Reject, Store
+from vigil.store.activity import DATA_COLUMN
+from vigil.store.database import IMMEDIATE
+
+T = TypeVar("T")
+
+_DATA_INDEX: dict[type, int] = {
+    SignIn: DATA_COLUMN["sign_ins"],
+    GraphActivity: DATA_COLUMN["graph_activities"],
+}
+
+
+@dataclass
+class NewRecords:
+    """What one committed batch added to the store (duplicates left out), in input order."""
+
+    sign_ins: list[SignIn] = field(default_factory=list)
+    audit_events: list[AuditEvent] = field(default_factory=list)
+    graph_activities: list[GraphActivity] = field(default_factory=list)
+    service_principals: list[ServicePrincipal] = field(default_factory=list)
+    applications: list[Application] = field(default_factory=list)
+
+
+class Observer(Protocol):
+    """Runs inside a batch's transaction (inline detection); returns how many detections it made."""
+
+    def observe(self, conn: Connection, records: NewRecords) -> int: ...
+
+
+class Progress(Protocol):
+    def update(self, source: str, records: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: Store,
+        enricher: Enricher,
+        clock: Callable[[], datetime],
+        *,
+        observers: Iterable[Observer] = (),
+        batch_size: int = 5000,
+        rejects_file: IO[bytes] | None = None,
+        progress: Progress | None = None,
+        parser: ParallelParser | None = None,
+    ) -> None:
+        """``parser``: worker processes for JSON Lines files (None parses in this process)."""
+        self._store = store
+        self._enricher = enricher
+        self._clock = clock
+        self._observers = list(observers)
+        self._batch_size = batch_size
+        self._rejects_file = rejects_file
+        self._progress = progress
+        self._parser = parser
+        #: Log Analytics' TimeGenerated for rows that carry no time (see ``normalize``).
+        self._received_at = clock().isoformat()
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
+
+    def ingest(self, sources: Iterable[str], kind: str | None = None) -> IngestSummary:
+        """Ingest every record of ``sources`` (paths, folders, globs, ``-``)."""
+        summary = IngestSummary()
+        started = time.perf_counter()
+        for source in sources:
+            summary.sources += 1
+            if self._parser is None or source == "-":
+                self.ingest_items(iter_records(source), summary, kind, source)
+                continue
+            for path in expand(source):
+                if isinstance(path, Path) and splittable(path):
+                    parts = self._parser.parse(path, kind, self._received_at)
+                    self.ingest_parsed(
+                        (p if isinstance(p, Parsed) else _error_part(p, kind) for p in parts),
+                        summary,
+                        str(path),
+                    )
+                else:
+                    items = iter([path]) if isinstance(path, ReadError) else iter_records(str(path))
+                    self.ingest_items(items, summary, kind, str(path))
+        summary.seconds = time.perf_counter() - started
+        if self._progress is not None:
+            self._progress.close()
+        return summary
+
+    def ingest_items(
+        self,
+        items: Iterator[RawRecord | ReadError],
+        summary: IngestSummary,
+        kind: str | None,
+        label: str,
+    ) -> None:
+        """Parse ``items`` in this process and store them, a batch at a time."""
+        self.ingest_parsed(
+            (
+                parse_items(
+                    chunk,
+                    kind=kind,
+                    received_at=self._received_at,
+                    enricher=self._enricher,
+                    keep_models=bool(self._observers),
+                )
+                for chunk in _chunks(items, self._batch_size)
+            ),
+            summary,
+            label,
+        )
+
+    def ingest_parsed(self, parts: Iterable[Parsed], summary: IngestSummary, label: str) -> None:
+        """Store already parsed parts (in order), committing every ``batch_size`` records."""
+        batch = Parsed()
+        for part in parts:
+            batch.extend(part)
+            if batch.size >= self._batch_size:
+                self._flush(batch, summary)
+                batch = Parsed()
+                if self._progress is not None:
+                    self._progress.update(label, summary.total.read)
+        self._flush(batch, summary)
+        if self._progress is not None:
+            self._progress.update(label, summary.total.read)
+
+    def _flush(self, batch: Parsed, summary: IngestSummary) -> None:
+        if batch.size == 0:
+            return
+        store, now = self._store, self._clock()
+        new = NewRecords()
+        with store.engine.connect() as conn:
+            conn = conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                signin_ids = store.activity.add_sign_in_rows(batch.sign_in_rows, conn)
+                graph_ids = store.activity.add_graph_activity_rows(batch.graph_rows, conn)
+                audit_ids = store.activity.add_audit_events(batch.audit_events, conn)
+                sp_ids = store.inventory.upsert_service_principals(
+                    batch.service_principals, now, conn
+                )
+                app_ids = store.inventory.upsert_applications(batch.applications, now, conn)
+                store.rejects.add(batch.rejects, now, conn)
+                if self._observers:
+                    new.sign_ins = _models(batch.sign_in_rows, batch.sign_ins, signin_ids, SignIn)
+                    new.graph_activities = _models(
+                        batch.graph_rows, batch.graph_activities, graph_ids, GraphActivity
+                    )
+                    new.audit_events = _fresh(batch.audit_events, audit_ids)
+                    new.service_principals = _fresh(batch.service_principals, sp_ids, last=True)
+                    new.applications = _fresh(batch.applications, app_ids, last=True)
+                    summary.detections += sum(o.observe(conn, new) for o in self._observers)
+        for name, given, added in (
+            ("signins", len(batch.sign_in_rows), len(signin_ids)),
+            ("graphactivity", len(batch.graph_rows), len(graph_ids)),
+            ("audit", len(batch.audit_events), len(audit_ids)),
+            (
+                "directory",
+                len(batch.service_principals) + len(batch.applications),
+                len(set(sp_ids)) + len(set(app_ids)),
+            ),
+        ):
+            if given:
+                counts = summary.of(name)
+                counts.stored += added
+                counts.duplicate += given - added
+        for name, (read, rejected) in batch.counts.items():
+            counts = summary.of(name)
+            counts.read += read
+            counts.rejected += rejected
+        self._write_rejects(batch.rejects)
+
+    def _write_rejects(self, rejects: list[Reject]) -> None:
+        if self._rejects_file is None:
+            return
+        for r in rejects:
+            line = {
+                "source": r.source,
+                "line": r.line,
+                "kind": r.kind,
+                "reason": r.reason,
+                "record": (r.raw or b"").decode("utf-8", "replace"),
+            }
+            self._rejects_file.write(orjson.dumps(line) + b"\n")
+        self._rejects_file.flush()
+
+
+def _error_part(error: ReadError, kind: str | None) -> Parsed:
+    part = Parsed(size=1, counts={kind or "unknown": [1, 1]})
+    part.rejects.append(Reject(error.source, error.line, error.reason, kind, error.text))
+    return part
+
+
+def _chunks(
+    items: Iterator[RawRecord | ReadError], size: int
+) -> Iterator[list[RawRecord | ReadError]]:
+    chunk: list[RawRecord | ReadError] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _models(
+    rows: list[tuple[Any, ...]], kept: list[T], new_ids: list[str], type_: type[T]
+) -> list[T]:
+    """The models of the rows that were stored: the kept ones, or decoded from the rows' JSON."""
+    if not new_ids:
+        return []
+    first = {}
+    for n, row in enumerate(rows):
+        first.setdefault(row[0], n)
+    picks = [first[i] for i in new_ids]
+    if kept:
+        return [kept[n] for n in picks]
+    decode = msgspec.json.Decoder(type_).decode
+    return [decode(rows[n][_DATA_INDEX[type_]]) for n in picks]
+
+
+def _fresh(items: list[tuple[T, bytes]], new_ids: list[str], *, last: bool = False) -> list[T]:
+    """The records whose ids were stored, in input order (the first, or ``last``, of an id)."""
+    wanted = set(new_ids)
+    picked: dict[str, T] = {}
+    for record, _raw in items:
+        rid = record.id  # type: ignore[attr-defined]
+        if rid in wanted and (last or rid not in picked):
+            picked[rid] = record
+    return list(picked.values())

@@ -1,0 +1,396 @@
+"""Streaming file readers: paths, folders, globs, gzip and stdin → raw records with their location.
+
+``iter_records(path_or_dash)`` yields :class:`RawRecord` (a JSON object plus where it came from)
+or :class:`ReadError` (what could not be read, where, and why). It never raises on bad input.
+
+Inputs
+    A file; a folder (recursive, hidden entries skipped, files ending in ``.json``, ``.jsonl``,
+    ``.ndjson``, ``.csv``, optionally ``.gz``, in sorted path order); a glob (``**`` allowed,
+    sorted); ``-`` for standard input (source ``<stdin>``). Gzip is recognised by its magic bytes;
+    text is UTF-8 (BOM optional) or UTF-16 with a BOM (Windows PowerShell 5.1's ``Out-File``).
+    Lines longer than ``max_document_bytes`` are skipped with a ReadError, never buffered whole.
+
+Formats (chosen by :func:`detect_format` from the first bytes)
+    * JSON Lines: one JSON value per physical line, decoded line by line from binary (a 1 GB file
+      is never loaded whole). ``line`` is the physical line number.
+    * A whole JSON document (a pretty-printed object, or an array): loaded whole, rejected above
+      ``max_document_bytes`` (default 512 MiB). ``line`` is the record's index + 1 within its
+      collection (1 for a single object); for a syntax error, the physical line of the error.
+    * CSV with a header row (Log Analytics / portal exports). ``line`` is the physical line where
+      the row starts (cells may contain newlines). Cells stay strings (JSON text included); a
+      header's `` [UTC]`` suffix (portal export) is dropped.
+
+Collections are unwrapped everywhere: a Graph page ``{"value": [...], "@odata.*": ...}`` yields
+its items with ``shape_hint`` ``graph:<entity set>`` (from ``@odata.context``, e.g.
+``graph:auditLogs/signIns``) or ``graph``; a diagnostic-settings ``{"records": [...]}`` yields its
+items with hint ``diagnostic``; a JSON array yields its objects. Items unwrapped from one JSON
+Lines line share that line's number. CSV rows have hint ``csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import stat
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+#: Bytes of offending input kept in a ReadError.
+ERROR_TEXT_MAX = 200
+#: Suffixes a folder or glob walk picks up (an explicitly named file is always read).
+LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv")
+STDIN = "<stdin>"
+HINT_CSV = "csv"
+HINT_DIAGNOSTIC = "diagnostic"
+HINT_GRAPH = "graph"
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_BOM = b"\xef\xbb\xbf"
+_HEAD = 65_536
+_CSV_FIELD_MAX = 256 * 1024 * 1024
+_SKIP_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One JSON object read from ``source`` at ``line`` (see the module docstring for ``line``)."""
+
+    source: str
+    line: int
+    data: dict[str, Any]
+    shape_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadError:
+    """Input that could not be read: ``text`` is at most ``ERROR_TEXT_MAX`` bytes of it.
+
+    ``line`` is 0 when the whole source is at fault (missing file, unreadable path).
+    """
+
+    source: str
+    line: int
+    reason: str
+    text: bytes = b""
+
+
+Item = RawRecord | ReadError
+
+
+def iter_records(
+    path_or_dash: str,
+    *,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    stdin: BinaryIO | None = None,
+) -> Iterator[Item]:
+    """Yield every record (or read error) of a file, folder, glob or ``-`` (standard input)."""
+    if path_or_dash == "-":
+        yield from read_stream(stdin or sys.stdin.buffer, STDIN, max_document_bytes)
+        return
+    for path in expand(path_or_dash):
+        if isinstance(path, ReadError):
+            yield path
+            continue
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            yield ReadError(str(path), 0, f"cannot open: {exc.strerror or exc}")
+            continue
+        with handle:
+            yield from read_stream(handle, str(path), max_document_bytes)
+
+
+def expand(path_or_glob: str) -> list[Path | ReadError]:
+    """The files a path names, in a deterministic order (see the module docstring)."""
+    path = Path(path_or_glob)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return list(_walk(path))
+    if any(c in path_or_glob for c in "*?["):
+        found: list[Path | ReadError] = []
+        for p in _glob(path_or_glob):
+            found.extend(_walk(p) if p.is_dir() else [p] if p.is_file() else [])
+        return found or [ReadError(path_or_glob, 0, "no file matches this pattern")]
+    return [ReadError(path_or_glob, 0, "no such file or directory")]
+
+
+def _glob(pattern: str) -> list[Path]:
+    parts = Path(pattern).parts
+    first = next(i for i, part in enumerate(parts) if any(c in part for c in "*?["))
+    base = Path(*parts[:first]) if first else Path()
+    try:
+        return sorted(base.glob(str(Path(*parts[first:]))))
+    except (OSError, ValueError):
+        return []
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).parts
+        if any(part.startswith(".") for part in rel) or not p.is_file():
+            continue
+        name = p.name.lower().removesuffix(".gz")
+        if name.endswith(LOG_SUFFIXES):
+            yield p
+
+
+def detect_format(head: bytes) -> str:
+    """``jsonl``, ``json`` (whole document), ``csv``, ``empty`` or ``unknown`` from the first bytes.
+
+    ``[`` → json. ``{`` → jsonl when the first line is a complete object or the next non-blank
+    line starts another object (or there is only one line); json (pretty-printed) otherwise.
+    Anything else → csv when the first line is UTF-8 text with a comma, else unknown.
+    """
+    text = head.removeprefix(_BOM).lstrip()
+    if not text:
+        return "empty"
+    first = text[:1]
+    if first == b"[":
+        return "json"
+    if first == b"{":
+        line, newline, rest = text.partition(b"\n")
+        if not newline or line.rstrip().endswith(b"}"):
+            return "jsonl"
+        following = rest.lstrip()
+        return "jsonl" if following.startswith(b"{") else "json"
+    line = text.split(b"\n", 1)[0]
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "unknown"
+    return "csv" if b"," in line and b"\x00" not in line else "unknown"
+
+
+def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Iterator[Item]:
+    """Read one byte stream of any supported format; never raises.
+
+    The stream may be gzip-compressed (magic bytes) and UTF-8 (BOM optional) or UTF-16 with a
+    BOM. An I/O or decompression error ends the stream with a ReadError at the next line.
+    """
+    position = [0]
+    try:
+        stream = _buffered(binary)
+        if stream.peek(2)[:2] == _GZIP_MAGIC:
+            stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), _HEAD)  # type: ignore[arg-type]
+        if stream.peek(2)[:2] in _UTF16_BOMS:  # Windows PowerShell 5.1's Out-File default
+            text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline="")
+            stream = io.BufferedReader(_Utf8Encoder(text), _HEAD)
+        fmt = detect_format(stream.peek(_HEAD)[:_HEAD])
+        if fmt == "jsonl":
+            yield from _read_lines(stream, source, max_document_bytes, position)
+        elif fmt == "json":
+            yield from _read_document(stream, source, max_document_bytes)
+        elif fmt == "csv":
+            yield from _read_csv(stream, source, position)
+        elif fmt == "unknown":
+            excerpt = stream.peek(ERROR_TEXT_MAX)[:ERROR_TEXT_MAX]
+            yield ReadError(source, 1, "not JSON, JSON Lines or CSV", excerpt)
+    except (OSError, EOFError, zlib.error) as exc:
+        yield ReadError(source, position[0] + 1, f"cannot read further: {exc}")
+
+
+class _Utf8Encoder(io.RawIOBase):
+    """A byte stream of the UTF-8 encoding of a text stream (to read UTF-16 files)."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._text = text
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = self._text.read(_HEAD)
+            if not chunk:
+                return 0
+            self._pending = chunk.encode("utf-8", "replace")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def _buffered(binary: BinaryIO) -> io.BufferedReader:
+    if isinstance(binary, io.BufferedReader):
+        return binary
+    return io.BufferedReader(binary, _HEAD)  # type: ignore[arg-type]
+
+
+def _read_lines(
+    stream: io.BufferedReader, source: str, max_line: int, position: list[int]
+) -> Iterator[Item]:
+    loads = orjson.loads
+    readline = stream.readline
+    lineno = 0
+    while raw := readline(max_line + 1):
+        lineno += 1
+        position[0] = lineno
+        if len(raw) > max_line and not raw.endswith(b"\n"):
+            excerpt = raw[:ERROR_TEXT_MAX]
+            while raw and not raw.endswith(b"\n"):
+                raw = readline(_SKIP_CHUNK)
+            yield ReadError(source, lineno, f"line longer than {max_line} bytes", excerpt)
+            continue
+        if lineno == 1:
+            raw = raw.removeprefix(_BOM)
+        try:
+            value = loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if not raw.isspace():
+                yield ReadError(source, lineno, _json_reason(raw, exc), raw[:ERROR_TEXT_MAX])
+            continue
+        if type(value) is dict and "value" not in value and "records" not in value:
+            yield RawRecord(source, lineno, value)
+        else:
+            yield from _unwrap(value, source, lineno, per_item_lines=False)
+
+
+def _read_document(stream: io.BufferedReader, source: str, limit: int) -> Iterator[Item]:
+    if _file_size(stream) > limit:  # a regular file: refuse before reading it
+        yield ReadError(source, 0, f"JSON document larger than {limit} bytes")
+        return
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        yield ReadError(
+            source, 0, f"JSON document larger than {limit} bytes", data[:ERROR_TEXT_MAX]
+        )
+        return
+    try:
+        value = orjson.loads(data.removeprefix(_BOM))
+    except orjson.JSONDecodeError as exc:
+        excerpt = data[max(0, exc.pos - 40) : exc.pos + 40]
+        yield ReadError(source, exc.lineno, _json_reason(data, exc), excerpt)
+        return
+    yield from _unwrap(value, source, 1, per_item_lines=True)
+
+
+def _file_size(stream: io.BufferedReader) -> int:
+    """Size of the regular file under ``stream`` (0 for pipes, gzip and in-memory streams)."""
+    if not isinstance(stream.raw, io.FileIO):
+        return 0
+    try:
+        info = os.fstat(stream.fileno())
+    except OSError:
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+def _unwrap(value: Any, source: str, line: int, *, per_item_lines: bool) -> Iterator[Item]:
+    """Yield the objects in ``value``: itself, a Graph page's items, records, array elements.
+
+    One level of nesting is unwrapped (an array of pages); deeper arrays are errors.
+    """
+    hint: str | None = None
+    if type(value) is dict:
+        items, hint = _collection(value)
+        if items is None:
+            yield RawRecord(source, line, value)
+            return
+    elif type(value) is list:
+        items = value
+    else:
+        yield _not_object(value, source, line)
+        return
+    for index, item in enumerate(items):
+        item_line = index + 1 if per_item_lines else line
+        if type(item) is not dict:
+            yield _not_object(item, source, item_line)
+            continue
+        inner, inner_hint = _collection(item)
+        if inner is None:
+            yield RawRecord(source, item_line, item, hint)
+            continue
+        for element in inner:
+            if type(element) is dict:
+                yield RawRecord(source, item_line, element, inner_hint)
+            else:
+                yield _not_object(element, source, item_line)
+
+
+def _not_object(value: Any, source: str, line: int) -> ReadError:
+    try:
+        text = orjson.dumps(value)[:ERROR_TEXT_MAX]
+    except orjson.JSONEncodeError:
+        text = b""
+    return ReadError(source, line, f"expected a JSON object, got {type(value).__name__}", text)
+
+
+def _collection(obj: dict[str, Any]) -> tuple[list[Any] | None, str | None]:
+    """``(items, hint)`` when ``obj`` is a Graph page or a records wrapper, else ``(None, hint)``."""
+    value = obj.get("value")
+    if type(value) is list and all(k == "value" or k.startswith("@") for k in obj):
+        context = obj.get("@odata.context")
+        if type(context) is str and "#" in context:
+            return value, f"{HINT_GRAPH}:{context.split('#', 1)[1]}"
+        return value, HINT_GRAPH
+    records = obj.get("records")
+    if type(records) is list and all(k == "records" or k.startswith("@") for k in obj):
+        return records, HINT_DIAGNOSTIC
+    return None, None
+
+
+def _json_reason(raw: bytes, exc: orjson.JSONDecodeError) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return f"invalid UTF-8 at byte {bad.start}"
+    return f"invalid JSON: {exc.msg} (column {exc.colno})"
+
+
+def _read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Iterator[Item]:
+    if csv.field_size_limit() < _CSV_FIELD_MAX:
+        csv.field_size_limit(_CSV_FIELD_MAX)  # process-wide; Log Analytics cells can be large
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(text)
+    header: list[str] | None = None
+    done = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            yield ReadError(source, done + 1, f"invalid CSV: {exc}")
+            if reader.line_num == done:
+                break
+            done = reader.line_num
+            continue
+        start, done = done + 1, reader.line_num
+        position[0] = done
+        if not row or row == [""]:
+            continue
+        joined = ",".join(row)
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError as bad:
+            excerpt = joined.encode("utf-8", "surrogateescape")[:ERROR_TEXT_MAX]
+            yield ReadError(source, start, f"invalid UTF-8 near character {bad.start}", excerpt)
+            continue
+        if header is None:
+            header = [_column(name) for name in row]
+            continue
+        if len(row) != len(header):
+            reason = f"row has {len(row)} cells, the header has {len(header)}"
+            yield ReadError(source, start, reason, joined.encode()[:ERROR_TEXT_MAX])
+            continue
+        yield RawRecord(source, start, dict(zip(header, row, strict=True)), HINT_CSV)
+
+
+def _column(name: str) -> str:
+    """``TimeGenerated [UTC]`` (portal export) → ``TimeGenerated``."""
+    name = name.strip()
+    if name.endswith("]") and " [" in name:
+        return name[: name.rindex(" [")]
+    return name

@@ -1,0 +1,114 @@
+"""The normalizer registry and the :func:`normalize` dispatcher.
+
+``NORMALIZERS`` maps every shape of :data:`vigil.normalize.classify.SHAPE_KINDS` to its
+normalizer (a test keeps the two complete). ``normalize`` classifies a record, honours a forced
+kind (the CLI's ``--kind``), and returns a model object or :class:`Rejected`; it never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
+from vigil.normalize.audit import normalize_directory_audit
+from vigil.normalize.classify import (
+    DIAG_AUDIT,
+    DIAG_GRAPH_ACTIVITY,
+    DIAG_MI_SIGNIN,
+    DIAG_SP_SIGNIN,
+    GRAPH_APPLICATION,
+    GRAPH_AUDIT,
+    GRAPH_SERVICE_PRINCIPAL,
+    GRAPH_SIGNIN,
+    KINDS,
+    LA_AUDIT,
+    LA_GRAPH_ACTIVITY,
+    LA_MI_SIGNIN,
+    LA_SP_SIGNIN,
+    PROPS_GRAPH_ACTIVITY,
+    classify,
+)
+from vigil.normalize.diagnostic import (
+    normalize_diagnostic_audit,
+    normalize_diagnostic_graph_activity,
+    normalize_diagnostic_signin,
+)
+from vigil.normalize.directory import normalize_application, normalize_service_principal
+from vigil.normalize.graph_activity import normalize_graph_activity
+from vigil.normalize.graph_signin import normalize_graph_signin
+from vigil.normalize.la_audit import normalize_la_audit
+from vigil.normalize.la_signin import normalize_la_signin
+from vigil.normalize.rejected import Rejected
+
+Normalized = SignIn | AuditEvent | GraphActivity | ServicePrincipal | Application
+Normalizer = Callable[[dict[str, Any]], Normalized | Rejected]
+
+
+def _camel_graph_activity(data: dict[str, Any]) -> GraphActivity | Rejected:
+    return normalize_graph_activity(data, diagnostic=True)
+
+
+#: Shape → normalizer. Explicit, complete (see tests), no import-time registration.
+NORMALIZERS: dict[str, Normalizer] = {
+    GRAPH_SIGNIN: normalize_graph_signin,
+    GRAPH_AUDIT: normalize_directory_audit,
+    GRAPH_SERVICE_PRINCIPAL: normalize_service_principal,
+    GRAPH_APPLICATION: normalize_application,
+    LA_SP_SIGNIN: normalize_la_signin,
+    LA_MI_SIGNIN: normalize_la_signin,
+    LA_AUDIT: normalize_la_audit,
+    LA_GRAPH_ACTIVITY: normalize_graph_activity,
+    DIAG_SP_SIGNIN: normalize_diagnostic_signin,
+    DIAG_MI_SIGNIN: normalize_diagnostic_signin,
+    DIAG_AUDIT: normalize_diagnostic_audit,
+    DIAG_GRAPH_ACTIVITY: normalize_diagnostic_graph_activity,
+    PROPS_GRAPH_ACTIVITY: _camel_graph_activity,
+}
+
+
+#: Log Analytics shapes: a row without any time column gets ``TimeGenerated`` = received time.
+LA_SHAPES = frozenset({LA_SP_SIGNIN, LA_MI_SIGNIN, LA_AUDIT, LA_GRAPH_ACTIVITY})
+_LA_TIME_COLUMNS = ("TimeGenerated", "ActivityDateTime", "CreatedDateTime")
+
+
+def normalize(
+    data: Any,
+    *,
+    kind: str | None = None,
+    shape_hint: str | None = None,
+    received_at: str | None = None,
+) -> Normalized | Rejected:
+    """Normalize one raw record of any supported shape; never raises.
+
+    ``kind`` (``signins``, ``audit``, ``graphactivity`` or ``directory``) forces the kind: a
+    record of another kind is rejected with a reason saying so. ``shape_hint`` is the reader's
+    hint (see :func:`vigil.normalize.classify.classify`).
+
+    ``received_at`` (ISO 8601) follows Log Analytics' own rule that ``TimeGenerated`` is the time
+    a record was received when the record does not carry one: a Log Analytics row with no time
+    column at all (some hunting-query CSV exports drop them) takes it. Other shapes must carry
+    their time.
+    """
+    if kind is not None and kind not in KINDS:
+        return Rejected(None, f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    if type(data) is not dict:
+        return Rejected(kind, f"expected a JSON object, got {type(data).__name__}")
+    detected: str | None = None
+    try:
+        detected, shape = classify(data, shape_hint)
+        if shape is None:
+            return Rejected(kind, "unrecognised record shape")
+        if kind is not None and detected != kind:
+            return Rejected(
+                detected, f"a {detected} record where only {kind} records were asked for"
+            )
+        if (
+            received_at is not None
+            and shape in LA_SHAPES
+            and not any(data.get(c) for c in _LA_TIME_COLUMNS)
+        ):
+            data = {**data, "TimeGenerated": received_at}
+        return NORMALIZERS[shape](data)
+    except Exception as exc:  # the contract is "never raises": report, don't crash
+        return Rejected(detected, f"unexpected {type(exc).__name__}: {exc}")

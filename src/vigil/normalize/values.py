@@ -1,0 +1,224 @@
+"""Scalar field coercion shared by the normalizers: strings, integers, IPs, GUIDs, enums, JSON text.
+
+Conventions (every normalizer follows them):
+
+* An empty string means "absent" and becomes None (CSV cells and Graph both use ``""``).
+* A value of the wrong JSON type (a list where a string belongs, ...) raises :class:`Invalid`
+  naming the field; the normalizer turns that into ``Rejected``.
+* A string that is well-typed but not a valid IP address becomes None (not a rejection).
+* Enum strings map to the model's enums; unknown strings map to None.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import orjson
+
+from vigil.model import ClientCredentialType, MsiType
+from vigil.normalize.rejected import Invalid, quote, wrong_type
+
+NoneType = type(None)
+#: Types allowed where an optional string belongs.
+STR_OR_NONE = frozenset({str, NoneType})
+
+#: Memo of :func:`canonical_ip` (raw text → canonical text or None). Bounded; only
+#: ``canonical_ip`` writes it (the sign-in hot path reads it inline).
+IP_CACHE: dict[str, str | None] = {}
+IP_CACHE_MAX = 65_536
+#: Sentinel for "not in a cache".
+MISS = object()
+
+
+def req_str(value: object, field: str) -> str:
+    """A non-empty string or :class:`Invalid`."""
+    if type(value) is str and value:
+        return value
+    raise wrong_type(field, "a string", value)
+
+
+def opt_str(value: object, field: str) -> str | None:
+    """A string (``""`` → None), None, or :class:`Invalid` for any other type."""
+    if type(value) is str:
+        return value or None
+    if value is None:
+        return None
+    raise wrong_type(field, "a string", value)
+
+
+def check_strs(fields: tuple[str, ...], values: tuple[object, ...]) -> None:
+    """Raise :class:`Invalid` for the first of ``values`` that is neither str nor None."""
+    if STR_OR_NONE.issuperset(map(type, values)):
+        return
+    for field, value in zip(fields, values, strict=True):
+        if value is not None and type(value) is not str:
+            raise wrong_type(field, "a string", value)
+
+
+def opt_int(value: object, field: str) -> int | None:
+    """An integer from an int, an integral float or a decimal string; ``""``/None → None."""
+    if type(value) is int:
+        return value
+    if value is None:
+        return None
+    if type(value) is str:
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            number = 0.5
+        if number.is_integer():
+            return int(number)
+        raise Invalid(field, f"expected an integer, got {quote(value)}")
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise wrong_type(field, "an integer", value)
+
+
+def opt_float(value: object, field: str) -> float | None:
+    """A float from an int, a float or a numeric string; ``""``/None → None."""
+    if type(value) is float or type(value) is int:
+        return float(value)
+    if value is None or value == "":
+        return None
+    if type(value) is str:
+        try:
+            return float(value)
+        except ValueError:
+            raise Invalid(field, f"expected a number, got {quote(value)}") from None
+    raise wrong_type(field, "a number", value)
+
+
+def opt_bool(value: object, field: str, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if type(value) is bool:
+        return value
+    if type(value) is str and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise wrong_type(field, "a boolean", value)
+
+
+def canonical_ip(value: object, field: str) -> str | None:
+    """The ``ipaddress`` canonical text (IPv6 compressed, lower case), or None if not an IP.
+
+    Results are memoised (most tenants see few distinct addresses); the cache is bounded.
+    """
+    if type(value) is str:
+        hit = IP_CACHE.get(value, MISS)
+        if hit is not MISS:
+            return hit  # type: ignore[return-value]
+        try:
+            canonical: str | None = str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            canonical = None
+        if len(IP_CACHE) >= IP_CACHE_MAX:
+            IP_CACHE.clear()
+        IP_CACHE[value] = canonical
+        return canonical
+    if value is None:
+        return None
+    raise wrong_type(field, "an IP address string", value)
+
+
+def lower_id(value: object, field: str) -> str | None:
+    """An optional GUID-like id, lower-cased (keyIds, as Graph writes them)."""
+    text = opt_str(value, field)
+    return (text.strip().lower() or None) if text is not None else None
+
+
+def upper_hex(value: object, field: str) -> str | None:
+    """An optional hex digest (certificate thumbprint), upper-cased."""
+    text = opt_str(value, field)
+    return (text.strip().upper() or None) if text is not None else None
+
+
+def _fold(text: str) -> str:
+    return "".join(text.split()).replace("_", "").replace("-", "").lower()
+
+
+#: Exact and folded spellings of ``clientCredentialType`` → enum (see :func:`credential_type`).
+CREDENTIAL_TYPES: dict[str, ClientCredentialType] = {}
+for _member in ClientCredentialType:
+    CREDENTIAL_TYPES[_member.value] = _member
+    CREDENTIAL_TYPES[_fold(_member.value)] = _member
+CREDENTIAL_TYPES["federatedcredential"] = ClientCredentialType.federatedIdentityCredential
+CREDENTIAL_TYPES["clientcertificate"] = ClientCredentialType.certificate
+
+_MSI_TYPES: dict[str, MsiType] = {}
+for _msi in MsiType:
+    _MSI_TYPES[_msi.value] = _msi
+    _MSI_TYPES[_fold(_msi.value)] = _msi
+
+
+def credential_type(value: object, field: str) -> ClientCredentialType | None:
+    """Map ``clientSecret`` / ``Client secret`` / ``ClientSecret`` to the enum; unknown → None."""
+    if type(value) is str:
+        found = CREDENTIAL_TYPES.get(value)
+        return found if found is not None else CREDENTIAL_TYPES.get(_fold(value))
+    if value is None:
+        return None
+    raise wrong_type(field, "a string", value)
+
+
+def msi_type(value: object, field: str) -> MsiType | None:
+    if type(value) is str:
+        found = _MSI_TYPES.get(value)
+        return found if found is not None else _MSI_TYPES.get(_fold(value))
+    if value is None:
+        return None
+    raise wrong_type(field, "a string", value)
+
+
+def json_value(value: object, field: str) -> Any:
+    """A dynamic Log Analytics column: JSON text is decoded, other values pass, ``""`` → None."""
+    if type(value) is str:
+        text: str = value
+        if not text.strip():
+            return None
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise Invalid(field, f"invalid JSON text: {exc}") from None
+    return value
+
+
+def opt_dict(value: object, field: str) -> dict[str, Any] | None:
+    if value is None or type(value) is dict:
+        return value
+    raise wrong_type(field, "an object", value)
+
+
+def opt_list(value: object, field: str) -> list[Any]:
+    """A JSON array (None → empty list)."""
+    if type(value) is list:
+        return value
+    if value is None:
+        return []
+    raise wrong_type(field, "an array", value)
+
+
+def str_tuple(value: object, field: str) -> tuple[str, ...]:
+    """A JSON array of strings as a tuple (None → ``()``)."""
+    items = opt_list(value, field)
+    for i, item in enumerate(items):
+        if type(item) is not str:
+            raise wrong_type(f"{field}[{i}]", "a string", item)
+    return tuple(items)
+
+
+def tenant_from_resource_id(value: object) -> str | None:
+    """The tenant id in an ARM id such as ``/tenants/<id>/providers/Microsoft.aadiam``."""
+    if type(value) is not str:
+        return None
+    parts = value.split("/")
+    if len(parts) > 2 and parts[1].lower() == "tenants" and parts[2]:
+        return parts[2].lower()
+    return None

@@ -1,0 +1,161 @@
+"""Runs the registered detectors: inline as an ingest observer, or over the whole store (rebuild).
+
+Streaming and rebuild share one path: records go to every detector, detections go through
+``RiskService.record_detection`` and detector state is written, all on the batch's connection.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from vigil.detections.base import Detector
+from vigil.ingest.pipeline import NewRecords
+from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
+from vigil.services.risk import RiskService
+from vigil.store import Store
+from vigil.store.database import IMMEDIATE
+
+
+@dataclass
+class StoreContext:
+    """``DetectionContext`` over the store, reading and writing on the batch's connection."""
+
+    store: Store
+    conn: Connection
+    clock: Callable[[], datetime]
+    _states: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _dirty: set[tuple[str, str]] = field(default_factory=set)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def service_principal(self, sp_id: str) -> ServicePrincipal | None:
+        return self.store.inventory.service_principal(sp_id, self.conn)
+
+    def service_principal_by_app_id(self, app_id: str) -> ServicePrincipal | None:
+        return self.store.inventory.service_principals_by_app_id([app_id], self.conn).get(app_id)
+
+    def application_by_app_id(self, app_id: str) -> Application | None:
+        return self.store.inventory.applications_by_app_id([app_id], self.conn).get(app_id)
+
+    def load_state(self, detector: str, key: str) -> Mapping[str, Any] | None:
+        k = (detector, key)
+        if k not in self._states:
+            found = self.store.detector_state.load([k], self.conn)
+            self._states[k] = found.get(k)
+        return self._states[k]
+
+    def save_state(self, detector: str, key: str, state: Mapping[str, Any]) -> None:
+        self._states[(detector, key)] = state
+        self._dirty.add((detector, key))
+
+    def flush(self) -> None:
+        dirty = {k: self._states[k] for k in self._dirty}
+        self.store.detector_state.save(dirty, self.clock(), self.conn)
+        self._dirty.clear()
+
+
+class DetectionService:
+    """An ingest ``Observer`` that runs ``detectors`` and records what they find."""
+
+    def __init__(
+        self,
+        store: Store,
+        risk: RiskService,
+        detectors: Sequence[Detector],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._risk = risk
+        self._detectors = list(detectors)
+        self._clock = clock
+
+    def observe(self, conn: Connection, records: NewRecords) -> int:
+        ctx = StoreContext(self._store, conn, self._clock)
+        changed = 0
+        for detector in self._detectors:
+            for detection in detector.detect(records, ctx):
+                if self._risk.record_detection(detection, conn) is not None:
+                    changed += 1
+        ctx.flush()
+        return changed
+
+    def rebuild(self, batch_size: int = 5000, progress: Callable[[int], None] | None = None) -> int:
+        """Forget all detector state and replay every stored record, in time order.
+
+        Detections are keyed by their evidence, so ones found before are kept as they are
+        (admin actions and dismissals included); only new findings change risk.
+        """
+        self._store.detector_state.clear()
+        changed = 0
+        done = 0
+        for batch in _replay_batches(self._store, batch_size):
+            with self._store.engine.connect() as conn:
+                conn = conn.execution_options(**{IMMEDIATE: True})
+                with conn.begin():
+                    changed += self.observe(conn, batch)
+            done += _size(batch)
+            if progress is not None:
+                progress(done)
+        return changed
+
+
+def _size(r: NewRecords) -> int:
+    return (
+        len(r.sign_ins)
+        + len(r.audit_events)
+        + len(r.graph_activities)
+        + len(r.service_principals)
+        + len(r.applications)
+    )
+
+
+def _replay_batches(store: Store, batch_size: int) -> Iterator[NewRecords]:
+    """The inventory first, then activity records merged in time order, ``batch_size`` at a time."""
+    yield NewRecords(
+        service_principals=store.inventory.all_service_principals(),
+        applications=store.inventory.applications(),
+    )
+    streams: list[Iterator[SignIn | AuditEvent | GraphActivity]] = [
+        store.activity.iter_sign_ins(),
+        store.activity.iter_audit_events(),
+        store.activity.iter_graph_activities(),
+    ]
+    batch = NewRecords()
+    count = 0
+    for record in _merge_by_time(streams):
+        match record:
+            case SignIn():
+                batch.sign_ins.append(record)
+            case AuditEvent():
+                batch.audit_events.append(record)
+            case GraphActivity():
+                batch.graph_activities.append(record)
+        count += 1
+        if count >= batch_size:
+            yield batch
+            batch, count = NewRecords(), 0
+    if count:
+        yield batch
+
+
+def _time(record: SignIn | AuditEvent | GraphActivity) -> datetime:
+    match record:
+        case SignIn():
+            return record.created_date_time
+        case AuditEvent():
+            return record.activity_date_time
+        case GraphActivity():
+            return record.time
+
+
+def _merge_by_time(
+    streams: list[Iterator[SignIn | AuditEvent | GraphActivity]],
+) -> Iterator[SignIn | AuditEvent | GraphActivity]:
+    return heapq.merge(*streams, key=_time)

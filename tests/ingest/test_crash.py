@@ -1,0 +1,67 @@
+"""Kill `vigil ingest` mid-run (SIGKILL), run it again: the database equals one clean run's."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from bench.corpus import write_signins
+
+TABLES = {
+    "sign_ins": "SELECT id, kind, service_principal_id, created_at, ip_address, country, asn, "
+    "is_hosting, error_code, credential_key_id FROM sign_ins",
+    "rejected_records": "SELECT fingerprint, source, line, reason FROM rejected_records",
+    "risk_detections": "SELECT id, risk_event_type, risk_level, activity_at FROM risk_detections",
+}
+
+
+def snapshot(db: Path) -> dict[str, set[tuple]]:
+    with sqlite3.connect(db) as conn:
+        return {name: set(conn.execute(query)) for name, query in TABLES.items()}
+
+
+def vigil(db: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "vigil.cli.main", "--db", f"sqlite:///{db}", *args]
+
+
+def stored_rows(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return conn.execute("SELECT count(*) FROM sign_ins").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_rerun_equals_a_clean_run(tmp_path):
+    source = tmp_path / "signins.jsonl"
+    write_signins(source, 60_000, seed=7, principals=300)
+    with source.open("a") as out:
+        out.write('{"id": "broken", "createdDateTime": \n')  # one reject, near the end
+    crashed, clean = tmp_path / "crashed.db", tmp_path / "clean.db"
+    for db in (crashed, clean):
+        subprocess.run(vigil(db, "migrate"), check=True, capture_output=True)
+
+    proc = subprocess.Popen(vigil(crashed, "ingest", "--batch-size", "2000", str(source)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while stored_rows(crashed) < 10_000 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "ingest finished before it could be killed; make the input larger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = stored_rows(crashed)
+    assert 0 < partial < 60_000
+
+    subprocess.run(vigil(crashed, "ingest", str(source)), check=True, capture_output=True)
+    subprocess.run(vigil(clean, "ingest", str(source)), check=True, capture_output=True)
+    after, expected = snapshot(crashed), snapshot(clean)
+    assert len(expected["sign_ins"]) == 60_000
+    assert len(expected["rejected_records"]) == 1
+    assert after == expected

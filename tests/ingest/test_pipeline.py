@@ -1,0 +1,141 @@
+"""`vigil ingest` end to end: every shape, re-runs, bad input, stats, rejects file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vigil.cli.main import cli
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "public"
+
+
+def run(db: str, *args: str, exit_code: int = 0) -> str:
+    result = CliRunner().invoke(cli, ["--db", db, *args], catch_exceptions=False)
+    assert result.exit_code == exit_code, result.output
+    return result.stdout
+
+
+def ingest_json(db: str, *args: str, exit_code: int = 0) -> dict:
+    return json.loads(run(db, "ingest", "--format", "json", *args, exit_code=exit_code))
+
+
+def stats(db: str) -> dict:
+    return json.loads(run(db, "stats", "--format", "json"))
+
+
+def test_every_golden_shape_ingests_without_rejects_and_reruns_add_nothing(db_url):
+    run(db_url, "migrate")
+    first = ingest_json(db_url, str(DATA))
+    assert first["total"]["rejected"] == 0, first
+    assert first["total"]["stored"] > 0
+    assert set(first["kinds"]) == {"signins", "audit", "graphactivity", "directory"}
+    counts = stats(db_url)
+    second = ingest_json(db_url, str(DATA))
+    assert second["total"]["stored"] == 0
+    assert second["total"]["duplicate"] == second["total"]["read"] == first["total"]["read"]
+    assert stats(db_url) == counts
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"public samples not found at {SAMPLES}")
+def test_public_samples_ingest_with_zero_rejects(tmp_path):
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = ingest_json(db, str(SAMPLES))
+    assert summary["total"]["rejected"] == 0, summary
+    counts = stats(db)
+    # 7 + 1 SP sign-ins (elastic), 6 Graph activity rows (one RequestId appears twice), audit rows:
+    # 3 elastic + 4 OTRF (two identical) + 5 Sentinel.
+    assert counts["signIns"] == 8
+    assert counts["graphActivities"] == summary["kinds"]["graphactivity"]["stored"]
+    assert counts["directoryAudits"] == summary["kinds"]["audit"]["stored"]
+    assert summary["kinds"]["audit"]["read"] == 12
+
+
+def test_stats_match_the_records_given(tmp_path):
+    lines = [json.loads(x) for x in (DATA / "graph" / "signins.jsonl").read_text().splitlines()]
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    ingest_json(db, str(DATA / "graph" / "signins.jsonl"))
+    def is_mi(x: dict) -> bool:
+        msi = (x.get("managedServiceIdentity") or {}).get("msiType")
+        return "managedIdentity" in (x.get("signInEventTypes") or []) or msi in (
+            "userAssigned", "systemAssigned")
+
+    sp = sum(not is_mi(x) for x in lines)
+    assert 0 < sp < len(lines)
+    counts = stats(db)
+    assert counts["signIns"] + counts["managedIdentitySignIns"] == len({x["id"] for x in lines})
+    assert counts["signIns"] == sp
+
+
+def test_bad_input_is_rejected_with_location_and_the_rest_goes_on(tmp_path):
+    good = (DATA / "graph" / "signins.jsonl").read_text().splitlines()
+    bad_type = json.loads(good[0])
+    bad_type["id"] = "bad-type"
+    bad_type["createdDateTime"] = ["not", "a", "time"]
+    missing = json.loads(good[1])
+    missing["id"] = "missing-sp"
+    del missing["servicePrincipalId"]
+    lines = [
+        good[0],
+        good[1][: len(good[1]) // 2],  # truncated
+        json.dumps(bad_type),
+        "\x00\x01\x02garbage\xff",
+        json.dumps(missing),
+        *good[2:],
+    ]
+    src = tmp_path / "mixed.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogateescape")
+    rejects = tmp_path / "rejects.jsonl"
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = ingest_json(db, str(src), "--rejects", str(rejects))
+    assert summary["total"]["rejected"] == 4
+    assert summary["total"]["stored"] == len(good) - 1  # good[1] was cut in half
+    found = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert [(r["source"], r["line"]) for r in found] == [(str(src), n) for n in (2, 3, 4, 5)]
+    assert "createdDateTime" in found[1]["reason"]
+    assert "servicePrincipalId" in found[3]["reason"]
+    assert stats(db)["rejected"] == 4
+    # Re-running keeps one copy of each reject.
+    ingest_json(db, str(src))
+    assert stats(db)["rejected"] == 4
+
+
+def test_gzip_stdin_and_globs(tmp_path):
+    src = DATA / "graph" / "signins.jsonl"
+    gz = tmp_path / "dump.bin"  # recognised by its magic bytes, not its name
+    gz.write_bytes(gzip.compress(src.read_bytes()))
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    first = ingest_json(db, str(gz))
+    assert first["total"]["rejected"] == 0 and first["total"]["stored"] > 0
+    result = CliRunner().invoke(cli, ["--db", db, "ingest", "--format", "json", "-"],
+                                input=src.read_bytes())
+    assert json.loads(result.stdout)["total"]["duplicate"] == first["total"]["read"]
+    copy = tmp_path / "logs" / "a" / "x.json"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(DATA / "graph" / "directory_audits.page.json", copy)
+    globbed = ingest_json(db, str(tmp_path / "logs" / "**" / "*.json"))
+    assert globbed["kinds"]["audit"]["stored"] > 0
+
+
+def test_nothing_readable_exits_1(tmp_path):
+    junk = tmp_path / "junk.jsonl"
+    junk.write_bytes(b"\x00\xff\xfe not json at all\n")
+    summary = ingest_json(f"sqlite:///{tmp_path / 'v.db'}", str(junk), exit_code=1)
+    assert summary["total"] == {"read": 1, "stored": 0, "duplicate": 0, "rejected": 1}
+    missing = ingest_json(f"sqlite:///{tmp_path / 'v.db'}", str(tmp_path / "nope.json"),
+                          exit_code=1)
+    assert missing["total"]["rejected"] == 1
+
+
+def test_forced_kind_rejects_other_kinds(tmp_path):
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = ingest_json(db, "--kind", "audit", str(DATA / "graph" / "signins.jsonl"),
+                          exit_code=1)  # nothing usable was read
+    assert summary["total"]["stored"] == 0
+    assert summary["total"]["rejected"] == summary["total"]["read"] > 0

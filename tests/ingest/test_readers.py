@@ -1,0 +1,328 @@
+"""Streaming readers: formats, locations (file, line) and bad input that never raises."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from vigil.ingest.readers import (
+    HINT_CSV,
+    HINT_DIAGNOSTIC,
+    STDIN,
+    RawRecord,
+    ReadError,
+    detect_format,
+    expand,
+    iter_records,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _read(path: Path | str, **kw) -> tuple[list[RawRecord], list[ReadError]]:
+    items = list(iter_records(str(path), **kw))
+    return (
+        [i for i in items if isinstance(i, RawRecord)],
+        [i for i in items if isinstance(i, ReadError)],
+    )
+
+
+def _locs(records: list[RawRecord]) -> list[tuple[int, str | None]]:
+    return [(r.line, r.data.get("id") or r.data.get("Id")) for r in records]
+
+
+# --- format detection -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"", "empty"),
+        (b"  \n\r\n\t", "empty"),
+        (b"\xef\xbb\xbf[1]", "json"),
+        (b'{"a":1}\n{"a":2}\n', "jsonl"),
+        (b'{"a":1}', "jsonl"),
+        (b'{"a":\n  1}\n', "json"),
+        (b'{\n  "value": []\n}\n', "json"),
+        (b'{"a": 1, "b":\n{"c": 1}}', "jsonl"),  # ambiguous: the next line starts an object
+        (b"TimeGenerated [UTC],Id\n1,2\n", "csv"),
+        (b"\xef\xbb\xbfOperationName,Id\r\n", "csv"),
+        (b"\x00\x01\x02\xff\xfe", "unknown"),
+        (b"hello world\n", "unknown"),
+    ],
+)
+def test_detect_format(head: bytes, expected: str) -> None:
+    assert detect_format(head) == expected
+
+
+# --- shapes -----------------------------------------------------------------------------------
+
+
+def test_graph_page_items_carry_index_lines_and_entity_hint() -> None:
+    records, errors = _read(DATA / "graph" / "signins_sp.page.json")
+    assert errors == []
+    assert _locs(records) == [
+        (1, "66ea54eb-6301-4ee5-be62-ff5a759b0100"),
+        (2, "0b7c9d1e-2f3a-4b5c-8d6e-7f8091a2b3c4"),
+        (3, "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"),
+    ]
+    assert {r.shape_hint for r in records} == {"graph:auditLogs/signIns"}
+    assert {r.source for r in records} == {str(DATA / "graph" / "signins_sp.page.json")}
+
+
+def test_jsonl_lines_are_physical_lines() -> None:
+    records, errors = _read(DATA / "graph" / "signins.jsonl")
+    assert errors == []
+    assert [r.line for r in records] == [1, 2, 3, 4, 5, 6, 7]
+    assert {r.shape_hint for r in records} == {None}
+
+
+def test_records_wrapper_plain_and_gzip_give_the_same_records() -> None:
+    plain, e1 = _read(DATA / "diagnostic" / "PT1H.json")
+    packed, e2 = _read(DATA / "diagnostic" / "PT1H.json.gz")
+    assert e1 == e2 == []
+    assert [(r.line, r.data, r.shape_hint) for r in plain] == [
+        (r.line, r.data, r.shape_hint) for r in packed
+    ]
+    assert [r.data["category"] for r in plain] == [
+        "ServicePrincipalSignInLogs",
+        "ServicePrincipalSignInLogs",
+        "ManagedIdentitySignInLogs",
+        "AuditLogs",
+        "MicrosoftGraphActivityLogs",
+    ]
+    assert {r.shape_hint for r in plain} == {HINT_DIAGNOSTIC}
+
+
+def test_gzip_is_recognised_by_magic_bytes_not_suffix(tmp_path: Path) -> None:
+    target = tmp_path / "export.dat"
+    target.write_bytes(gzip.compress(b'{"id": "a"}\n{"id": "b"}\n'))
+    records, errors = _read(target)
+    assert errors == []
+    assert _locs(records) == [(1, "a"), (2, "b")]
+
+
+def test_json_array_document(tmp_path: Path) -> None:
+    target = tmp_path / "rows.json"
+    target.write_text(json.dumps([{"Id": "x"}, 5, {"Id": "y"}], indent=2))
+    records, errors = _read(target)
+    assert _locs(records) == [(1, "x"), (3, "y")]
+    assert [(e.line, e.reason) for e in errors] == [(2, "expected a JSON object, got int")]
+
+
+def test_single_pretty_printed_object(tmp_path: Path) -> None:
+    target = tmp_path / "one.json"
+    target.write_text(json.dumps({"id": "only", "nested": {"a": [1, 2]}}, indent=4))
+    records, errors = _read(target)
+    assert (errors, _locs(records)) == ([], [(1, "only")])
+
+
+def test_jsonl_line_holding_a_page_yields_its_items_on_that_line(tmp_path: Path) -> None:
+    target = tmp_path / "pages.jsonl"
+    page = {"@odata.context": "x#servicePrincipals", "value": [{"id": "a"}, {"id": "b"}]}
+    target.write_text(json.dumps({"id": "first"}) + "\n" + json.dumps(page) + "\n")
+    records, errors = _read(target)
+    assert errors == []
+    assert [(r.line, r.data["id"], r.shape_hint) for r in records] == [
+        (1, "first", None),
+        (2, "a", "graph:servicePrincipals"),
+        (2, "b", "graph:servicePrincipals"),
+    ]
+
+
+def test_a_record_with_a_value_field_is_not_a_page(tmp_path: Path) -> None:
+    target = tmp_path / "kv.jsonl"
+    target.write_text('{"key": "k", "value": [1, 2]}\n')
+    records, _ = _read(target)
+    assert [r.data for r in records] == [{"key": "k", "value": [1, 2]}]
+
+
+def test_portal_csv_rows_start_lines_and_header_suffix() -> None:
+    records, errors = _read(DATA / "la" / "AADServicePrincipalSignInLogs.portal.csv")
+    assert errors == []
+    # Row 2 has a multi-line ResultDescription cell, so row 3 starts on physical line 5.
+    assert _locs(records) == [
+        (2, "66ea54eb-6301-4ee5-be62-ff5a759b0100"),
+        (3, "0b7c9d1e-2f3a-4b5c-8d6e-7f8091a2b3c4"),
+        (5, "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"),
+    ]
+    first = records[0].data
+    assert first["TimeGenerated"] == "5/14/2024, 9:21:07.123 AM"
+    assert first["LocationDetails"].startswith('{"city":"Amsterdam"')  # JSON text stays a string
+    assert {r.shape_hint for r in records} == {HINT_CSV}
+
+
+def test_stdin(tmp_path: Path) -> None:
+    stream = io.BytesIO(b'{"id": "s1"}\n\n{"id": "s2"}')
+    items = list(iter_records("-", stdin=stream))
+    assert [(i.source, i.line, i.data["id"]) for i in items] == [(STDIN, 1, "s1"), (STDIN, 3, "s2")]
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+
+def test_folder_walk_is_recursive_sorted_and_skips_hidden_and_other_files(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "deep").mkdir(parents=True)
+    (tmp_path / ".hidden").mkdir()
+    for rel in ("b/2.jsonl", "a/deep/1.json", "a/0.csv.gz", ".hidden/x.json", "a/README.md"):
+        (tmp_path / rel).write_bytes(b'{"id": "x"}\n')
+    found = [p.relative_to(tmp_path).as_posix() for p in expand(str(tmp_path))]
+    assert found == ["a/0.csv.gz", "a/deep/1.json", "b/2.jsonl"]
+
+
+def test_glob_and_missing_paths(tmp_path: Path) -> None:
+    for name in ("y.jsonl", "x.jsonl", "z.txt"):
+        (tmp_path / name).write_text(json.dumps({"id": name}) + "\n")
+    records, errors = _read(tmp_path / "*.jsonl")
+    assert [r.data["id"] for r in records] == ["x.jsonl", "y.jsonl"]
+    assert errors == []
+    _, errors = _read(tmp_path / "nope.json")
+    assert [(e.line, e.reason) for e in errors] == [(0, "no such file or directory")]
+    _, errors = _read(tmp_path / "*.parquet")
+    assert [e.reason for e in errors] == ["no file matches this pattern"]
+
+
+def test_empty_file_yields_nothing(tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "blank.jsonl").write_bytes(b"\n \n\r\n")
+    assert list(iter_records(str(tmp_path))) == []
+
+
+# --- corrupt input ----------------------------------------------------------------------------
+
+
+def test_bad_lines_are_reported_and_good_lines_around_them_survive(tmp_path: Path) -> None:
+    target = tmp_path / "mixed.jsonl"
+    target.write_bytes(
+        b'{"id": "1"}\n'
+        b'{"id": "2", "trunc\n'  # truncated line
+        b"\x00\x9f\x92\x96garbage\xff\n"  # binary garbage
+        b'{"id": "\xff\xfe"}\n'  # invalid UTF-8 inside a string
+        b"[1, 2]\n"  # an array of non-objects
+        b'"just a string"\n'
+        b'{"id": "7"}'  # last line without newline
+    )
+    records, errors = _read(target)
+    assert _locs(records) == [(1, "1"), (7, "7")]
+    assert [(e.line, e.reason.split(":")[0]) for e in errors] == [
+        (2, "invalid JSON"),
+        (3, "invalid UTF-8 at byte 1"),
+        (4, "invalid UTF-8 at byte 8"),
+        (5, "expected a JSON object, got int"),
+        (5, "expected a JSON object, got int"),
+        (6, "expected a JSON object, got str"),
+    ]
+    assert errors[0].text == b'{"id": "2", "trunc\n'
+    assert all(e.source == str(target) for e in errors)
+
+
+def test_binary_file_is_one_error(tmp_path: Path) -> None:
+    target = tmp_path / "blob.bin"
+    target.write_bytes(bytes(range(256)) * 10)
+    records, errors = _read(target)
+    assert records == []
+    assert [(e.line, e.reason) for e in errors] == [(1, "not JSON, JSON Lines or CSV")]
+    assert len(errors[0].text) == 200
+
+
+def test_truncated_gzip_reports_and_keeps_what_was_read(tmp_path: Path) -> None:
+    payload = b"".join(b'{"id": "%d", "pad": "%s"}\n' % (i, b"x" * 200) for i in range(2000))
+    target = tmp_path / "cut.jsonl.gz"
+    target.write_bytes(gzip.compress(payload)[:-4000])
+    records, errors = _read(target)
+    assert 0 < len(records) < 2000
+    assert [r.line for r in records] == list(range(1, len(records) + 1))
+    assert len(errors) >= 1
+    assert errors[-1].reason.startswith("cannot read further")
+
+
+def test_broken_document_points_at_the_physical_line(tmp_path: Path) -> None:
+    target = tmp_path / "broken.json"
+    target.write_text('{\n  "value": [\n    {"id": "a"},\n    {"id": }\n  ]\n}\n')
+    records, errors = _read(target)
+    assert records == []
+    assert [(e.line, e.reason.split(":")[0]) for e in errors] == [(4, "invalid JSON")]
+
+
+def test_document_size_limit(tmp_path: Path) -> None:
+    target = tmp_path / "big.json"
+    target.write_text(json.dumps([{"id": str(i)} for i in range(100)]))
+    records, errors = _read(target, max_document_bytes=500)
+    assert records == []
+    assert [e.reason for e in errors] == ["JSON document larger than 500 bytes"]
+
+
+def test_csv_with_bad_rows(tmp_path: Path) -> None:
+    target = tmp_path / "rows.csv"
+    target.write_bytes(
+        b"Id,OperationName\r\n"
+        b"a,Add\r\n"
+        b'b,"multi\r\nline"\r\n'
+        b"c\r\n"  # too few cells
+        b"d,\xff\xfebad\r\n"  # invalid UTF-8
+        b"e,Update\r\n"
+    )
+    records, errors = _read(target)
+    assert [(r.line, r.data) for r in records] == [
+        (2, {"Id": "a", "OperationName": "Add"}),
+        (3, {"Id": "b", "OperationName": "multi\r\nline"}),
+        (7, {"Id": "e", "OperationName": "Update"}),
+    ]
+    assert [(e.line, e.reason) for e in errors] == [
+        (5, "row has 1 cells, the header has 2"),
+        (6, "invalid UTF-8 near character 2"),
+    ]
+
+
+def test_50mb_single_line(tmp_path: Path) -> None:
+    """A huge valid line is a record; a huge invalid one is an error; neighbours survive."""
+    big = b"x" * (50 * 1024 * 1024)
+    target = tmp_path / "huge.jsonl"
+    with target.open("wb") as f:
+        f.write(b'{"id": "before"}\n')
+        f.write(b'{"id": "big", "blob": "' + big + b'"}\n')
+        f.write(b'{"id": "broken", "blob": "' + big + b"\n")
+        f.write(b'{"id": "after"}\n')
+    items = list(iter_records(str(target)))
+    summary = [
+        (i.line, i.data["id"]) if isinstance(i, RawRecord) else (i.line, i.reason.split(":")[0])
+        for i in items
+    ]
+    assert summary == [(1, "before"), (2, "big"), (3, "invalid JSON"), (4, "after")]
+    assert len(items[1].data["blob"]) == len(big)
+    assert len(items[2].text) == 200
+
+
+def test_line_longer_than_the_limit_is_skipped_not_loaded(tmp_path: Path) -> None:
+    target = tmp_path / "long.jsonl"
+    target.write_bytes(b'{"id": "a"}\n' + b'{"id": "' + b"y" * 5000 + b'"}\n{"id": "c"}\n')
+    items = list(iter_records(str(target), max_document_bytes=1000))
+    summary = [(i.line, getattr(i, "reason", None) or i.data["id"]) for i in items]
+    assert summary == [(1, "a"), (2, "line longer than 1000 bytes"), (3, "c")]
+
+
+def test_utf16_powershell_export(tmp_path: Path) -> None:
+    """Windows PowerShell 5.1 ``Out-File`` writes UTF-16LE with a BOM."""
+    target = tmp_path / "signins.json"
+    text = json.dumps({"value": [{"id": "é1"}, {"id": "2"}]}, indent=2, ensure_ascii=False)
+    target.write_bytes(text.encode("utf-16"))
+    records, errors = _read(target)
+    assert (errors, _locs(records)) == ([], [(1, "é1"), (2, "2")])
+    jsonl = tmp_path / "rows.jsonl"
+    jsonl.write_bytes('{"id": "a"}\r\n{"id": "b"}\r\n'.encode("utf-16-le").join([b"\xff\xfe", b""]))
+    records, errors = _read(jsonl)
+    assert (errors, _locs(records)) == ([], [(1, "a"), (2, "b")])
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    target = tmp_path / "big.json"
+    target.write_text("[" + " " * 5000 + "{}]")
+    items = list(iter_records(str(target), max_document_bytes=1000))
+    assert [(i.line, i.reason, i.text) for i in items] == [
+        (0, "JSON document larger than 1000 bytes", b"")
+    ]

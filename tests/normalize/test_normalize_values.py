@@ -1,0 +1,161 @@
+"""Timestamps, scalar coercions and the fast constructors."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vigil.model import AuditEvent, ClientCredentialType, Location, SignIn, SignInKind
+from vigil.normalize.fastbuild import fast_constructor, fast_replacer
+from vigil.normalize.rejected import Invalid
+from vigil.normalize.timestamps import parse_optional_time, parse_time
+from vigil.normalize.values import canonical_ip, credential_type, opt_int, tenant_from_resource_id
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2022-02-08T06:22:28.3518405Z", datetime(2022, 2, 8, 6, 22, 28, 351840, tzinfo=UTC)),
+        ("2022-02-08T06:22:28.3518405+00:00", datetime(2022, 2, 8, 6, 22, 28, 351840, tzinfo=UTC)),
+        ("2022-02-08T08:22:28.35+02:00", datetime(2022, 2, 8, 6, 22, 28, 350000, tzinfo=UTC)),
+        ("2022-02-08T06:22:28", datetime(2022, 2, 8, 6, 22, 28, tzinfo=UTC)),
+        ("2022-02-08 06:22:28.123456789Z", datetime(2022, 2, 8, 6, 22, 28, 123456, tzinfo=UTC)),
+        ("2021-08-02T13:29:25.983Z", datetime(2021, 8, 2, 13, 29, 25, 983000, tzinfo=UTC)),
+        ("8/2/2021, 1:29:25.983 PM", datetime(2021, 8, 2, 13, 29, 25, 983000, tzinfo=UTC)),
+        ("12/31/2023, 12:00:01 AM", datetime(2023, 12, 31, 0, 0, 1, tzinfo=UTC)),
+        ("5/14/2024, 12:30:00.5 PM", datetime(2024, 5, 14, 12, 30, 0, 500000, tzinfo=UTC)),
+    ],
+)
+def test_parse_time(text: str, expected: datetime) -> None:
+    parsed = parse_time(text, "t")
+    assert parsed == expected
+    assert parsed.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "yesterday",
+        "2022-13-01T00:00:00Z",
+        "13/2/2021, 1:00:00 PM",
+        "1/1/2021, 13:00 PM",
+        5,
+        [],
+        None,
+    ],
+)
+def test_parse_time_rejects(value: object) -> None:
+    with pytest.raises(Invalid) as info:
+        parse_time(value, "when")
+    assert info.value.field == "when"
+
+
+def test_parse_optional_time() -> None:
+    assert parse_optional_time(None, "t") is None
+    assert parse_optional_time("", "t") is None
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_parse_time_round_trips_any_aware_datetime(dt: datetime) -> None:
+    try:
+        expected = dt.astimezone(UTC)
+    except OverflowError:
+        return
+    assert parse_time(dt.isoformat(), "t") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1.2.3.4", "1.2.3.4"),
+        ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"),
+        ("::ffff:1.2.3.4", str(__import__("ipaddress").ip_address("::ffff:1.2.3.4"))),
+        ("fe80::1%eth0", "fe80::1%eth0"),
+        ("1.2.3", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_canonical_ip(value: str | None, expected: str | None) -> None:
+    assert canonical_ip(value, "ip") == expected
+    assert canonical_ip(value, "ip") == expected  # cached path
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("clientSecret", ClientCredentialType.clientSecret),
+        ("Client secret", ClientCredentialType.clientSecret),
+        ("ClientSecret", ClientCredentialType.clientSecret),
+        ("client-assertion", ClientCredentialType.clientAssertion),
+        ("Federated identity credential", ClientCredentialType.federatedIdentityCredential),
+        ("Managed identity", ClientCredentialType.managedIdentity),
+        ("Certificate", ClientCredentialType.certificate),
+        ("none", ClientCredentialType.none),
+        ("passkey", None),
+        (None, None),
+    ],
+)
+def test_credential_type(value: str | None, expected: ClientCredentialType | None) -> None:
+    assert credential_type(value, "cct") is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(7, 7), ("42", 42), (" 42 ", 42), ("4.0", 4), (3.0, 3), ("", None), (None, None)],
+)
+def test_opt_int(value: object, expected: int | None) -> None:
+    assert opt_int(value, "n") == expected
+
+
+@pytest.mark.parametrize("value", ["4.5", "x", True, 2.5, [1], {}])
+def test_opt_int_rejects(value: object) -> None:
+    with pytest.raises(Invalid):
+        opt_int(value, "n")
+
+
+def test_tenant_from_resource_id() -> None:
+    assert tenant_from_resource_id("/tenants/ABC/providers/Microsoft.aadiam") == "abc"
+    assert tenant_from_resource_id("/subscriptions/x") is None
+    assert tenant_from_resource_id(None) is None
+
+
+def test_fast_constructor_matches_the_dataclass_constructor() -> None:
+    make = fast_constructor(SignIn)
+    kwargs = {
+        "id": "x",
+        "created_date_time": datetime(2024, 1, 1, tzinfo=UTC),
+        "kind": SignInKind.managedIdentity,
+        "service_principal_id": "sp",
+        "location": Location(city="c"),
+        "error_code": 5,
+    }
+    built = make(**kwargs)
+    assert built == SignIn(**kwargs)
+    assert type(built) is SignIn
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.id = "y"  # type: ignore[misc]
+    assert make(*[getattr(built, f.name) for f in dataclasses.fields(SignIn)]) == built
+
+
+def test_fast_replacer_matches_dataclasses_replace() -> None:
+    original = SignIn("x", datetime(2024, 1, 1, tzinfo=UTC), SignInKind.servicePrincipal, "sp")
+    replace = fast_replacer(SignIn, "asn", "is_hosting")
+    assert replace(original, 8075, True) == dataclasses.replace(original, asn=8075, is_hosting=True)
+    with pytest.raises(TypeError):
+        fast_replacer(SignIn, "nope")
+
+
+def test_fast_constructor_refuses_unsupported_classes() -> None:
+    @dataclasses.dataclass
+    class Plain:
+        a: int
+
+    with pytest.raises(TypeError):
+        fast_constructor(Plain)
+    assert fast_constructor(AuditEvent)  # tuple defaults are plain defaults, allowed
