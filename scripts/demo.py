@@ -1,11 +1,18 @@
-"""`make demo`: run Vigil's main job end to end on the embedded default (SQLite under ./demo/).
+"""`make demo`: Vigil end to end on the embedded default (SQLite under ./demo/).
 
-Each step is a real `vigil` command; the script prints each command before running it so a newcomer
-can repeat any of them by hand. A second run reuses what exists.
+1. simulate a tenant (200 service principals, 45 days, every attack scenario) into demo/tenant;
+2. ingest it (detectors run inline) and load the leak/intel inputs the simulator wrote;
+3. score the detections against the simulator's ground truth (`vigil eval`);
+4. create an admin token and serve the API and console on http://127.0.0.1:8000 until Ctrl-C.
+
+Each step is a real `vigil` command, printed before it runs, so any of them can be repeated by
+hand. A second run reuses the tenant and the database and only starts the server again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shlex
 import subprocess
@@ -14,19 +21,61 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo"
+TENANT = DEMO / "tenant"
 DB = f"sqlite:///{DEMO / 'vigil.db'}"
-VIGIL = [sys.executable, "-m", "vigil.cli.main", "--db", DB]
+HOST, PORT = "127.0.0.1", int(os.environ.get("VIGIL_DEMO_PORT", "8000"))
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "VIGIL_DATABASE_URL": DB}
+ENV.pop("VIGIL_CONFIG", None)
 
 
-def vigil(*args: str) -> None:
+def vigil(*args: str, capture: bool = False) -> str:
     print("$ vigil " + " ".join(shlex.quote(a) for a in args), flush=True)
-    subprocess.run([*VIGIL, *args], check=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "vigil.cli.main", *args],
+        check=True,
+        env=ENV,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+    )
+    return done.stdout or ""
+
+
+def commands() -> set[str]:
+    from vigil.cli.main import COMMANDS
+
+    return {c.name for c in COMMANDS if c.name}
 
 
 def main() -> int:
     DEMO.mkdir(exist_ok=True)
+    available = commands()
+    if not (TENANT / "labels.json").exists():
+        vigil("simulate", "--out", str(TENANT), "--seed", "7", "--force")
     vigil("migrate")
+    stats = json.loads(vigil("stats", "--format", "json", capture=True))
+    if stats["signIns"] == 0:
+        if "credentials" in available and (TENANT / "secrets.json").exists():
+            vigil("credentials", "import", str(TENANT / "secrets.json"))
+        if "intel" in available and (TENANT / "intel").is_dir():
+            vigil("intel", "add", *sorted(str(p) for p in (TENANT / "intel").iterdir()))
+        vigil("ingest", str(TENANT / "inventory"), str(TENANT / "signins"), str(TENANT / "audit"),
+              str(TENANT / "graph"))
+        if "scan" in available and (TENANT / "repos").is_dir():
+            vigil("scan", str(TENANT / "repos"))
     vigil("stats")
+    vigil("eval", "--labels", str(TENANT / "labels.json"))
+    token = vigil("token", "create", "--role", "Security Administrator", "--name", "demo-admin",
+                  capture=True).strip()
+    print(
+        f"\nVigil is serving on http://{HOST}:{PORT}/ (API: http://{HOST}:{PORT}/v1.0/"
+        f"identityProtection/riskyServicePrincipals)\nadmin token: {token}\n"
+        f"try: curl -H 'Authorization: Bearer {token}' "
+        f"http://{HOST}:{PORT}/v1.0/identityProtection/riskyServicePrincipals\n"
+        "Ctrl-C stops it.\n",
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        vigil("serve", "--host", HOST, "--port", str(PORT))
     return 0
 
 

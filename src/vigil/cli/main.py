@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from vigil import __version__
-from vigil.cli import admin, detect, ingest, risk, serve, tokens
+from vigil.cli import admin, detect, evaluate, ingest, risk, serve, simulate, tokens
 from vigil.cli.context import CliContext, configure_logging
 from vigil.settings import DEFAULT_DATABASE_URL
 
@@ -24,6 +24,8 @@ COMMANDS: list[click.Command] = [
     risk.dismiss,
     serve.serve,
     tokens.token,
+    simulate.simulate,
+    evaluate.evaluate,
 ]
 
 

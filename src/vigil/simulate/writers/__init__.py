@@ -1,0 +1,1 @@
+"""Writers of the simulated tenant in Entra's export shapes."""
