@@ -32,239 +32,48 @@ Evaluation (SQL and in-memory) lives in :mod:`vigil.api.odata`.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
-from enum import StrEnum
-from typing import Literal, TypeAlias, cast
+from collections.abc import Mapping
+from datetime import datetime
+from typing import cast
 
-MAX_FILTER_LENGTH = 4096
-MAX_FILTER_DEPTH = 50
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-class ODataQueryError(ValueError):
-    """Malformed or unsupported query option.
-
-    ``option`` names the query option (``"$filter"``, ``"$top"``...), ``position``
-    is the 0-based character offset of the offending token (``None`` when it does
-    not apply) and ``str(e)`` is a complete human-readable message.
-    """
-
-    def __init__(self, option: str, message: str, position: int | None = None) -> None:
-        self.option = option
-        self.message = message
-        self.position = position
-        where = "" if position is None else f" at position {position}"
-        super().__init__(f"invalid {option}{where}: {message}")
-
-
-class PropType(StrEnum):
-    """Edm type family of a queryable property."""
-
-    STRING = "string"
-    ENUM = "enum"
-    DATETIME = "datetime"
-    BOOL = "bool"
-    INT = "int"
-
-
-@dataclass(frozen=True)
-class Property:
-    """A queryable resource property, by its Graph (camelCase) name."""
-
-    name: str
-    type: PropType
-    enum_values: tuple[str, ...] = ()
-    filterable: bool = True
-    sortable: bool = True
-
-
-Value: TypeAlias = str | bool | int | datetime | None
-CompareOp: TypeAlias = Literal["eq", "ne", "gt", "ge", "lt", "le"]
-
-
-@dataclass(frozen=True)
-class Compare:
-    """``prop op value``; ``value is None`` only for ``eq``/``ne`` (null tests)."""
-
-    op: CompareOp
-    prop: str
-    value: Value
-
-
-@dataclass(frozen=True)
-class In:
-    """``prop in (v1, v2, ...)``; ``values`` is non-empty and contains no null."""
-
-    prop: str
-    values: tuple[Value, ...]
-
-
-@dataclass(frozen=True)
-class StartsWith:
-    """``startswith(prop, 'prefix')`` (case-sensitive)."""
-
-    prop: str
-    prefix: str
-
-
-@dataclass(frozen=True)
-class And:
-    left: FilterExpr
-    right: FilterExpr
-
-
-@dataclass(frozen=True)
-class Or:
-    left: FilterExpr
-    right: FilterExpr
-
-
-@dataclass(frozen=True)
-class Not:
-    expr: FilterExpr
-
-
-FilterExpr: TypeAlias = Compare | In | StartsWith | And | Or | Not
-
-
-def lookup_property(
-    option: str,
-    name: str,
-    properties: Mapping[str, Property],
-    position: int | None,
-    *,
-    usable: Callable[[Property], bool] = lambda p: True,
-    purpose: str = "",
-) -> Property:
-    """Resolve ``name`` (exact match, else a unique case-insensitive match) or raise.
-
-    ``usable`` filters the candidates (e.g. filterable ones); the error lists them.
-    """
-    prop = properties.get(name)
-    if prop is None:
-        folded = [p for key, p in properties.items() if key.lower() == name.lower()]
-        prop = folded[0] if len(folded) == 1 else None
-    allowed = ", ".join(sorted(p.name for p in properties.values() if usable(p))) or "(none)"
-    label = f"{purpose} properties" if purpose else "properties"
-    if prop is None:
-        message = f"unknown property {_clip(name)!r}; {label}: {allowed}"
-    elif not usable(prop):
-        message = f"property {prop.name!r} cannot be used in {option}; {label}: {allowed}"
-    else:
-        return prop
-    raise ODataQueryError(option, message, position)
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# --------------------------------------------------------------------------- lexer
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # "word" | "string" | "int" | "datetime" | "(" | ")" | "," | "end"
-    text: str
-    pos: int
-    value: Value = None
-
-
-_SPACE = re.compile(r"\s+")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMERIC_CHUNK = re.compile(r"-?[0-9][0-9A-Za-z:.+\-_]*")
-_INT = re.compile(r"-?[0-9]+")
-_DATETIME = re.compile(
-    r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})"
-    r"(?:[Tt](?P<h>[0-9]{2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]+))?)?"
-    r"(?P<tz>[Zz]|[+-][0-9]{2}:[0-9]{2}))?"
+from vigil.api.odata_lexer import _error, _Token, _tokenize
+from vigil.api.odata_types import (
+    MAX_FILTER_DEPTH,
+    MAX_FILTER_LENGTH,
+    And,
+    Compare,
+    CompareOp,
+    FilterExpr,
+    In,
+    Not,
+    ODataQueryError,
+    Or,
+    Property,
+    PropType,
+    StartsWith,
+    Value,
+    _clip,
+    lookup_property,
 )
 
-
-def _error(message: str, position: int | None) -> ODataQueryError:
-    return ODataQueryError("$filter", message, position)
-
-
-def _parse_datetime(m: re.Match[str], text: str, pos: int) -> datetime:
-    try:
-        date = (int(m["y"]), int(m["mo"]), int(m["d"]))
-        if m["h"] is None:
-            return datetime(*date, tzinfo=UTC)
-        micro = int((m["f"] or "")[:6].ljust(6, "0"))
-        tz = m["tz"]
-        offset = timedelta(0)
-        if tz not in ("Z", "z"):
-            hours, minutes = int(tz[1:3]), int(tz[4:6])
-            if minutes > 59:
-                raise ValueError("offset minutes must be in 0..59")
-            offset = timedelta(hours=hours, minutes=minutes) * (-1 if tz[0] == "-" else 1)
-        local = datetime(
-            *date, int(m["h"]), int(m["mi"]), int(m["s"] or 0), micro, tzinfo=timezone(offset)
-        )
-        return local.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        raise _error(f"invalid datetime literal {_clip(text)!r} ({exc})", pos) from None
-
-
-def _tokenize(text: str) -> Iterator[_Token]:
-    """Yield the tokens of ``text`` lazily (so errors surface in source order), then ``end``."""
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if (m := _SPACE.match(text, i)) is not None:
-            i = m.end()
-        elif ch in "(),":
-            yield _Token(ch, ch, i)
-            i += 1
-        elif ch == "'":
-            parts: list[str] = []
-            j = i + 1
-            while True:
-                close = text.find("'", j)
-                if close < 0:
-                    raise _error("unterminated string literal (missing closing quote)", i)
-                if (nul := text.find("\x00", j, close)) >= 0:
-                    raise _error("NUL characters are not allowed", nul)
-                parts.append(text[j:close])
-                if text.startswith("'", close + 1):
-                    parts.append("'")
-                    j = close + 2
-                else:
-                    break
-            yield _Token("string", text[i : close + 1], i, "".join(parts))
-            i = close + 1
-        elif (m := _WORD.match(text, i)) is not None:
-            yield _Token("word", m.group(), i)
-            i = m.end()
-        elif (m := _NUMERIC_CHUNK.match(text, i)) is not None:
-            chunk = m.group()
-            if _INT.fullmatch(chunk):
-                if len(chunk) > 20 or not _INT64_MIN <= int(chunk) <= _INT64_MAX:
-                    raise _error(f"integer literal {_clip(chunk)} is outside the 64-bit range", i)
-                yield _Token("int", chunk, i, int(chunk))
-            elif (dm := _DATETIME.fullmatch(chunk)) is not None:
-                yield _Token("datetime", chunk, i, _parse_datetime(dm, chunk, i))
-            else:
-                raise _error(
-                    f"invalid literal {_clip(chunk)!r}; expected an integer or a datetime such as "
-                    "2021-01-01T00:00:00Z (decimals and arithmetic are not supported)",
-                    i,
-                )
-            i = m.end()
-        else:
-            hint = ""
-            if ch == "/":
-                hint = "; property paths and lambda operators (any/all) are not supported"
-            elif ch in "+-*":
-                hint = "; arithmetic is not supported"
-            raise _error(f"unexpected character {ch!r}{hint}", i)
-    yield _Token("end", "", n)
-
-
-# --------------------------------------------------------------------------- parser
+__all__ = [
+    "MAX_FILTER_DEPTH",
+    "MAX_FILTER_LENGTH",
+    "And",
+    "Compare",
+    "CompareOp",
+    "FilterExpr",
+    "In",
+    "Not",
+    "ODataQueryError",
+    "Or",
+    "PropType",
+    "Property",
+    "StartsWith",
+    "Value",
+    "lookup_property",
+    "parse_filter",
+]
 
 _COMPARE_OPS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 _ORDERING_OPS = frozenset({"gt", "ge", "lt", "le"})
