@@ -1,4 +1,4 @@
-"""uvicorn's h11 protocol with ``TCP_NODELAY`` on every connection.
+"""uvicorn's HTTP protocol (httptools, the fast parser) with ``TCP_NODELAY`` on every connection.
 
 With ``--workers`` uvicorn binds the listening socket itself with ``socket.socket(family)``, whose
 ``proto`` is 0, so asyncio's transport does not switch Nagle's algorithm off for accepted
@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
-class NoDelayH11Protocol(H11Protocol):
+def _no_delay(transport: asyncio.Transport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class NoDelayHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _no_delay(transport)
         super().connection_made(transport)

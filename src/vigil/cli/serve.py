@@ -32,7 +32,7 @@ def serve(cli: CliContext, host: str | None, port: int | None, workers: int) -> 
     import uvicorn
 
     from vigil.api.server import create_api
-    from vigil.api.transport import NoDelayH11Protocol
+    from vigil.api.transport import NoDelayHttpToolsProtocol
 
     app = cli.app()  # checks the settings and the schema before anything listens
     settings = app.settings.api
@@ -46,7 +46,8 @@ def serve(cli: CliContext, host: str | None, port: int | None, workers: int) -> 
         "log_level": "warning" if cli.verbosity <= 0 else "info",
         "access_log": cli.verbosity > 0,
         "proxy_headers": False,
-        "http": NoDelayH11Protocol,
+        "http": NoDelayHttpToolsProtocol,
+        "loop": "uvloop",
     }
     if workers == 1:
         uvicorn.run(api, **options)
