@@ -88,3 +88,16 @@ def sqlite_store(tmp_path) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say how many tests ran against PostgreSQL, so CI's log shows they were not skipped."""
+    counts = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        counts[outcome] = sum(
+            1 for r in terminalreporter.stats.get(outcome, []) if "postgres" in getattr(r, "keywords", {})
+        )
+    if any(counts.values()):
+        terminalreporter.write_line(
+            "PostgreSQL tests: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        )
