@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py
 
 test: $(STAMP)
+	scripts/ensure-chromium
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -23,6 +23,7 @@ from vigil.api.responses import json_response
 from vigil.api.schemas import ODataError
 from vigil.app import App
 from vigil.auth import Authenticator, JwksFile, JwksUrl, JwtVerifier, OidcConfig
+from vigil.console import router as console_router
 from vigil.settings import AuthSettings
 from vigil.store.tokens import TokenRepository
 
@@ -78,6 +79,7 @@ def create_api(app: App, authenticator: Authenticator | None = None) -> FastAPI:
         api.include_router(routes_risky.router(version))  # type: ignore[arg-type]
         api.include_router(routes_detections.router(version))  # type: ignore[arg-type]
         api.include_router(routes_service_principals.router(version))  # type: ignore[arg-type]
+    api.include_router(console_router())  # the web console at / (vigil.console)
 
     @api.get(
         "/healthz",
