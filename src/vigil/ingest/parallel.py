@@ -10,6 +10,7 @@ this way; other formats are parsed in-process.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import gzip
 import io
 import multiprocessing
@@ -47,6 +48,7 @@ class EnrichConfig:
 def _init_worker(config: EnrichConfig) -> None:
     global _enricher
     _enricher = config.build()
+    gc.disable()  # parsed blocks hold no cycles; see vigil.ingest.pipeline.gc_paused
 
 
 def _parse_block(

@@ -14,8 +14,10 @@ Contract
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -100,6 +102,10 @@ class Ingestor:
 
     def ingest(self, sources: Iterable[str], kind: str | None = None) -> IngestSummary:
         """Ingest every record of ``sources`` (paths, folders, globs, ``-``)."""
+        with gc_paused():
+            return self._ingest(sources, kind)
+
+    def _ingest(self, sources: Iterable[str], kind: str | None) -> IngestSummary:
         summary = IngestSummary()
         started = time.perf_counter()
         for source in sources:
@@ -218,6 +224,25 @@ class Ingestor:
             }
             self._rejects_file.write(orjson.dumps(line) + b"\n")
         self._rejects_file.flush()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk load.
+
+    A batch keeps thousands of freshly decoded records alive, and every collection pass walks all
+    of them again: with the collector on, reading a JSON Lines file costs about four times the
+    decoding itself. Records hold no reference cycles, so reference counting frees them anyway; the
+    collector runs once at the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
 
 
 def _error_part(error: ReadError, kind: str | None) -> Parsed:
