@@ -24,7 +24,12 @@ DEMO = ROOT / "demo"
 TENANT = DEMO / "tenant"
 DB = f"sqlite:///{DEMO / 'vigil.db'}"
 HOST, PORT = "127.0.0.1", int(os.environ.get("VIGIL_DEMO_PORT", "8000"))
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "VIGIL_DATABASE_URL": DB}
+ENV = {
+    **os.environ,
+    "PYTHONUNBUFFERED": "1",
+    "VIGIL_DATABASE_URL": DB,
+    "VIGIL_INDICATORS__SERVER_KEY_FILE": str(DEMO / "server.key"),
+}
 ENV.pop("VIGIL_CONFIG", None)
 
 
@@ -40,28 +45,19 @@ def vigil(*args: str, capture: bool = False) -> str:
     return done.stdout or ""
 
 
-def commands() -> set[str]:
-    from vigil.cli.main import COMMANDS
-
-    return {c.name for c in COMMANDS if c.name}
-
-
 def main() -> int:
     DEMO.mkdir(exist_ok=True)
-    available = commands()
     if not (TENANT / "labels.json").exists():
         vigil("simulate", "--out", str(TENANT), "--seed", "7", "--force")
     vigil("migrate")
     stats = json.loads(vigil("stats", "--format", "json", capture=True))
     if stats["signIns"] == 0:
-        if "credentials" in available and (TENANT / "secrets.json").exists():
-            vigil("credentials", "import", str(TENANT / "secrets.json"))
-        if "intel" in available and (TENANT / "intel").is_dir():
-            vigil("intel", "add", *sorted(str(p) for p in (TENANT / "intel").iterdir()))
-        vigil("ingest", str(TENANT / "inventory"), str(TENANT / "signins"), str(TENANT / "audit"),
+        vigil("credentials", "import", str(TENANT / "secrets.json"))
+        vigil("intel", "add", str(TENANT / "intel" / "threat-intel.stix.json"))
+        # Audit before sign-ins: authorized changes open re-learning windows for what follows.
+        vigil("ingest", str(TENANT / "inventory"), str(TENANT / "audit"), str(TENANT / "signins"),
               str(TENANT / "graph"))
-        if "scan" in available and (TENANT / "repos").is_dir():
-            vigil("scan", str(TENANT / "repos"))
+        vigil("scan", str(TENANT / "repos"))
     vigil("stats")
     vigil("eval", "--labels", str(TENANT / "labels.json"))
     token = vigil("token", "create", "--role", "Security Administrator", "--name", "demo-admin",

@@ -18,6 +18,7 @@ from vigil.services.detection import DetectionService
 from vigil.services.risk import RiskService
 from vigil.settings import Settings
 from vigil.store import Store
+from vigil.store.detector_sources import bind_detector_sources
 from vigil.store.schema import current_revision, head_revision, upgrade
 
 
@@ -38,7 +39,8 @@ class App:
 
     @cached_property
     def detection(self) -> DetectionService:
-        return DetectionService(self.store, self.risk, create_all(), self.clock)
+        detectors = bind_detector_sources(create_all(), self.store.engine)
+        return DetectionService(self.store, self.risk, detectors, self.clock)
 
     @cached_property
     def enrich_config(self) -> EnrichConfig:

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///vigil.db"
@@ -67,6 +67,24 @@ class EnrichSettings(BaseModel):
     extra_hosting_cidrs: list[str] = []
 
 
+class IndicatorSettings(BaseModel):
+    """Threat intelligence and leaked-credential matching (``vigil intel``, ``vigil scan``).
+
+    The server key (HMAC key of the credential registry) is ``server_key`` when set (e.g.
+    ``VIGIL_INDICATORS__SERVER_KEY``), else the contents of ``server_key_file``, created with mode
+    0600 on first use. TAXII collections are URLs ``https://[user:password@]host/api-root/
+    collections/<id>/``. ``github_public_keys_file`` holds GitHub's secret-scanning public keys in
+    the shape of ``https://api.github.com/meta/public_keys/secret_scanning``.
+    """
+
+    server_key: SecretStr | None = None
+    server_key_file: Path = Path("vigil-server.key")
+    taxii_collections: list[str] = []
+    #: How far back a new indicator is matched against stored activity.
+    retro_match_days: int = Field(default=90, ge=0, le=3650)
+    github_public_keys_file: Path | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VIGIL_", env_nested_delimiter="__", extra="ignore"
@@ -78,6 +96,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
     enrich: EnrichSettings = EnrichSettings()
+    indicators: IndicatorSettings = IndicatorSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
 from vigil import __version__
-from vigil.api import routes_detections, routes_risky, routes_service_principals
+from vigil.api import routes_detections, routes_risky, routes_service_principals, secret_scanning
 from vigil.api.context import ApiContext
 from vigil.api.errors import GraphError, install_error_handlers
 from vigil.api.middleware import RequestIdMiddleware
@@ -80,6 +80,7 @@ def create_api(app: App, authenticator: Authenticator | None = None) -> FastAPI:
         api.include_router(routes_detections.router(version))  # type: ignore[arg-type]
         api.include_router(routes_service_principals.router(version))  # type: ignore[arg-type]
     api.include_router(console_router())  # the web console at / (vigil.console)
+    api.include_router(secret_scanning.router)  # GitHub secret-scanning partner intake
 
     @api.get(
         "/healthz",

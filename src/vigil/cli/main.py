@@ -7,7 +7,19 @@ from pathlib import Path
 import click
 
 from vigil import __version__
-from vigil.cli import admin, detect, evaluate, ingest, risk, serve, simulate, tokens
+from vigil.cli import (
+    admin,
+    credentials,
+    detect,
+    evaluate,
+    ingest,
+    intel,
+    risk,
+    scan,
+    serve,
+    simulate,
+    tokens,
+)
 from vigil.cli.context import CliContext, configure_logging
 from vigil.settings import DEFAULT_DATABASE_URL
 
@@ -26,6 +38,9 @@ COMMANDS: list[click.Command] = [
     tokens.token,
     simulate.simulate,
     evaluate.evaluate,
+    credentials.credentials,
+    intel.intel,
+    scan.scan,
 ]
 
 

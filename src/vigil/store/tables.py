@@ -233,11 +233,6 @@ api_tokens = Table(
     Column("revoked_at", UtcTimestamp),
 )
 
-# The API's default order is by id: with these, a page of ``riskLevel eq`` / ``riskState eq`` is an
-# index range scan that stops after one page instead of sorting every match (revision 0002).
-Index("ix_risky_level_id", risky_service_principals.c.risk_level, risky_service_principals.c.id)
-Index("ix_risky_state_id", risky_service_principals.c.risk_state, risky_service_principals.c.id)
-
 ingest_checkpoints = Table(
     "ingest_checkpoints",
     metadata,
@@ -250,6 +245,11 @@ ingest_checkpoints = Table(
     Column("updated_at", UtcTimestamp, nullable=False),
 )
 
+# The API's default order is by id: with these, a page of ``riskLevel eq`` / ``riskState eq`` is an
+# index range scan that stops after one page instead of sorting every match (revision 0002).
+Index("ix_risky_level_id", risky_service_principals.c.risk_level, risky_service_principals.c.id)
+Index("ix_risky_state_id", risky_service_principals.c.risk_state, risky_service_principals.c.id)
+
 detector_state = Table(
     "detector_state",
     metadata,
@@ -257,4 +257,64 @@ detector_state = Table(
     Column("key", String(128), primary_key=True),
     Column("state", JsonDoc, nullable=False),
     Column("updated_at", UtcTimestamp, nullable=False),
+)
+
+# Threat intelligence and leaked credentials (revision 0005). One row per indicator value (a STIX
+# indicator whose pattern names several values has several rows under its id). The credential
+# registry keeps HMAC-SHA256 digests under the server key and Entra's 3-character hint, never a
+# secret; leak findings name a keyId and where it was found.
+intel_indicators = Table(
+    "intel_indicators",
+    metadata,
+    Column("id", String(256), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("value", String(1024), primary_key=True),
+    Column("source", String(512), nullable=False, index=True),
+    Column("name", Text),
+    Column("valid_from", UtcTimestamp),
+    Column("valid_until", UtcTimestamp),
+    Column("revoked", Boolean, nullable=False),
+    Column("confidence", Integer),
+    Column("labels", JsonDoc, nullable=False),
+    Column("added_at", UtcTimestamp, nullable=False),
+    Column("updated_at", UtcTimestamp, nullable=False),
+)
+
+intel_feeds = Table(
+    "intel_feeds",
+    metadata,
+    Column("source", String(512), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("location", Text),
+    Column("synced_at", UtcTimestamp, nullable=False),
+    Column("indicators", Integer, nullable=False),
+)
+
+leak_credentials = Table(
+    "leak_credentials",
+    metadata,
+    Column("key_id", ID, primary_key=True),
+    Column("hint", String(8), nullable=False, index=True),
+    #: Hex HMAC-SHA256 of the secret under the server key.
+    Column("digest", String(64), nullable=False, index=True),
+    Column("shape", String(16), nullable=False),
+    Column("key_fingerprint", String(16), nullable=False),
+    Column("service_principal_id", ID),
+    Column("app_id", ID),
+    Column("imported_at", UtcTimestamp, nullable=False),
+)
+
+leak_findings = Table(
+    "leak_findings",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("key_id", ID, nullable=False, index=True),
+    Column("credential_type", String(16), nullable=False),
+    Column("service_principal_id", ID),
+    Column("app_id", ID),
+    Column("leaked_at", UtcTimestamp, nullable=False),
+    Column("location", JsonDoc, nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("first_found_at", UtcTimestamp, nullable=False),
+    Column("last_found_at", UtcTimestamp, nullable=False),
 )

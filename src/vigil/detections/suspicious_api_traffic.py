@@ -1,0 +1,244 @@
+"""suspiciousAPITraffic: a service principal's Microsoft Graph traffic looks like recon or theft.
+
+Signal
+    App-only requests in ``MicrosoftGraphActivityLogs`` (rows with a ``ServicePrincipalId``),
+    per principal and clock hour (:mod:`vigil.detections.traffic_windows`).
+Features
+    Directory enumeration (many directory collections listed in an hour, most never listed
+    before, with paging), request-rate and response-bytes spikes against the principal's p99
+    hour, a burst of 403s, reconnaissance tool user agents (AzureHound, BloodHound, ROADtools,
+    GraphRunner, TokenTactics, MicroBurst, PowerZure, Stormspotter, AADInternals, GraphSpy,
+    o365recon, TeamFiltration, Graphpython: :data:`vigil.detections.graph_requests.RECON_TOOLS`)
+    and first use of sensitive endpoints (role management, directory roles, conditional access,
+    policies, audit logs, authentication methods, credential and app-role writes).
+Levels
+    Points per signal (recon 3, enumeration 3-4, request or byte spike 2-3, 403 burst 2, each new
+    sensitive endpoint 1, at most 2): 1-2 low, 3-4 medium, 5 or more high. An episode keeps its
+    highest level.
+Learning
+    Until the principal has ``min_days`` (7) of Graph traffic and ``min_requests`` (50) requests
+    only the reconnaissance user agent counts, reported low with the learning reason
+    (``report_learning``, on by default; off: nothing). An hour that reached medium or high is
+    not learned. Histograms halve every ``halve_days`` (30).
+Episodes
+    Flagged hours less than ``episode_gap_hours`` (3) apart form one episode and one detection
+    (:mod:`vigil.detections.episodes`); its id and ``activityDateTime`` come from the first
+    request that made an hour suspicious.
+Graph mapping
+    ``riskEventType`` ``suspiciousAPITraffic``, ``activity`` ``servicePrincipal``,
+    ``detectionTimingType`` ``nearRealtime``; ``ipAddress`` and ``requestId`` of that first
+    request; ``additionalInfo``: reason, ``signals`` (per hour, with the baseline), request ids,
+    first request time.
+Known false positives
+    A new report or sync job that legitimately reads the whole directory once, a bulk export
+    after an admin's request, a security team's sanctioned AzureHound run (dismiss it).
+Example
+    A sync app that calls ``/users/delta`` a few times an hour makes 700 requests from a VPS with
+    ``azurehound/v2.2.1``, listing users, groups, devices, servicePrincipals, applications and
+    directoryRoles with ``$skiptoken`` paging and getting 53 403s: recon + enumeration +
+    requests + forbidden = high.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import attrgetter
+from typing import Any, ClassVar
+
+from vigil.baseline import LearningPeriod, StateCache
+from vigil.detections.base import DetectionContext, Records
+from vigil.detections.episodes import RANK, Episode
+from vigil.detections.graph_requests import endpoint, pages, recon_tool
+from vigil.detections.params import params_from_dict, params_to_dict
+from vigil.detections.traffic_windows import (
+    Thresholds,
+    TrafficBaseline,
+    level_of,
+    limits,
+    new_window,
+    signals,
+)
+from vigil.model import ActivityType, GraphActivity, RiskDetection
+
+_by_time = attrgetter("time")
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Tunables. Learning: ``min_days``, ``min_requests``, ``report_learning``;
+    ``episode_gap_hours``; ``halve_days``; the hour's limits (``*_floor``, ``*_factor`` × the
+    baseline's p99 hour) and enumeration (``enum_min`` collections, ``enum_new`` of them new;
+    see :mod:`vigil.detections.traffic_windows`); ``max_ids``."""
+
+    min_days: float = 7.0
+    min_requests: int = 50
+    report_learning: bool = True
+    episode_gap_hours: float = 3.0
+    halve_days: int = 30
+    req_floor: int = 100
+    req_factor: float = 5.0
+    bytes_floor: int = 100_000_000
+    bytes_factor: float = 10.0
+    f403_floor: int = 10
+    f403_factor: float = 5.0
+    enum_min: int = 4
+    enum_new: int = 3
+    max_ids: int = 20
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Params:
+        return params_from_dict(cls, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return params_to_dict(self)
+
+
+def _hour_iso(hour: int) -> str:
+    return datetime.fromtimestamp(hour * 3600, UTC).strftime("%Y-%m-%dT%H:00Z")
+
+
+class SuspiciousAPITraffic:
+    risk_event_type: ClassVar[str] = "suspiciousAPITraffic"
+    #: The parameter type (``params_type.from_dict(overrides)`` gives the detector's params).
+    params_type: ClassVar[type[Params]] = Params
+
+    def __init__(self, params: Params | None = None) -> None:
+        self.params = p = params or Params()
+        self._th = Thresholds(p.req_floor, p.req_factor, p.bytes_floor, p.bytes_factor,
+                              p.f403_floor, p.f403_factor, p.enum_min, p.enum_new)
+        self._period = LearningPeriod(p.min_days, p.min_requests)
+        self._gap = int(p.episode_gap_hours * 3600)
+        self._cache: StateCache[TrafficBaseline] = StateCache(
+            self.risk_event_type, TrafficBaseline, lambda b: b.to_state())
+
+    def detect(self, records: Records, ctx: DetectionContext) -> list[RiskDetection]:
+        if not records.graph_activities:
+            return []
+        self._cache.begin(ctx)
+        touched: dict[str, TrafficBaseline] = {}
+        changed: dict[int, tuple[str, dict[str, Any]]] = {}  # episodes extended in this batch
+        now = ctx.now()
+        for g in sorted(records.graph_activities, key=_by_time):
+            sp = g.service_principal_id
+            if not sp:
+                continue  # delegated (user) traffic is out of scope
+            b = touched.get(sp)
+            if b is None:
+                b = touched[sp] = self._cache.get(sp)
+            self._one(b, g, sp, changed)
+        order = sorted(changed.values(), key=lambda x: (x[0], int(x[1]["start"]), x[1]["id"]))
+        out = [self._detection(sp, state, now) for sp, state in order]
+        self._cache.commit()
+        return out
+
+    def _one(self, b: TrafficBaseline, g: GraphActivity, sp: str,
+             changed: dict[int, tuple[str, dict[str, Any]]]) -> None:
+        """Count one request; episodes it extends go to ``changed``."""
+        t = int(g.time.timestamp())
+        hour = t // 3600
+        b.seen(t)
+        w = b.win
+        if w is None or w["h"] < hour:
+            if w is not None and self._close(b, w):
+                changed[id(b.ep)] = (sp, b.ep)
+            if b.ep is not None and not Episode(b.ep).continues(t, self._gap):
+                b.ep = None  # over and reported: keep the state small
+            w = b.win = new_window(hour)
+        th = self._th
+        w["req"] += 1
+        w["bytes"] += g.response_size_bytes or 0
+        if g.response_status_code == 403:
+            w["f403"] += 1
+        crossed = False
+        if w["req"] >= th.req_floor or w["bytes"] >= th.bytes_floor or w["f403"] >= th.f403_floor:
+            lim = limits(w, b, th)
+            crossed = w["req"] in (lim[0], 4 * lim[0]) or (
+                g.response_status_code == 403 and w["f403"] == lim[2])
+            step = 2 if w["bytes"] >= 10 * lim[1] else 1 if w["bytes"] >= lim[1] else 0
+            if step > w.get("b", 0):
+                w["b"], crossed = step, True
+        ep = endpoint(g.request_uri, g.request_method)
+        if ep.key not in b.eps_set and ep.key not in w["new"]:
+            if len(w["new"]) < th.eps_cap:
+                w["new"].append(ep.key)
+            if ep.sensitive and len(w["sens"]) < 10:
+                w["sens"].append(ep.template)
+                crossed = True
+        if ep.lists is not None:
+            if ep.lists not in w["dirs"]:
+                w["dirs"].append(ep.lists)
+                if ep.lists not in b.dirs:
+                    w["novel"] += 1
+                    crossed = True
+                crossed = crossed or w["novel"] >= th.enum_new
+            if pages(g.request_uri):
+                w["pages"] += 1
+                crossed = crossed or w["pages"] == 3
+        if w["recon"] is None:
+            tool = recon_tool(g.user_agent)
+            if tool is not None:
+                w["recon"], w["ua"], crossed = tool, g.user_agent, True
+        if w["level"] is not None and b.ep is not None:
+            b.ep["last"] = max(int(b.ep["last"]), t)
+        if crossed and self._evaluate(b, w, g, t):
+            changed[id(b.ep)] = (sp, b.ep)
+
+    def _evaluate(self, b: TrafficBaseline, w: dict[str, Any], g: GraphActivity, t: int) -> bool:
+        learning = b.learning(t, self._period)
+        if learning is not None and not self.params.report_learning:
+            return False
+        found = signals(w, b.dirs, self._th, learning is not None)
+        level = level_of(sum(points for points, _ in found.values()))
+        if learning is not None and level is not None:
+            level = "low"
+        if level is None:
+            return False
+        texts = {name: text for name, (_, text) in found.items()}
+        if RANK[level] < RANK.get(w["level"] or "", 0):
+            level = w["level"]
+        if level == w["level"] and texts == w.get("sig"):
+            return False
+        w["level"], w["sig"] = level, texts
+        ep = Episode(b.ep) if b.ep else None
+        if ep is None or not ep.continues(t, self._gap):
+            ep = Episode.open(g.id, g.time, t, {"ip": g.ip_address, "app": g.app_id})
+            b.ep = ep.s
+        ep.add(g.time, t, 0.0, level, request_id=g.id, max_ids=self.params.max_ids)
+        hour = _hour_iso(w["h"])
+        for name, text in texts.items():
+            ep.s["notes"].setdefault("signals", {})[f"{hour} {name}"] = f"{hour} {name}: {text}"
+        if learning is not None:
+            ep.note("learning", "learning", learning)
+        return True
+
+    def _close(self, b: TrafficBaseline, w: Mapping[str, Any]) -> bool:
+        """Finish an hour: learn it unless medium or high; True when it belonged to the episode."""
+        if w["level"] not in ("medium", "high"):
+            b.learn_window(w, self._th, self.params.halve_days)
+        if w["level"] is None or b.ep is None:
+            return False
+        totals = f"{w['req']} requests, {w['f403']} refused (403), {w['bytes']:,} bytes"
+        notes = b.ep["notes"].setdefault("hours", {})
+        notes[_hour_iso(w["h"])] = f"{_hour_iso(w['h'])}: {totals}"
+        return True
+
+    def _detection(self, sp: str, state: dict[str, Any], now: datetime) -> RiskDetection:
+        ep = Episode(state)
+        first = ep.s["first"]
+        learning = ep.notes("learning")
+        info: list[tuple[str, Any]] = [
+            ("reason", "suspicious Microsoft Graph traffic" + (" (learning)" if learning else "")),
+            ("signals", ep.notes("signals")),
+        ]
+        if ep.notes("hours"):
+            info.append(("hours", ep.notes("hours")))
+        if learning:
+            info.append(("learning", learning[0]))
+        info += [("firstRequest", ep.s["at"]), ("requestIds", list(ep.s["req"]))]
+        enumeration = any(" enumeration" in n or " recon" in n for n in ep.notes("signals"))
+        return ep.detection(
+            self.risk_event_type, sp, now, activity=ActivityType.servicePrincipal, info=info,
+            app_id=first.get("app"), ip_address=first.get("ip"), request_id=ep.id,
+            mitre_technique_id="T1087.004" if enumeration else "T1530")

@@ -1,0 +1,172 @@
+"""A principal's Microsoft Graph traffic baseline and its running hour, for ``suspiciousAPITraffic``.
+
+Traffic is cut into clock hours (``epoch seconds // 3600``; the cut depends on record times only).
+The running hour counts requests, response bytes, 403s, the directory collections listed and
+next-page requests, endpoints and sensitive endpoints never used before, and reconnaissance user
+agents. When a later hour starts, the finished one is learned into the baseline unless it was
+medium or high (protected learning):
+
+* log2 histograms (:mod:`vigil.baseline.histogram`) of requests, bytes and 403s per active hour;
+* the endpoints used (CRC-32 of their templates, the ``eps_cap`` most recent) and the directory
+  collections listed.
+
+Signals of an hour and their points (levels: 1-2 low, 3-4 medium, 5+ high):
+
+=============  ======  ===========================================================================
+signal         points  when
+=============  ======  ===========================================================================
+recon          3       a user agent names a reconnaissance tool (also while learning)
+enumeration    3 (+1)  ≥ ``enum_min`` directory collections listed in the hour, ≥ ``enum_new`` of
+                       them never listed before (+1 with ≥ 3 next-page requests)
+requests       2 (3)   requests ≥ max(``req_floor``, ``req_factor`` × the baseline's p99 hour)
+                       (3 points at four times that)
+bytes          2 (3)   response bytes ≥ max(``bytes_floor``, ``bytes_factor`` × p99) (3 at 10×)
+forbidden      2       403s ≥ max(``f403_floor``, ``f403_factor`` × p99) and ≥ 5 % of requests
+sensitive      1 each  first use of a sensitive endpoint (at most 2 points)
+=============  ======  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vigil.baseline import DAY, LearningPeriod, Log2Histogram
+
+VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    req_floor: int = 100
+    req_factor: float = 5.0
+    bytes_floor: int = 100_000_000
+    bytes_factor: float = 10.0
+    f403_floor: int = 10
+    f403_factor: float = 5.0
+    enum_min: int = 4
+    enum_new: int = 3
+    eps_cap: int = 64
+
+
+def new_window(hour: int) -> dict[str, Any]:
+    return {"h": hour, "req": 0, "bytes": 0, "f403": 0, "dirs": [], "novel": 0, "pages": 0,
+            "new": [], "sens": [], "recon": None, "level": None, "ua": None, "lim": None}
+
+
+def limits(w: dict[str, Any], base: TrafficBaseline, th: Thresholds) -> list[int]:
+    """The hour's limits (requests, bytes, 403s), from the baseline as it was when the hour
+    began (it is only learned when the hour ends); computed when first needed, as every limit is
+    at least its floor."""
+    if w["lim"] is None:
+        usual = [base.req.upper(0.99), base.bytes.upper(0.99), base.f403.upper(0.99)]
+        w["usual"] = usual
+        w["lim"] = [max(th.req_floor, int(th.req_factor * usual[0])),
+                    max(th.bytes_floor, int(th.bytes_factor * usual[1])),
+                    max(th.f403_floor, int(th.f403_factor * usual[2]))]
+    return list(w["lim"])
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def signals(w: Mapping[str, Any], known_dirs: set[str], th: Thresholds,
+            learning: bool) -> dict[str, tuple[int, str]]:
+    """Signal name → (points, explanation) of a running hour (see the module table)."""
+    out: dict[str, tuple[int, str]] = {}
+    if w["recon"]:
+        out["recon"] = (3, f"user agent {w['ua']!r} is the reconnaissance tool {w['recon']}")
+    if learning:
+        return out
+    req_lim, bytes_lim, f403_lim = w["lim"] or (th.req_floor, th.bytes_floor, th.f403_floor)
+    req_usual, bytes_usual, f403_usual = w.get("usual") or (0, 0, 0)
+    listed = w["dirs"]
+    new = sorted(d for d in listed if d not in known_dirs)
+    if len(listed) >= th.enum_min and len(new) >= th.enum_new:
+        paging = w["pages"] >= 3
+        out["enumeration"] = (4 if paging else 3,
+                              f"listed {len(listed)} directory collections in one hour, "
+                              f"{len(new)} never before ({', '.join(new)}); "
+                              f"{w['pages']} next-page requests")
+    if w["req"] >= req_lim:
+        out["requests"] = (3 if w["req"] >= 4 * req_lim else 2,
+                           f"{w['req']} requests in one hour; usually fewer than {req_usual}")
+    if w["bytes"] >= bytes_lim:
+        out["bytes"] = (3 if w["bytes"] >= 10 * bytes_lim else 2,
+                        f"{_size(w['bytes'])} of responses in one hour; usually less than "
+                        f"{_size(bytes_usual)}")
+    if w["f403"] >= f403_lim and w["f403"] >= 0.05 * w["req"]:
+        out["forbidden"] = (2, f"{w['f403']} of {w['req']} requests refused with 403 in one hour; "
+                               f"usually fewer than {max(f403_usual, 1)}")
+    if w["sens"]:
+        out["sensitive"] = (min(2, len(w["sens"])),
+                            f"first use of sensitive endpoints: {', '.join(w['sens'])}")
+    return out
+
+
+def level_of(points: int) -> str | None:
+    return "high" if points >= 5 else "medium" if points >= 3 else "low" if points >= 1 else None
+
+
+class TrafficBaseline:
+    """State: ``{"version", "first", "last", "n", "hours", "halved", "req", "bytes", "f403",
+    "eps", "dirs", "win", "ep"}`` (histograms as bucket lists, ``eps`` a list of CRC-32s)."""
+
+    __slots__ = ("bytes", "dirs", "ep", "eps", "eps_set", "f403", "first", "halved", "hours",
+                 "last", "n", "req", "win")
+
+    def __init__(self, state: Mapping[str, Any] | None = None) -> None:
+        s = state if state and state.get("version") == VERSION else {}
+        self.first: int | None = s.get("first")
+        self.last: int | None = s.get("last")
+        self.n = int(s.get("n", 0))
+        self.hours = int(s.get("hours", 0))
+        self.halved: int | None = s.get("halved")
+        self.req = Log2Histogram.from_state(s.get("req"))
+        self.bytes = Log2Histogram.from_state(s.get("bytes"))
+        self.f403 = Log2Histogram.from_state(s.get("f403"))
+        self.eps: list[int] = [int(x) for x in s.get("eps") or ()]
+        self.eps_set = set(self.eps)
+        self.dirs: set[str] = set(s.get("dirs") or ())
+        self.win: dict[str, Any] | None = s.get("win")
+        self.ep: dict[str, Any] | None = s.get("ep")
+
+    def learning(self, t: int, period: LearningPeriod) -> str | None:
+        return period.reason(self.first, t, self.n, "requests")
+
+    def seen(self, t: int) -> None:
+        if self.first is None:
+            self.first = self.halved = t
+        self.last = t if self.last is None else max(self.last, t)
+
+    def learn_window(self, w: Mapping[str, Any], th: Thresholds, halve_days: int) -> None:
+        """Learn a finished hour (callers skip medium and high ones)."""
+        end = (int(w["h"]) + 1) * 3600
+        if self.halved is not None and end - self.halved >= halve_days * DAY:
+            for h in (self.req, self.bytes, self.f403):
+                h.halve()
+            self.halved = end
+        self.n += int(w["req"])
+        self.hours += 1
+        self.req.learn_one(int(w["req"]))
+        self.bytes.learn_one(int(w["bytes"]))
+        self.f403.learn_one(int(w["f403"]))
+        for key in w["new"]:
+            if key not in self.eps_set:
+                self.eps.append(key)
+                self.eps_set.add(key)
+        while len(self.eps) > th.eps_cap:
+            self.eps_set.discard(self.eps.pop(0))
+        self.dirs.update(w["dirs"])
+
+    def to_state(self) -> dict[str, Any]:
+        return {"version": VERSION, "first": self.first, "last": self.last, "n": self.n,
+                "hours": self.hours, "halved": self.halved, "req": self.req.to_state(),
+                "bytes": self.bytes.to_state(), "f403": self.f403.to_state(),
+                "eps": list(self.eps), "dirs": sorted(self.dirs), "win": self.win, "ep": self.ep}

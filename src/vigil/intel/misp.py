@@ -1,0 +1,112 @@
+"""MISP feeds and event exports → :class:`Indicator` values.
+
+A MISP feed (the format MISP's "feeds" publish) is a folder with ``manifest.json`` (event uuid →
+summary) and one ``<uuid>.json`` per event (``{"Event": {...}}``); an event file, or a REST export
+``{"response": [{"Event": ...}]}``, is accepted alone too. Attributes are read from
+``Event.Attribute`` and ``Event.Object[].Attribute``:
+
+* ``ip-src`` / ``ip-dst`` (address or CIDR), ``ip-src|port`` / ``ip-dst|port``, ``domain|ip``;
+* ``AS``; ``user-agent``.
+
+The attribute ``uuid`` is the indicator id; ``to_ids`` marks it verified; ``deleted`` revokes it;
+``first_seen`` / ``last_seen`` are observation times, not validity, so only ``first_seen`` is used
+(as ``valid_from``). The event's ``threat_level_id`` gives the confidence (1 high → 90, 2 → 70,
+3 → 40). Other attribute types are counted as ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vigil.intel.indicator import BadValue, Indicator, IndicatorKind, normalize_value
+from vigil.intel.stix import StixResult
+
+_TYPES = {
+    "ip-src": IndicatorKind.ip, "ip-dst": IndicatorKind.ip,
+    "ip-src|port": IndicatorKind.ip, "ip-dst|port": IndicatorKind.ip,
+    "domain|ip": IndicatorKind.ip, "AS": IndicatorKind.asn, "user-agent": IndicatorKind.user_agent,
+}
+_CONFIDENCE = {"1": 90, "2": 70, "3": 40}
+
+
+def _value(kind_name: str, value: str) -> str:
+    if kind_name.endswith("|port"):
+        return value.rsplit("|", 1)[0]
+    if kind_name == "domain|ip":
+        return value.split("|", 1)[1]
+    return value
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _attributes(event: dict[str, Any]) -> list[dict[str, Any]]:
+    attrs = list(event.get("Attribute") or [])
+    for obj in event.get("Object") or []:
+        if isinstance(obj, dict):
+            attrs.extend(obj.get("Attribute") or [])
+    return [a for a in attrs if isinstance(a, dict)]
+
+
+def load_event(doc: Any, source: str, where: str, result: StixResult) -> None:
+    event = doc.get("Event") if isinstance(doc, dict) else None
+    if not isinstance(event, dict):
+        result.rejects.append((where, "not a MISP event ({\"Event\": ...})"))
+        return
+    confidence = _CONFIDENCE.get(str(event.get("threat_level_id", "")))
+    name = event.get("info") if isinstance(event.get("info"), str) else None
+    for i, attr in enumerate(_attributes(event)):
+        kind = _TYPES.get(str(attr.get("type")))
+        if kind is None:
+            result.ignored += 1
+            continue
+        at = f"{where}#Attribute[{i}]"
+        try:
+            if not isinstance(attr.get("uuid"), str) or not isinstance(attr.get("value"), str):
+                raise BadValue("attribute without uuid or value")
+            result.indicators.append(Indicator(
+                id=attr["uuid"], kind=kind,
+                value=normalize_value(kind, _value(str(attr["type"]), attr["value"])),
+                source=source, name=name, valid_from=_time(attr.get("first_seen")),
+                revoked=attr.get("deleted") in (True, "1", 1), confidence=confidence,
+                labels=("to_ids",) if attr.get("to_ids") in (True, "1", 1) else (),
+            ))
+        except (BadValue, ValueError) as exc:
+            result.rejects.append((at, str(exc)))
+
+
+def load_misp(doc: Any, source: str, where: str) -> StixResult:
+    """A single event or a REST export."""
+    result = StixResult()
+    if isinstance(doc, dict) and isinstance(doc.get("response"), list):
+        for i, item in enumerate(doc["response"]):
+            load_event(item, source, f"{where}#response[{i}]", result)
+    else:
+        load_event(doc, source, where, result)
+    return result
+
+
+def load_feed(folder: Path, source: str) -> StixResult:
+    """A MISP feed folder: the events its ``manifest.json`` lists."""
+    result = StixResult()
+    try:
+        manifest = json.loads((folder / "manifest.json").read_bytes())
+    except (OSError, ValueError) as exc:
+        result.rejects.append((str(folder / "manifest.json"), f"unreadable manifest: {exc}"))
+        return result
+    for uuid in sorted(manifest if isinstance(manifest, dict) else []):
+        path = folder / f"{uuid}.json"
+        try:
+            doc = json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            result.rejects.append((str(path), f"unreadable event: {exc}"))
+            continue
+        load_event(doc, source, str(path), result)
+    return result

@@ -1,0 +1,190 @@
+"""STIX 2.1 indicators → :class:`Indicator` values (OASIS STIX 2.1 §4.4 Indicator, §9 Patterning).
+
+Accepts a bundle (``{"type": "bundle", "objects": [...]}``), a TAXII envelope (``{"objects": ...}``),
+a list of objects or one object. Of every indicator id only the newest version (``modified``)
+counts. ``pattern_type`` must be ``stix``. Supported patterns: observation expressions joined by
+``OR``, each a comparison or an ``OR`` of comparisons, on
+
+* ``ipv4-addr:value`` / ``ipv6-addr:value`` with ``=``, ``ISSUBSET`` or ``IN (...)``;
+* ``network-traffic:src_ref.value`` / ``dst_ref.value`` (addresses);
+* ``autonomous-system:number``;
+* ``network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'``.
+
+``AND``, ``NOT``, ``FOLLOWEDBY`` and qualifiers (``WITHIN``, ``REPEATS``, ``START``) cannot be
+decided on one record: such indicators are rejected with the reason; indicators about other
+observables (domains, hashes, ...) are counted as ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from vigil.intel.indicator import BadValue, Indicator, IndicatorKind, normalize_value
+
+_PATHS = {
+    "ipv4-addr:value": IndicatorKind.ip,
+    "ipv6-addr:value": IndicatorKind.ip,
+    "network-traffic:src_ref.value": IndicatorKind.ip,
+    "network-traffic:dst_ref.value": IndicatorKind.ip,
+    "autonomous-system:number": IndicatorKind.asn,
+    "network-traffic:extensions.'http-request-ext'.request_header.'user-agent'": IndicatorKind.user_agent,
+}
+_TERM = re.compile(r"^\s*(?P<path>[a-z0-9-]+:\S+?)\s+(?P<op>=|ISSUBSET|IN)\s+(?P<value>.+?)\s*$", re.S)
+_STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_UNSUPPORTED = re.compile(r"\b(AND|NOT|FOLLOWEDBY|WITHIN|REPEATS|START|STOP|LIKE|MATCHES)\b")
+
+
+class PatternError(ValueError):
+    pass
+
+
+class Ignored(ValueError):
+    """A valid pattern about observables Vigil does not match (domains, files, ...)."""
+
+
+@dataclass
+class StixResult:
+    indicators: list[Indicator] = field(default_factory=list)
+    rejects: list[tuple[str, str]] = field(default_factory=list)
+    ignored: int = 0
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split on `` sep `` outside quotes, brackets and parentheses."""
+    parts, depth, quoted, start, i = [], 0, False, 0, 0
+    while i < len(text):
+        c = text[i]
+        if quoted:
+            if c == "\\":
+                i += 1
+            elif c == "'":
+                quoted = False
+        elif c == "'":
+            quoted = True
+        elif c in "[(":
+            depth += 1
+        elif c in "])":
+            depth -= 1
+        elif depth == 0 and text.startswith(f" {sep} ", i):
+            parts.append(text[start:i])
+            start = i + len(sep) + 2
+            i = start
+            continue
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def _strip_quoted(text: str) -> str:
+    return _STRING.sub("''", text)
+
+
+def parse_pattern(pattern: str) -> list[tuple[IndicatorKind, str]]:
+    """(kind, value) for every comparison of a supported pattern; raises PatternError / Ignored."""
+    if _UNSUPPORTED.search(_strip_quoted(pattern)):
+        raise PatternError("pattern uses AND / NOT / FOLLOWEDBY / a qualifier")
+    values: list[tuple[IndicatorKind, str]] = []
+    other = 0
+    for observation in _split_top(pattern.strip(), "OR"):
+        if not (observation.startswith("[") and observation.endswith("]")):
+            raise PatternError("expected [observation] OR [observation]")
+        for term in _split_top(observation[1:-1].strip(), "OR"):
+            m = _TERM.match(term)
+            if m is None:
+                raise PatternError("unsupported comparison")
+            kind = _PATHS.get(m["path"].lower())
+            if kind is None:
+                other += 1
+                continue
+            values.extend((kind, v) for v in _values(m["op"], m["value"], kind))
+    if not values:
+        raise Ignored(f"no supported observable ({other} other)")
+    return values
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _values(op: str, raw: str, kind: IndicatorKind) -> list[str]:
+    raw = raw.strip()
+    if op == "IN":
+        if not (raw.startswith("(") and raw.endswith(")")):
+            raise PatternError("IN needs a parenthesised list")
+        inner = raw[1:-1]
+        strings = [_unescape(m.group(1)) for m in _STRING.finditer(inner)]
+        rest = _STRING.sub("", inner).replace(",", " ").split()
+        if kind is IndicatorKind.asn and all(x.isdigit() for x in rest):
+            return strings + rest
+        if rest:
+            raise PatternError("IN list items must be quoted strings")
+        return strings
+    m = _STRING.fullmatch(raw)
+    if m is not None:
+        return [_unescape(m.group(1))]
+    if kind is IndicatorKind.asn and raw.isdigit():
+        return [raw]
+    raise PatternError("expected a quoted string")
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _objects(doc: Any) -> list[Any]:
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict) and isinstance(doc.get("objects"), list):
+        return doc["objects"]
+    if isinstance(doc, dict) and doc.get("type"):
+        return [doc]
+    raise PatternError("not a STIX bundle, envelope or object")
+
+
+def latest(objects: list[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(position, indicator) keeping the newest ``modified`` of each id."""
+    newest: dict[str, tuple[int, dict[str, Any]]] = {}
+    for i, obj in enumerate(objects):
+        if isinstance(obj, dict) and obj.get("type") == "indicator" and isinstance(obj.get("id"), str):
+            old = newest.get(obj["id"])
+            if old is None or str(obj.get("modified", "")) >= str(old[1].get("modified", "")):
+                newest[obj["id"]] = (i, obj)
+    yield from sorted(newest.values(), key=lambda x: x[0])
+
+
+def load_stix(doc: Any, source: str, where: str) -> StixResult:
+    result = StixResult()
+    try:
+        objects = _objects(doc)
+    except PatternError as exc:
+        result.rejects.append((where, str(exc)))
+        return result
+    for i, obj in latest(objects):
+        at = f"{where}#objects[{i}]"
+        try:
+            if obj.get("pattern_type", "stix") != "stix":
+                raise Ignored(f"pattern_type {obj.get('pattern_type')!r}")
+            pairs = parse_pattern(str(obj.get("pattern", "")))
+            types = obj.get("indicator_types") or obj.get("labels") or []
+            for kind, value in pairs:
+                result.indicators.append(Indicator(
+                    id=obj["id"], kind=kind, value=normalize_value(kind, value), source=source,
+                    name=obj.get("name") if isinstance(obj.get("name"), str) else None,
+                    valid_from=_time(obj.get("valid_from")),
+                    valid_until=_time(obj.get("valid_until")),
+                    revoked=obj.get("revoked") is True,
+                    confidence=obj["confidence"] if isinstance(obj.get("confidence"), int) else None,
+                    labels=tuple(str(t) for t in types if isinstance(t, str)),
+                ))
+        except Ignored:
+            result.ignored += 1
+        except (PatternError, BadValue, ValueError) as exc:
+            result.rejects.append((f"{at} ({obj['id']})", str(exc)))
+    return result

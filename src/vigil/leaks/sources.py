@@ -1,0 +1,197 @@
+"""What ``vigil scan`` reads: files, folders, git repositories (every blob of every commit) and stdin.
+
+A git repository (a working tree with ``.git``, or a bare repository) is read through the ``git``
+command: ``git log --all --reverse --date-order --raw`` lists, commit by commit, the blobs each one
+introduced; each blob id is read once (``git cat-file --batch``), attributed to the earliest commit
+that introduced it, with that commit's time as the leak time. So a secret that was committed and
+deleted later is found in the commit that added it. Working-tree files are scanned too, unless
+their content is a blob already read. Files are memory-mapped above 1 MiB. Symbolic links are not
+followed. Unreadable paths are reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+MMAP_ABOVE = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a buffer came from; ``time`` is when its content leaked (None: unknown)."""
+
+    path: str
+    file: str | None = None
+    commit: str | None = None
+    time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    origin: Origin
+    data: object  # bytes or mmap; valid until the iterator moves on
+    name: str
+
+
+@dataclass
+class SourceStats:
+    files: int = 0
+    bytes: int = 0
+    repositories: int = 0
+    blobs: int = 0
+    duplicate_blobs: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def iter_blobs(paths: list[str], stats: SourceStats) -> Iterator[Blob]:
+    """Every buffer to scan under ``paths`` (``-`` is stdin)."""
+    for given in paths:
+        if given == "-":
+            data = sys.stdin.buffer.read()
+            stats.files += 1
+            stats.bytes += len(data)
+            yield Blob(Origin("-"), data, "-")
+            continue
+        path = Path(given)
+        if path.is_symlink() or not path.exists():
+            stats.errors.append((given, "not found" if not path.exists() else "symbolic link"))
+        elif path.is_dir():
+            yield from _walk(path, stats)
+        elif path.is_file():
+            yield from _file(path, stats, set())
+        else:
+            stats.errors.append((given, "not a regular file or folder"))
+
+
+def _is_bare_repo(path: Path) -> bool:
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
+def _walk(root: Path, stats: SourceStats) -> Iterator[Blob]:
+    #: Blob ids read from the history of each working tree, to skip unchanged checked-out files.
+    worktrees: dict[Path, set[str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        if _is_bare_repo(here):
+            yield from _git(here, here, stats, set())
+            dirnames.clear()
+            continue
+        if ".git" in dirnames or (here / ".git").is_file():
+            worktrees[here] = set()
+            yield from _git(here / ".git", here, stats, worktrees[here])
+            with suppress(ValueError):
+                dirnames.remove(".git")
+        dirnames.sort()
+        seen = next((worktrees[a] for a in (here, *here.parents) if a in worktrees), set())
+        for name in sorted(filenames):
+            p = here / name
+            if name == ".git" or p.is_symlink():
+                continue
+            yield from _file(p, stats, seen)
+
+
+def _blob_id(data: object, size: int) -> str:
+    h = hashlib.sha1(f"blob {size}\0".encode())
+    h.update(data)  # type: ignore[arg-type]
+    return h.hexdigest()
+
+
+def _file(path: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
+    try:
+        st = path.stat()
+        with path.open("rb") as f:
+            if st.st_size == 0:
+                return
+            data: object = (
+                mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                if st.st_size > MMAP_ABOVE
+                else f.read()
+            )
+    except OSError as exc:
+        stats.errors.append((str(path), exc.strerror or type(exc).__name__))
+        return
+    try:
+        if seen and _blob_id(data, st.st_size) in seen:
+            return  # the same content was read from the repository's history
+        stats.files += 1
+        stats.bytes += st.st_size
+        when = datetime.fromtimestamp(st.st_mtime, UTC).replace(microsecond=0)
+        yield Blob(Origin(str(path), time=when), data, path.name)
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
+
+
+def _git_log(git_dir: Path) -> list[tuple[str, str, int]]:
+    """(blob id, path in the repository, commit time) for each blob a commit introduced."""
+    out = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "-c", "core.quotePath=false", "log", "--all",
+         "--reverse", "--date-order", "--root", "-m", "--raw", "--no-abbrev", "--no-renames",
+         "--no-textconv", "-z", "--format=%x01%H %ct"],
+        capture_output=True, check=True,
+    ).stdout
+    entries: list[tuple[str, str, str, int]] = []
+    for chunk in out.split(b"\x01")[1:]:
+        header, _, rest = chunk.partition(b"\0")
+        sha, _, ct = header.decode().partition(" ")
+        parts = rest.lstrip(b"\n").split(b"\0")
+        for meta, name in zip(parts[0::2], parts[1::2], strict=False):
+            fields = meta.decode().split()
+            if len(fields) == 5 and fields[4] != "D" and fields[1] != "160000":
+                entries.append((fields[3], name.decode("utf-8", "replace"), sha, int(ct)))
+    return [(blob, f"{commit}:{name}", t) for blob, name, commit, t in entries]
+
+
+def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
+    try:
+        entries = _git_log(git_dir)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        stats.errors.append((str(shown), f"git: {getattr(exc, 'stderr', b'') or exc!s}"[:300]))
+        return
+    stats.repositories += 1
+    first: dict[str, tuple[str, int]] = {}
+    for blob, where, t in entries:
+        if blob in first or blob in seen:
+            stats.duplicate_blobs += 1
+            continue
+        first[blob] = (where, t)
+    proc = subprocess.Popen(
+        ["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for blob, (where, t) in first.items():
+            data = _cat(proc.stdin, proc.stdout, blob)
+            seen.add(blob)
+            if data is None:
+                continue
+            commit, _, name = where.partition(":")
+            stats.blobs += 1
+            stats.bytes += len(data)
+            origin = Origin(str(shown), name, commit, datetime.fromtimestamp(t, UTC))
+            yield Blob(origin, data, Path(name).name)
+    finally:
+        proc.stdin.close()
+        proc.wait()
+
+
+def _cat(stdin: IO[bytes], stdout: IO[bytes], blob: str) -> bytes | None:
+    stdin.write(blob.encode() + b"\n")
+    stdin.flush()
+    header = stdout.readline().split()
+    if len(header) != 3:
+        return None
+    data = stdout.read(int(header[2]))
+    stdout.read(1)  # the newline after the content
+    return data

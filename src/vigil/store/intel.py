@@ -1,0 +1,182 @@
+"""Threat-intelligence indicators and feeds; the activity look-ups that retro-matching needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, delete, func, select
+
+from vigil.intel.indicator import Indicator, IndicatorKind
+from vigil.model import AuditEvent, GraphActivity, SignIn
+from vigil.store.codec import from_doc
+from vigil.store.database import transaction
+from vigil.store.inventory import upsert_statement
+from vigil.store.tables import (
+    audit_events,
+    graph_activities,
+    intel_feeds,
+    intel_indicators,
+    sign_ins,
+)
+
+C = intel_indicators.c
+CHUNK = 500
+
+
+def _row(ind: Indicator, now: datetime) -> dict[str, Any]:
+    return {
+        "id": ind.id, "kind": ind.kind.value, "value": ind.value, "source": ind.source,
+        "name": ind.name, "valid_from": ind.valid_from, "valid_until": ind.valid_until,
+        "revoked": ind.revoked, "confidence": ind.confidence, "labels": list(ind.labels),
+        "added_at": now, "updated_at": now,
+    }
+
+
+def _indicator(row: Any) -> Indicator:
+    return Indicator(
+        id=row.id, kind=IndicatorKind(row.kind), value=row.value, source=row.source,
+        name=row.name, valid_from=row.valid_from, valid_until=row.valid_until,
+        revoked=bool(row.revoked), confidence=row.confidence, labels=tuple(row.labels or ()),
+    )
+
+
+_FIELDS = ("source", "name", "valid_from", "valid_until", "revoked", "confidence", "labels")
+
+
+class IndicatorRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def upsert(self, indicators: Iterable[Indicator], now: datetime,
+               conn: Connection | None = None) -> tuple[list[Indicator], int]:
+        """Store indicators; returns (new or changed ones, unchanged count)."""
+        items = {(i.id, i.kind.value, i.value): i for i in indicators}
+        if not items:
+            return [], 0
+        with transaction(self._engine, conn) as conn:
+            old = {}
+            for chunk in _chunks(sorted({k[0] for k in items}), CHUNK):
+                for row in conn.execute(select(intel_indicators).where(C.id.in_(chunk))):
+                    old[(row.id, row.kind, row.value)] = _indicator(row)
+            changed = [i for k, i in items.items() if old.get(k) != i]
+            if changed:
+                stmt = upsert_statement(self._engine, intel_indicators)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["id", "kind", "value"],
+                    set_={f: getattr(stmt.excluded, f) for f in (*_FIELDS, "updated_at")},
+                )
+                conn.execute(stmt, [_row(i, now) for i in changed])
+        return changed, len(items) - len(changed)
+
+    def all(self, source: str | None = None, conn: Connection | None = None) -> list[Indicator]:
+        query = select(intel_indicators).order_by(C.source, C.id, C.kind, C.value)
+        if source is not None:
+            query = query.where(C.source == source)
+        with transaction(self._engine, conn) as conn:
+            return [_indicator(r) for r in conn.execute(query)]
+
+    def remove(self, ids: Sequence[str] = (), source: str | None = None,
+               keep: Iterable[tuple[str, str, str]] | None = None) -> int:
+        """Delete indicators by id, or a source's (all, or all but ``keep``); returns rows deleted."""
+        with self._engine.begin() as conn:
+            if ids:
+                return conn.execute(delete(intel_indicators).where(C.id.in_(list(ids)))).rowcount
+            if source is None:
+                return 0
+            wanted = set(keep or ())
+            rows = conn.execute(select(C.id, C.kind, C.value).where(C.source == source)).all()
+            gone = [tuple(r) for r in rows if tuple(r) not in wanted]
+            for id_, kind, value in gone:
+                conn.execute(delete(intel_indicators).where(
+                    C.id == id_, C.kind == kind, C.value == value))
+            if keep is None:
+                conn.execute(delete(intel_feeds).where(intel_feeds.c.source == source))
+            return len(gone)
+
+    def generation(self) -> tuple[int, datetime | None]:
+        """Changes whenever indicators are added, changed or removed (for cache invalidation)."""
+        with self._engine.connect() as conn:
+            n, latest = conn.execute(select(func.count(), func.max(C.updated_at))).one()
+        return int(n), latest
+
+    def record_feed(self, source: str, kind: str, location: str | None, count: int,
+                    now: datetime) -> None:
+        stmt = upsert_statement(self._engine, intel_feeds)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source"],
+            set_={"kind": stmt.excluded.kind, "location": stmt.excluded.location,
+                  "synced_at": stmt.excluded.synced_at, "indicators": stmt.excluded.indicators},
+        )
+        with self._engine.begin() as conn:
+            conn.execute(stmt, {"source": source, "kind": kind, "location": location,
+                                "synced_at": now, "indicators": count})
+
+    def feeds(self) -> list[dict[str, Any]]:
+        with self._engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(intel_feeds).order_by(
+                intel_feeds.c.source))]
+
+
+def _chunks(items: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+class ActivityLookup:
+    """Stored activity by observable, for matching new indicators against the past."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def distinct_ips(self, since: datetime) -> set[str]:
+        out: set[str] = set()
+        with self._engine.connect() as conn:
+            for table, col in ((sign_ins, sign_ins.c.created_at),
+                               (graph_activities, graph_activities.c.time)):
+                query = select(table.c.ip_address).where(col >= since).distinct()
+                out.update(ip for ip in conn.execute(query).scalars() if ip)
+        return out
+
+    def sign_ins(self, since: datetime, ips: Sequence[str] = (), asns: Sequence[int] = (),
+                 user_agents: Sequence[str] = ()) -> list[SignIn]:
+        c = sign_ins.c
+        found: dict[str, SignIn] = {}
+        lowered = sorted({u.casefold() for u in user_agents})
+        for column, values in ((c.ip_address, ips), (c.asn, asns),
+                               (func.lower(c.user_agent), lowered)):
+            for s in self._docs(sign_ins, c.created_at, since, column, values, SignIn):
+                found[s.id] = s
+        return sorted(found.values(), key=lambda s: (s.created_date_time, s.id))
+
+    def graph_activities(self, since: datetime, ips: Sequence[str] = (),
+                         user_agents: Sequence[str] = ()) -> list[GraphActivity]:
+        c = graph_activities.c
+        found = {g.id: g for g in self._docs(graph_activities, c.time, since, c.ip_address, ips,
+                                             GraphActivity)}
+        if user_agents:  # no column: read the period's app-only requests and compare
+            wanted = {u.casefold() for u in user_agents}
+            query = select(c.data).where(c.time >= since, c.service_principal_id.is_not(None))
+            with self._engine.connect() as conn:
+                for doc in conn.execution_options(yield_per=5000).execute(query).scalars():
+                    if (doc.get("user_agent") or "").strip().casefold() in wanted:
+                        g = from_doc(doc, GraphActivity)
+                        found[g.id] = g
+        return sorted(found.values(), key=lambda g: (g.time, g.id))
+
+    def app_audit_events(self, since: datetime) -> list[AuditEvent]:
+        """Audit events initiated by an app (their IP is in the record only)."""
+        c = audit_events.c
+        query = select(c.data).where(c.activity_at >= since,
+                                     c.initiator_service_principal_id.is_not(None))
+        with self._engine.connect() as conn:
+            return [from_doc(d, AuditEvent) for d in conn.execute(query).scalars()]
+
+    def _docs(self, table: Table, time_col: Any, since: datetime, column: Any,
+              values: Sequence[Any], type_: type[Any]) -> Iterator[Any]:
+        with self._engine.connect() as conn:
+            for chunk in _chunks(list(values), CHUNK):
+                query = select(table.c.data).where(time_col >= since, column.in_(list(chunk)))
+                for doc in conn.execute(query).scalars():
+                    yield from_doc(doc, type_)

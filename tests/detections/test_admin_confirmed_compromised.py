@@ -1,0 +1,74 @@
+"""adminConfirmedServicePrincipalCompromised: the confirm action yields a detection, with the
+actor in the risk history, in the store, the CLI and the Graph API."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from vigil.api.server import create_api
+from vigil.app import build
+from vigil.auth import ApiToken, Role, new_token, token_hash, token_hint
+from vigil.cli.main import cli
+from vigil.model import RiskDetail, RiskLevel, RiskState, ServicePrincipal
+from vigil.settings import load_settings
+from vigil.store import Store
+
+SP = "55555555-0000-0000-0000-000000000001"
+
+
+def test_confirm_compromised_is_a_detection_with_the_actor(tmp_path, monkeypatch):
+    db = f"sqlite:///{tmp_path / 'vigil.db'}"
+    store = Store.open(db, migrate=True)
+    store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=SP, app_id="app-1", display_name="Payroll"), None)],
+        datetime(2026, 1, 1, tzinfo=UTC))
+    store.close()
+    monkeypatch.setenv("VIGIL_DATABASE_URL", db)
+    monkeypatch.setenv("USER", "alice.admin")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["confirm", SP], catch_exceptions=False).exit_code == 0
+
+    store = Store.open(db)
+    (d,) = store.risk.list_detections()
+    assert (d.risk_event_type, d.risk_level, d.risk_state, d.risk_detail) == (
+        "adminConfirmedServicePrincipalCompromised", RiskLevel.high,
+        RiskState.confirmedCompromised, RiskDetail.adminConfirmedServicePrincipalCompromised)
+    (item,) = store.risk.history(SP)
+    assert item.initiated_by and "alice.admin" in item.initiated_by
+    assert item.activity_risk_event_types == ("adminConfirmedServicePrincipalCompromised",)
+    store.close()
+
+    listed = json.loads(runner.invoke(cli, ["detections", "--format", "json"]).stdout)["value"]
+    assert [x["riskEventType"] for x in listed] == ["adminConfirmedServicePrincipalCompromised"]
+    history = json.loads(runner.invoke(cli, ["history", SP, "--format", "json"]).stdout)["value"]
+    assert "alice.admin" in history[-1]["initiatedBy"]
+
+
+def test_confirm_through_the_api_shows_in_detections_and_history(tmp_path):
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    app = build(load_settings(database_url=f"sqlite:///{tmp_path / 'api.db'}"), clock=lambda: now)
+    app.store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=SP, app_id="app-1", display_name="Payroll"), None)], now)
+    token = new_token()
+    app.store.tokens.add(ApiToken(str(uuid.uuid4()), "bob.secops", Role.security_operator,
+                                  token_hint(token), now), token_hash(token))
+    client = TestClient(create_api(app))
+    headers = {"Authorization": f"Bearer {token}", "Prefer": "include-unknown-enum-members"}
+    base = "/v1.0/identityProtection"
+    r = client.post(f"{base}/riskyServicePrincipals/confirmCompromised", headers=headers,
+                    json={"servicePrincipalIds": [SP]})
+    assert r.status_code == 204
+    dets = client.get(f"{base}/servicePrincipalRiskDetections", headers=headers).json()["value"]
+    assert [(d["riskEventType"], d["riskLevel"], d["riskDetail"]) for d in dets] == [
+        ("adminConfirmedServicePrincipalCompromised", "high",
+         "adminConfirmedServicePrincipalCompromised")]
+    (item,) = client.get(f"{base}/riskyServicePrincipals/{SP}/history",
+                         headers=headers).json()["value"]
+    assert "bob.secops" in item["initiatedBy"]
+    assert item["activity"]["riskEventTypes"] == ["adminConfirmedServicePrincipalCompromised"]
+    app.close()

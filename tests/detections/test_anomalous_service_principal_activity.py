@@ -1,0 +1,208 @@
+"""anomalousServicePrincipalActivity on hand-built audit records: rules, model, links, learning."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from behaviour_sim import T0, MemoryContext, batches, run
+
+from vigil.detections.anomalous_service_principal_activity import (
+    AnomalousServicePrincipalActivity,
+    Params,
+)
+from vigil.model import (
+    ActivityType,
+    AuditEvent,
+    AuditTarget,
+    Initiator,
+    ModifiedProperty,
+    ServicePrincipal,
+)
+from vigil.normalize import normalize
+
+ACTOR, ACTOR_APP = "a1a1a1a1-0000-4000-8000-000000000001", "a1a1a1a1-0000-4000-8000-0000000000aa"
+VICTIM, VICTIM_APP = "b2b2b2b2-0000-4000-8000-000000000002", "b2b2b2b2-0000-4000-8000-0000000000bb"
+BOT = Initiator(kind="app", id=ACTOR, service_principal_id=ACTOR, app_id=ACTOR_APP,
+                display_name="Tenant Admin Automation")
+ADMIN = Initiator(kind="user", id="u1", user_principal_name="anouk@contoso.com")
+MSI = Initiator(kind="app", id="c3c3", service_principal_id="c3c3",
+                display_name="Managed Service Identity")
+_n = [0]
+
+
+def _enc(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def prop(name: str, new: Any, old: Any = None) -> ModifiedProperty:
+    return ModifiedProperty(name, _enc(old), _enc(new))
+
+
+def event(at, activity: str, targets: list[AuditTarget], by: Initiator = BOT,
+          details: tuple[tuple[str, str | None], ...] = (), result: str = "success") -> AuditEvent:
+    _n[0] += 1
+    return AuditEvent(id=f"Directory_{_n[0]:06d}", activity_date_time=at,
+                      activity_display_name=activity, result=result, initiated_by=by,
+                      targets=tuple(targets), additional_details=details,
+                      correlation_id=f"corr-{_n[0]:06d}")
+
+
+def retag(at, by: Initiator = BOT) -> AuditEvent:
+    kind = "Update application" if _n[0] % 2 else "Update service principal"
+    target = AuditTarget("obj-x", "Application" if "application" in kind else "ServicePrincipal",
+                         "some-app", modified_properties=(prop("Tags", ["owner:hr"], []),))
+    return event(at, kind, [target], by, (("AppId", "e5e5"),))
+
+
+def routine(days: int = 20) -> list[AuditEvent]:
+    return [retag(T0 + timedelta(days=d, hours=3)) for d in range(0, days, 2)]
+
+
+AT = T0 + timedelta(days=21)
+KEY_OLD = ("[KeyIdentifier=11111111-1111-4111-8111-111111111111,KeyType=Password,"
+           "KeyUsage=Verify,DisplayName=prod]")
+KEY_NEW = ("[KeyIdentifier=22222222-2222-4222-8222-222222222222,KeyType=Password,"
+           "KeyUsage=Verify,DisplayName=backup]")
+
+
+def credential_added(target_app: str = VICTIM_APP, by: Initiator = BOT) -> AuditEvent:
+    t = AuditTarget("app-obj", "Application", "warehouse-archiver", modified_properties=(
+        prop("KeyDescription", [KEY_OLD, KEY_NEW], [KEY_OLD]),))
+    return event(AT, "Update application \u2013 Certificates and secrets management ", [t], by,
+                 (("AppId", target_app),))
+
+
+def app_role(role: str, client: str = ACTOR) -> AuditEvent:
+    t = AuditTarget("graph-sp", "ServicePrincipal", "Microsoft Graph", modified_properties=(
+        prop("AppRole.Value", role), prop("ServicePrincipal.ObjectID", client),
+        prop("ServicePrincipal.DisplayName", "Tenant Admin Automation")))
+    return event(AT, "Add app role assignment to service principal", [t])
+
+
+def owner_added() -> AuditEvent:
+    owner = AuditTarget(ACTOR, "ServicePrincipal", "Tenant Admin Automation", modified_properties=(
+        prop("ServicePrincipal.ObjectID", VICTIM), prop("ServicePrincipal.DisplayName", "orders")))
+    return event(AT, "Add owner to service principal",
+                 [owner, AuditTarget(VICTIM, "ServicePrincipal", "orders")])
+
+
+def role_member(role: str) -> AuditEvent:
+    t = AuditTarget(ACTOR, "ServicePrincipal", "Tenant Admin Automation", modified_properties=(
+        prop("Role.DisplayName", role),))
+    return event(AT, "Add member to role", [t])
+
+
+def consent(scopes: str) -> AuditEvent:
+    t = AuditTarget(VICTIM, "ServicePrincipal", "orders", modified_properties=(
+        prop("ConsentAction.Permissions", f"[[ClientId: {VICTIM}, Scope: {scopes}]]"),))
+    return event(AT, "Consent to application", [t])
+
+
+VICTIM_SP = ServicePrincipal(id=VICTIM, app_id=VICTIM_APP, display_name="warehouse-archiver")
+
+
+def detect(records, params: Params | None = None, ctx: MemoryContext | None = None, size=50):
+    ctx = ctx or MemoryContext(sps=[VICTIM_SP])
+    return run(AnomalousServicePrincipalActivity(params), batches(records, size), ctx)
+
+
+def levels(found) -> dict[str, str]:
+    return {d.service_principal_id: d.risk_level.value for d in found.values()}
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: retag(AT), {}),
+        (credential_added, {ACTOR: "high", VICTIM: "high"}),
+        (lambda: credential_added(target_app=ACTOR_APP), {}),  # its own credential: model only
+        (owner_added, {ACTOR: "medium", VICTIM: "medium"}),
+        (lambda: app_role("RoleManagement.ReadWrite.Directory"), {ACTOR: "high"}),
+        (lambda: app_role("AppRoleAssignment.ReadWrite.All", client=VICTIM),
+         {ACTOR: "high", VICTIM: "high"}),
+        (lambda: app_role("User.Read.All"), {}),
+        (lambda: role_member("Privileged Role Administrator"), {ACTOR: "high"}),
+        (lambda: role_member("Directory Readers"), {ACTOR: "medium"}),
+        (lambda: consent("User.Read offline_access"), {ACTOR: "medium", VICTIM: "medium"}),
+        (lambda: consent("Directory.ReadWrite.All"), {ACTOR: "high", VICTIM: "high"}),
+        (lambda: credential_added(by=MSI), {}),  # the platform actor
+        (lambda: credential_added(by=ADMIN), {}),  # users are not service principals
+    ],
+)
+def test_payload_table(make, expected):
+    assert levels(detect([*routine(), make()])) == expected
+
+
+def test_failed_operations_are_ignored():
+    e = credential_added()
+    failed = AuditEvent(**{**{f: getattr(e, f) for f in e.__slots__}, "result": "failure"})
+    assert detect([*routine(), failed]) == {}
+
+
+def test_actor_and_changed_object_are_linked_and_explained():
+    cred = credential_added()
+    found = detect([*routine(), cred])
+    actor = next(d for d in found.values() if d.service_principal_id == ACTOR)
+    victim = next(d for d in found.values() if d.service_principal_id == VICTIM)
+    assert actor.correlation_id == victim.correlation_id == cred.correlation_id
+    assert actor.activity == victim.activity == ActivityType.servicePrincipal
+    assert victim.key_ids == ("22222222-2222-4222-8222-222222222222",)
+    a_info = {e.key: e.value for e in actor.additional_info}
+    v_info = {e.key: e.value for e in victim.additional_info}
+    assert v_info["actorDetectionId"] == actor.id
+    assert a_info["changedObjects"] == [f"warehouse-archiver (appId {VICTIM_APP})"]
+    assert "added credential 22222222-2222-4222-8222-222222222222 to warehouse-archiver " \
+           "(never before)" in a_info["operations"][0]
+
+
+def test_one_actor_detection_per_episode():
+    later = app_role("RoleManagement.ReadWrite.Directory")
+    later = AuditEvent(**{**{f: getattr(later, f) for f in later.__slots__},
+                          "activity_date_time": AT + timedelta(minutes=9)})
+    found = detect([*routine(), credential_added(), later])
+    (actor,) = [d for d in found.values() if d.service_principal_id == ACTOR]
+    assert actor.activity_date_time == AT
+    assert len({e.key: e.value for e in actor.additional_info}["operations"]) == 2
+
+
+def test_dangerous_operations_stay_never_done_before():
+    again = credential_added()
+    again = AuditEvent(**{**{f: getattr(again, f) for f in again.__slots__},
+                          "id": "Directory_again", "activity_date_time": AT + timedelta(days=3)})
+    found = detect([*routine(), credential_added(), again])
+    assert sorted(d.activity_date_time for d in found.values()
+                  if d.service_principal_id == ACTOR) == [AT, AT + timedelta(days=3)]
+
+
+@pytest.mark.parametrize(("report", "expected"), [(False, {}), (True, {ACTOR: "low", VICTIM: "low"})])
+def test_the_first_days_of_audit_history_are_learning(report, expected):
+    early = [retag(T0), credential_added()]
+    early[1] = AuditEvent(**{**{f: getattr(early[1], f) for f in early[1].__slots__},
+                             "activity_date_time": T0 + timedelta(days=2)})
+    assert levels(detect(early, Params(report_learning=report))) == expected
+
+
+def test_a_changed_application_waits_for_its_service_principal():
+    records = [*routine(), credential_added()]
+    ctx = MemoryContext()  # the inventory arrives later (a folder ingest reads audit/ first)
+    first = detect(records, ctx=ctx)
+    assert levels(first) == {ACTOR: "high"}
+    ctx.sps[VICTIM] = VICTIM_SP
+    later = run(AnomalousServicePrincipalActivity(), batches([], 1, [VICTIM_SP]), ctx)
+    assert levels(later) == {VICTIM: "high"}
+    assert {**first, **later} == detect(records)
+
+
+def test_the_public_platform_rotation_sample_is_not_anomalous():
+    path = Path("/work/shared/samples/public/elastic-azure-integration/AuditLogs.records.jsonl")
+    if not path.exists():
+        pytest.skip("public samples not present")
+    records = [normalize(json.loads(line), shape_hint="diagnostic")
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    events = [r for r in records if isinstance(r, AuditEvent)]
+    assert events and all(e.initiated_by and e.initiated_by.kind == "app" for e in events)
+    assert detect([*routine(), *events]) == {}

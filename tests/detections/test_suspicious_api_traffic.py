@@ -1,0 +1,172 @@
+"""suspiciousAPITraffic on hand-built Graph activity: payload table, learning, episodes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from behaviour_sim import T0, MemoryContext, batches, run
+
+from vigil.detections.graph_requests import endpoint, recon_tool
+from vigil.detections.suspicious_api_traffic import Params, SuspiciousAPITraffic
+from vigil.model import ActivityType, GraphActivity
+
+SP = "d4d4d4d4-0000-4000-8000-000000000004"
+GRAPH = "https://graph.microsoft.com/v1.0"
+USER = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+_n = [0]
+
+
+def call(at, path: str = "/users/delta?$select=id", status: int = 200, size: int = 20_000,
+         ua: str | None = "azsdk-python-identity/1.17.1", sp: str | None = SP,
+         method: str = "GET") -> GraphActivity:
+    _n[0] += 1
+    return GraphActivity(id=f"00000000-0000-4000-9000-{_n[0]:012d}", time=at,
+                         request_method=method, request_uri=GRAPH + path,
+                         response_status_code=status, service_principal_id=sp, app_id="app-d4",
+                         ip_address="20.61.3.4", user_agent=ua, response_size_bytes=size)
+
+
+def routine(days: int = 14) -> list[GraphActivity]:
+    out = []
+    for h in range(days * 24):
+        at = T0 + timedelta(hours=h)
+        out += [call(at + timedelta(minutes=5)),
+                call(at + timedelta(minutes=25), "/groups/delta?$select=id"),
+                call(at + timedelta(minutes=45), f"/users/{USER}?$select=id")]
+    return out
+
+
+HOUR = T0 + timedelta(days=14, hours=2)
+
+
+def burst(n: int, **kw: Any) -> list[GraphActivity]:
+    return [call(HOUR + timedelta(seconds=2 * i), **kw) for i in range(n)]
+
+
+ENUM = ["/organization", "/domains", "/devices?$top=999", "/servicePrincipals?$top=999",
+        "/applications?$top=999", "/directoryRoles?$expand=members"]
+
+
+def enumeration(paged: bool = False, ua: str | None = "azsdk-python-identity/1.17.1"):
+    out = [call(HOUR + timedelta(seconds=i), p, ua=ua) for i, p in enumerate(ENUM)]
+    if paged:
+        out += [call(HOUR + timedelta(seconds=60 + i),
+                     f"/users?$top=999&$skiptoken=RFNwdAIA{i}", ua=ua) for i in range(4)]
+    return out
+
+
+def detect(records, params: Params | None = None, size: int = 400, ctx=None):
+    return run(SuspiciousAPITraffic(params), batches(records, size), ctx or MemoryContext())
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: burst(3), None),
+        (lambda: burst(1, ua="azurehound/v2.2.1"), "medium"),
+        (lambda: burst(1, ua="ROADtools roadrecon/1.4.1"), "medium"),
+        (lambda: enumeration(), "medium"),
+        (lambda: enumeration(paged=True), "high"),  # + the first use of /directoryRoles
+        (lambda: enumeration(paged=True, ua="GraphRunner/1.0 PowerShell/7.4.3"), "high"),
+        (lambda: burst(150), "low"),  # 150 requests against a usual 3 an hour
+        (lambda: burst(600), "medium"),  # four times the limit
+        (lambda: burst(30, size=40_000_000), "medium"),  # 1.2 GB: ten times the byte limit
+        (lambda: burst(30, status=403, path="/users/delta"), "low"),
+        (lambda: burst(1, path="/roleManagement/directory/roleAssignments"), "low"),
+        (lambda: burst(1, path=f"/users/{USER}/authentication/methods"), "low"),
+        (lambda: [*burst(1, path="/auditLogs/directoryAudits"),
+                  *burst(1, path="/identity/conditionalAccess/policies")], "low"),
+        (lambda: burst(5, ua="azurehound/v2.2.1", sp=None), None),  # delegated traffic
+    ],
+)
+def test_payload_table(make, expected):
+    found = detect([*routine(), *make()])
+    assert [d.risk_level.value for d in found.values()] == ([expected] if expected else [])
+
+
+def test_detection_fields():
+    attack = enumeration(paged=True, ua="azurehound/v2.2.1")
+    (d,) = detect([*routine(), *attack]).values()
+    info = {e.key: e.value for e in d.additional_info}
+    assert d.activity == ActivityType.servicePrincipal
+    assert d.activity_date_time == attack[0].time
+    assert (d.request_id, d.ip_address) == (attack[0].id, "20.61.3.4")
+    assert info["requestIds"][0] == attack[0].id
+    signals = " | ".join(info["signals"])
+    assert "reconnaissance tool AzureHound" in signals
+    assert "never before (applications, devices, directoryRoles, domains, organization, " \
+           "servicePrincipals); 3 next-page requests" in signals  # as of the last change of level
+
+
+def test_flagged_hours_form_one_episode_and_are_not_learned():
+    later = [call(HOUR + timedelta(hours=1, seconds=2 * i)) for i in range(600)]
+    found = detect([*routine(), *burst(600), *later])
+    (d,) = found.values()
+    info = {e.key: e.value for e in d.additional_info}
+    assert d.activity_date_time == HOUR + timedelta(seconds=2 * 99)  # the 100th request
+    hours = {s.split(" ")[0] for s in info["signals"]}
+    assert len(hours) == 2
+    assert info["hours"][0].endswith("600 requests, 0 refused (403), 12,000,000 bytes")
+
+
+def test_a_new_episode_after_the_gap():
+    found = detect([*routine(), *burst(600),
+                    *(call(HOUR + timedelta(hours=5, seconds=i)) for i in range(600))])
+    assert len(found) == 2
+
+
+@pytest.mark.parametrize(("report", "expected"), [(True, ["low"]), (False, [])])
+def test_learning_reports_only_recon_tools(report, expected):
+    young = routine(days=2)
+    attack = [call(T0 + timedelta(days=2, hours=1, seconds=i), p, ua="azurehound/v2.2.1")
+              for i, p in enumerate(ENUM * 50)]
+    found = detect([*young, *attack], Params(report_learning=report))
+    assert [d.risk_level.value for d in found.values()] == expected
+    for d in found.values():
+        info = {e.key: e.value for e in d.additional_info}
+        assert info["learning"].startswith("learning: ")
+        assert [s.split(" ")[1] for s in info["signals"]] == ["recon:"]
+    spike = [call(T0 + timedelta(days=2, hours=3, seconds=i)) for i in range(600)]
+    assert detect([*young, *spike], Params(report_learning=report)) == {}
+
+
+@pytest.mark.parametrize("size", [1, 13, 5000])
+def test_batches_do_not_change_results(size):
+    records = sorted([*routine(days=9), *enumeration(paged=True), *burst(500)],
+                     key=lambda g: g.time)  # one principal's records arrive in time order
+    assert detect(records, size=size) == detect(records, size=100_000)
+
+
+@pytest.mark.parametrize(
+    ("uri", "template", "lists", "sensitive"),
+    [
+        ("https://graph.microsoft.com/v1.0/users?$top=999", "/users", "users", False),
+        (f"{GRAPH}/users/{USER}/memberOf?$select=id", "/users/{id}/memberOf", "users", False),
+        (f"{GRAPH}/users/{USER}", "/users/{id}", None, False),
+        (f"{GRAPH}/users/a@contoso.com/messages/AbCdEfGhIjKlMnOpQrStUv/attachments",
+         "/users/{id}/messages/{id}/attachments", "users", False),
+        (f"{GRAPH}/oauth2PermissionGrants", "/oauth2PermissionGrants", "oauth2PermissionGrants",
+         True),
+        ("https://graph.microsoft.com/beta/policies/authorizationPolicy",
+         "/policies/authorizationPolicy", "policies", True),
+        (f"{GRAPH}/reports/getOffice365ActiveUserDetail(period='D7')",
+         "/reports/getOffice365ActiveUserDetail()", None, False),
+        (f"{GRAPH}/sites/contoso.sharepoint.com,1234/drive/root/children",
+         "/sites/{id}/drive/root/children", None, False),
+    ],
+)
+def test_endpoint_templates(uri, template, lists, sensitive):
+    ep = endpoint(uri)
+    assert (ep.template, ep.lists, ep.sensitive) == (template, lists, sensitive)
+
+
+@pytest.mark.parametrize(
+    ("ua", "tool"),
+    [("azurehound/v2.2.1", "AzureHound"), ("ROADtools roadrecon/1.4.1", "ROADtools"),
+     ("GraphRunner/1.0 PowerShell/7.4.3", "GraphRunner"), ("python-requests/2.32.3", None),
+     (None, None), ("Mozilla/5.0 AADInternals", "AADInternals")],
+)
+def test_recon_tools(ua, tool):
+    assert recon_tool(ua) == tool

@@ -1,0 +1,222 @@
+"""suspiciousSignins on hand-built sign-ins: payload table, learning, change windows, episodes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from behaviour_sim import T0, MemoryContext, batches, run
+
+from vigil.detections.suspicious_signins import Params, SuspiciousSignins
+from vigil.model import (
+    ActivityType,
+    AuditEvent,
+    AuditTarget,
+    ClientCredentialType,
+    Initiator,
+    Location,
+    ModifiedProperty,
+    RiskLevel,
+    SignIn,
+    SignInKind,
+)
+
+SP, APP = "5b3a9c1e-7f2d-4e8a-b6c4-1d9e0f2a3b4c", "0c4e8b2a-6d1f-4a3e-9b7c-2e5f8a1d4c6b"
+KEY = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+NL = Location(city="Amsterdam", country_or_region="NL")
+_n = [0]
+
+
+def signin(at, **kw: Any) -> SignIn:
+    _n[0] += 1
+    base: dict[str, Any] = dict(
+        id=f"00000000-0000-4000-8000-{_n[0]:012d}", created_date_time=at,
+        kind=SignInKind.servicePrincipal, service_principal_id=SP, app_id=APP,
+        service_principal_name="billing-sync", ip_address="20.61.3.4", location=NL, asn=8075,
+        asn_org="MICROSOFT-CORP-MSN-AS-BLOCK", is_hosting=True, resource_id="r-kv",
+        resource_display_name="Azure Key Vault",
+        client_credential_type=ClientCredentialType.clientSecret, credential_key_id=KEY,
+        user_agent="azsdk-python-identity/1.17.1 Python/3.11.9 (Linux)",
+        correlation_id=f"c-{_n[0]}")
+    base.update(kw)
+    return SignIn(**base)
+
+
+def history(days: int = 30, every_hours: int = 1, start=T0) -> list[SignIn]:
+    return [signin(start + timedelta(hours=h)) for h in range(0, days * 24, every_hours)]
+
+
+CERTIFICATE = dict(credential_key_id=None, credential_thumbprint="a909502dd8",
+                   client_credential_type=ClientCredentialType.certificate)
+ABROAD = dict(ip_address="139.59.1.2", asn=14061, location=Location(country_or_region="IN"),
+              user_agent="python-requests/2.32.3")
+AFTER = T0 + timedelta(days=30, hours=5)
+
+
+def detect(records, params: Params | None = None, batch: int = 500, ctx=None):
+    ctx = ctx or MemoryContext()
+    return run(SuspiciousSignins(params), batches(records, batch), ctx)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, None),
+        ({"ip_address": "20.61.3.99"}, None),  # same /24: IP alone weighs 0.5 per bit
+        ({"ip_address": "20.61.77.5"}, "low"),  # a new address block, same ASN and country
+        ({"user_agent": "python-requests/2.32.3"}, "low"),
+        ({"user_agent": "azsdk-python-identity/1.18.0 Python/3.11.9"}, None),  # version only
+        ({"credential_key_id": "9d9fea30-d8e3-481b-b57c-0ef569a989e5"}, None),  # 0.8 × 8.5 bits
+        (CERTIFICATE, "low"),
+        ({"resource_id": "g", "resource_display_name": "Microsoft Graph"}, None),
+        ({"ip_address": "20.61.77.5", "user_agent": "curl/8.9.1"}, "medium"),
+        (ABROAD, "high"),
+        ({**ABROAD, "error_code": 7000215}, None),  # failures are neither scored nor learned
+        ({**ABROAD, "is_hosting": False}, "high"),
+    ],
+)
+def test_payload_table(kwargs, expected):
+    found = detect([*history(), signin(AFTER, **kwargs)])
+    assert [d.risk_level.value for d in found.values()] == ([expected] if expected else [])
+
+
+def test_detection_fields_and_explanations():
+    attack = [signin(AFTER + timedelta(minutes=m), **ABROAD) for m in (0, 20, 70)]
+    (d,) = detect([*history(), *attack]).values()
+    info = {e.key: e.value for e in d.additional_info}
+    assert d.activity == ActivityType.signin
+    assert d.activity_date_time == attack[0].created_date_time
+    assert (d.request_id, d.correlation_id, d.ip_address) == (
+        attack[0].id, attack[0].correlation_id, "139.59.1.2")
+    assert d.location == Location(country_or_region="IN")
+    assert d.key_ids == (KEY,)
+    assert info["signInCount"] == 3
+    assert info["requestIds"] == [s.id for s in attack]
+    assert "country IN: never in 30 days; usual NL 100%" in info["unfamiliarProperties"]
+    assert "ASN AS14061: never in 30 days; usual AS8075 100%" in info["unfamiliarProperties"]
+    assert info["score"] >= 28
+
+
+def test_one_detection_per_episode_and_a_new_one_after_the_gap():
+    first = [signin(AFTER + timedelta(hours=h), **ABROAD) for h in (0, 3, 9)]
+    later = signin(AFTER + timedelta(hours=9 + 13), **ABROAD)
+    found = detect([*history(), *first, later])
+    assert sorted(d.activity_date_time for d in found.values()) == [
+        first[0].created_date_time, later.created_date_time]
+
+
+def test_protected_learning_keeps_flagging_the_same_properties():
+    attack = [signin(AFTER + timedelta(days=d), **ABROAD) for d in range(4)]
+    found = detect([*history(), *attack])
+    assert len(found) == 4 and {d.risk_level for d in found.values()} == {RiskLevel.high}
+
+
+def test_low_findings_are_learned():
+    moved = [signin(AFTER + timedelta(hours=h), ip_address="20.61.77.5") for h in range(5)]
+    (d,) = detect([*history(), *moved]).values()
+    assert {e.key: e.value for e in d.additional_info}["signInCount"] == 1
+
+
+@pytest.mark.parametrize(("report", "expected"), [(False, []), (True, ["low"])])
+def test_learning_period_reports_nothing_or_low_with_the_reason(report, expected):
+    records = [*history(days=3), signin(T0 + timedelta(days=3, hours=1), **ABROAD)]
+    found = detect(records, Params(report_learning=report))
+    assert [d.risk_level.value for d in found.values()] == expected
+    for d in found.values():
+        info = {e.key: e.value for e in d.additional_info}
+        assert info["learning"].startswith("learning: 3.0 of 7 days")
+
+
+def audit(at, activity: str, actor: Initiator, props=(), kind="Application", **kw) -> AuditEvent:
+    _n[0] += 1
+    target = AuditTarget(id=SP if kind == "ServicePrincipal" else "obj-1", type=kind,
+                         display_name="billing-sync", modified_properties=tuple(props))
+    return AuditEvent(id=f"Directory_{_n[0]}", activity_date_time=at,
+                      activity_display_name=activity, initiated_by=actor, targets=(target,),
+                      additional_details=(("AppId", APP),), correlation_id=f"a-{_n[0]}", **kw)
+
+
+ADMIN = Initiator(kind="user", id="u1", user_principal_name="anouk@contoso.com")
+ROBOT = Initiator(kind="app", id="sp-9", service_principal_id="sp-9", display_name="Automation")
+NEW_KEY = "9d9fea30-d8e3-481b-b57c-0ef569a989e5"
+CREDS = "Update application \u2013 Certificates and secrets management "
+FIC = ModifiedProperty("FederatedIdentityCredentials", "[]", '[{"Name": "gh"}]')
+
+
+@pytest.mark.parametrize(
+    ("change", "use", "expected"),
+    [
+        ((CREDS, ADMIN, ()), CERTIFICATE, None),
+        ((CREDS, ROBOT, ()), CERTIFICATE, "low"),  # an untrusted actor explains nothing
+        ((CREDS, ADMIN, ()), {"ip_address": "20.61.77.5", "user_agent": "curl/8.9.1"}, "medium"),
+        (("Update application", ADMIN, (FIC,)),
+         {"ip_address": "4.148.1.2", "location": Location(country_or_region="US"),
+          "client_credential_type": ClientCredentialType.federatedIdentityCredential,
+          "credential_key_id": None, "federated_credential_id": "fic-1",
+          "user_agent": "python/3.11.8 AZURECLI/2.62.0"}, None),
+        (("Update application", ADMIN, ()), {"ip_address": "20.54.1.2",
+                                             "location": Location(country_or_region="IE")}, None),
+        (("Update application", ADMIN, ()), CERTIFICATE, "low"),  # not a credential change
+    ],
+)
+def test_authorized_changes_open_relearning_windows(change, use, expected):
+    activity, actor, props = change
+    at = AFTER - timedelta(hours=2)
+    records = [*history(), audit(at, activity, actor, props), signin(AFTER, **use)]
+    found = detect(records)
+    assert [d.risk_level.value for d in found.values()] == ([expected] if expected else [])
+
+
+def test_change_window_closes_after_72_hours():
+    at = AFTER - timedelta(hours=2)
+    change = audit(at, CREDS, ADMIN)
+    late = signin(at + timedelta(hours=73), **CERTIFICATE)
+    (d,) = detect([*history(), change, late]).values()
+    assert d.risk_level == RiskLevel.low
+
+
+def test_explained_properties_are_listed_when_something_else_fires():
+    change = audit(AFTER - timedelta(hours=1), CREDS, ADMIN)
+    (d,) = detect([*history(), change, signin(AFTER, credential_key_id=NEW_KEY, **ABROAD)]).values()
+    info = {e.key: e.value for e in d.additional_info}
+    assert info["explainedByChanges"] == [
+        f"credential {NEW_KEY}: 'Update application \u2013 Certificates and secrets management' "
+        f"by anouk@contoso.com at {(AFTER - timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}"]
+
+
+def test_audit_before_signins_file_order_equals_time_order():
+    change = audit(AFTER - timedelta(hours=2), CREDS, ADMIN)
+    records = [*history(), signin(AFTER, credential_key_id=NEW_KEY, ip_address="20.61.77.5")]
+    in_time = detect([*records[:-1], change, records[-1]])
+    audit_first = detect([change, *records])
+    assert {d.id: d for d in in_time.values()} == {d.id: d for d in audit_first.values()}
+
+
+@pytest.mark.parametrize("size", [1, 7, 100, 10_000])
+def test_batches_do_not_change_results_or_state(size):
+    records = [*history(days=20), *(signin(T0 + timedelta(days=20, hours=h), **ABROAD)
+                                    for h in (1, 2))]
+    reference_ctx, ctx = MemoryContext(), MemoryContext()
+    reference = detect(records, batch=10_000, ctx=reference_ctx)
+    assert detect(records, batch=size, ctx=ctx) == reference
+    mine = {k: v for k, v in ctx.states.items() if k[1] != "_generation"}
+    assert mine == {k: v for k, v in reference_ctx.states.items() if k[1] != "_generation"}
+
+
+def test_managed_identity_without_user_agent_or_key_is_quiet():
+    mi = [replace(s, kind=SignInKind.managedIdentity, user_agent=None, credential_key_id=None,
+                  client_credential_type=ClientCredentialType.managedIdentity)
+          for s in history()]
+    assert detect(mi) == {}
+
+
+def test_a_finished_episode_leaves_the_state_at_the_next_maintenance():
+    ctx = MemoryContext()
+    attack = signin(AFTER, **ABROAD)
+    week = [signin(AFTER + timedelta(hours=h)) for h in range(1, 24 * 8)]
+    assert len(detect([*history(), attack, *week], ctx=ctx)) == 1
+    state = ctx.load_state("suspiciousSignins", SP)
+    assert "ep" not in state["x"]
+    assert len(ctx.states[("suspiciousSignins", SP)]) < 1500

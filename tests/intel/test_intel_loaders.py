@@ -1,0 +1,63 @@
+"""MISP feeds and events, CSV and plain-text lists; format recognition."""
+
+from __future__ import annotations
+
+import json
+
+from vigil.intel.indicator import IndicatorKind
+from vigil.intel.loader import load_path
+
+
+def _event(uuid: str, attrs: list[dict]) -> dict:
+    return {"Event": {"uuid": uuid, "info": "Stolen app secrets campaign", "threat_level_id": "1",
+                      "Attribute": attrs[:1], "Object": [{"Attribute": attrs[1:]}]}}
+
+
+def test_misp_feed_folder(tmp_path):
+    feed = tmp_path / "misp-feed"
+    feed.mkdir()
+    (feed / "manifest.json").write_text(json.dumps({"e1": {"info": "x"}}))
+    (feed / "e1.json").write_text(json.dumps(_event("e1", [
+        {"uuid": "a1", "type": "ip-src", "value": "203.0.113.0/24", "to_ids": True},
+        {"uuid": "a2", "type": "ip-dst|port", "value": "198.51.100.4|443", "to_ids": False},
+        {"uuid": "a3", "type": "AS", "value": "AS64501", "to_ids": True, "deleted": True},
+        {"uuid": "a4", "type": "user-agent", "value": "evil/1.0", "to_ids": True,
+         "first_seen": "2026-03-01T00:00:00+00:00"},
+        {"uuid": "a5", "type": "domain", "value": "evil.example"},
+        {"uuid": "a6", "type": "ip-src", "value": "999.1.1.1"},
+    ])))
+    r = load_path(feed)
+    got = [(i.id, i.kind.value, i.value, i.verified, i.revoked, i.confidence) for i in r.indicators]
+    assert got == [("a1", "ip", "203.0.113.0/24", True, False, 90),
+                   ("a2", "ip", "198.51.100.4/32", False, False, 90),
+                   ("a3", "asn", "64501", False, True, 90),
+                   ("a4", "userAgent", "evil/1.0", True, False, 90)]
+    assert r.indicators[3].valid_from is not None
+    assert all(i.source == "misp-feed" for i in r.indicators)
+    assert r.ignored == 1 and len(r.rejects) == 1
+
+
+def test_csv_list(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("indicator,type,description,valid_until\n203.0.113.8,,scanner,2027-01-01\n"
+                 "AS64500,asn,,\nsqlmap/1.7,user-agent,tool,\nnope,,,\n")
+    r = load_path(p, source="team-list")
+    assert [(i.kind, i.value, i.name) for i in r.indicators] == [
+        (IndicatorKind.ip, "203.0.113.8/32", "scanner"), (IndicatorKind.asn, "64500", None),
+        (IndicatorKind.user_agent, "sqlmap/1.7", "tool")]
+    assert r.indicators[0].valid_until is not None and r.indicators[0].verified
+    assert [w for w, _ in r.rejects] == [f"{p}:5"]
+    again = load_path(p, source="team-list")
+    assert [i.id for i in again.indicators] == [i.id for i in r.indicators]
+
+
+def test_text_list_and_kind_override(tmp_path):
+    p = tmp_path / "tor.txt"
+    p.write_text("# tor exits\n185.220.101.1\n2001:db8::/32 ; v6\n\nAS4242\nhello\n")
+    r = load_path(p, verified=False)
+    assert [i.value for i in r.indicators] == ["185.220.101.1/32", "2001:db8::/32", "4242"]
+    assert not r.indicators[0].verified and len(r.rejects) == 1
+    uas = tmp_path / "uas.txt"
+    uas.write_text("python-requests/2.31.0\nMozilla/5.0 (Windows NT 10.0) # not a comment\n")
+    r = load_path(uas, kind=IndicatorKind.user_agent)
+    assert [i.value for i in r.indicators][1] == "Mozilla/5.0 (Windows NT 10.0) # not a comment"

@@ -1,0 +1,98 @@
+"""What ``vigil scan`` reads: folders, git history (every blob of every commit, once), stdin."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from leak_fixtures import git, secret
+
+from vigil.leaks.sources import SourceStats, iter_blobs
+
+T1 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+T2 = datetime(2026, 5, 1, 11, 0, tzinfo=UTC)
+
+
+def _collect(paths, stats=None):
+    stats = stats or SourceStats()
+    return [(b.origin, bytes(b.data)) for b in iter_blobs([str(p) for p in paths], stats)], stats
+
+
+def _repo_with_deleted_secret(tmp_path, s):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("tools\n")
+    (repo / "settings.yaml").write_text(f"client_id: x\nclient_secret: \"{s}\"\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "add settings", when=T1)
+    added = git(repo, "rev-parse", "HEAD")
+    (repo / "settings.yaml").write_text("client_id: x\nclient_secret: ${SECRET}\n")
+    git(repo, "commit", "-qam", "remove the secret", when=T2)
+    return repo, added
+
+
+def test_git_history_finds_a_deleted_secret(tmp_path):
+    s = secret(random.Random(5))
+    repo, added = _repo_with_deleted_secret(tmp_path, s)
+    blobs, stats = _collect([repo])
+    holding = [o for o, data in blobs if s.encode() in data]
+    assert len(holding) == 1
+    origin = holding[0]
+    assert (origin.commit, origin.file, origin.time) == (added, "settings.yaml", T1)
+    assert origin.path == str(repo)
+    assert stats.repositories == 1
+    # checked-out files equal to a blob already read are not read again
+    assert [o for o, _ in blobs if o.commit is None] == []
+
+
+def test_bare_clone_and_untracked_files(tmp_path):
+    s = secret(random.Random(6))
+    repo, added = _repo_with_deleted_secret(tmp_path, s)
+    (repo / "notes.txt").write_text("untracked\n")
+    bare = tmp_path / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    blobs, stats = _collect([tmp_path])
+    commits = [o.commit for o, data in blobs if s.encode() in data]
+    assert commits == [added, added]  # once per repository (working tree and bare clone)
+    assert any(o.path.endswith("notes.txt") for o, _ in blobs)
+    assert stats.repositories == 2
+
+
+def test_blob_shared_by_commits_is_read_once(tmp_path):
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "a.txt").write_text("same\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "1", when=T1)
+    (repo / "b.txt").write_text("other\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "2", when=T2)
+    (repo / "c.txt").write_text("same\n")  # the content of a.txt again
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "3", when=T2)
+    blobs, stats = _collect([repo])
+    assert sorted(data for _, data in blobs) == [b"other\n", b"same\n"]
+    assert stats.duplicate_blobs == 1
+
+
+def test_stdin_missing_paths_and_symlinks(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"from stdin")))
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    blobs, stats = _collect(["-", tmp_path / "missing", tmp_path / "link"])
+    assert [(o.path, d) for o, d in blobs] == [("-", b"from stdin")]
+    assert [p for p, _ in stats.errors] == [str(tmp_path / "missing"), str(tmp_path / "link")]
+
+
+def test_file_time_is_its_modification_time(tmp_path):
+    p = tmp_path / "x.env"
+    p.write_text("A=1\n")
+    ts = T1.timestamp()
+    os.utime(p, (ts, ts))
+    blobs, _ = _collect([p])
+    assert blobs[0][0].time == T1
