@@ -56,6 +56,11 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     help="Parser processes for JSON Lines files (default: one per core, 0 = none).",
 )
 @click.option(
+    "--no-detect",
+    is_flag=True,
+    help="Store only; run the detectors later with `vigil detect --rebuild`.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json"]),
@@ -73,6 +78,7 @@ def ingest(
     batch_size: int,
     poll: float,
     workers: int | None,
+    no_detect: bool,
     fmt: str,
 ) -> None:
     """Read records from PATHS (files, folders, globs, .gz, '-' for stdin) into the store.
@@ -94,7 +100,11 @@ def ingest(
     parser = app.parallel_parser(workers) if workers > 0 else None
     try:
         ingestor = app.ingestor(
-            rejects_file=rejects_file, progress=progress, batch_size=batch_size, parser=parser
+            rejects_file=rejects_file,
+            progress=progress,
+            batch_size=batch_size,
+            parser=parser,
+            detect=not no_detect,
         )
         if follow:
             from vigil.ingest.follow import follow as follow_sources
