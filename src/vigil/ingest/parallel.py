@@ -1,10 +1,11 @@
 """Parallel parsing for large JSON Lines inputs: worker processes do the per-record work.
 
-The writer (this process) reads a file in blocks of whole lines and hands each block to a pool of
-worker processes, which decode, normalize and enrich the records and build the rows
-(``vigil.ingest.parse``). Results come back in input order; at most ``2 × workers`` blocks are in
-flight, so memory stays flat whatever the file's size. Only JSON Lines (plain or gzip) is split
-this way; other formats are parsed in-process.
+The writer (this process) cuts a file into blocks of whole lines and hands each block to a pool of
+worker processes (for a plain file only its offsets: each worker reads its own block), which
+decode, normalize and enrich the records, build the rows and compress the raw records
+(``vigil.ingest.parse.parse_jsonl``). Results come back in input order; at most ``2 × workers``
+blocks are in flight, so memory stays flat whatever the file's size. Only JSON Lines (plain or
+gzip) is split this way; other formats are parsed in-process.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import gzip
-import io
 import multiprocessing
 import os
 from collections import deque
@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import IO
 
 from vigil.enrich import Enricher, GeoIP, HostingClassifier
-from vigil.ingest.parse import Parsed, parse_items
-from vigil.ingest.readers import DEFAULT_MAX_DOCUMENT_BYTES, ReadError, detect_format, read_stream
+from vigil.ingest.parse import Parsed, parse_jsonl
+from vigil.ingest.readers import ReadError, detect_format
 
 BLOCK_BYTES = 4 << 20
 _HEAD = 65_536
@@ -55,11 +55,56 @@ def _parse_block(
     source: str, first_line: int, block: bytes, kind: str | None, received_at: str
 ) -> Parsed:
     assert _enricher is not None
-    items = read_stream(io.BytesIO(block), source, DEFAULT_MAX_DOCUMENT_BYTES)
-    shifted = (dataclasses.replace(i, line=i.line + first_line) if i.line else i for i in items)
-    return parse_items(
-        shifted, kind=kind, received_at=received_at, enricher=_enricher, keep_models=False
+    return parse_jsonl(
+        block,
+        source=source,
+        first_line=first_line,
+        kind=kind,
+        received_at=received_at,
+        enricher=_enricher,
     )
+
+
+def _parse_range(
+    source: str, start: int, end: int, kind: str | None, received_at: str
+) -> tuple[int, Parsed]:
+    """Read bytes ``[start, end)`` of a plain file and parse them; (lines in it, result).
+
+    Line numbers in the result count from the range's start; the writer shifts them.
+    """
+    assert _enricher is not None
+    with Path(source).open("rb") as handle:
+        handle.seek(start)
+        block = handle.read(end - start)
+    lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    parsed = parse_jsonl(
+        block,
+        source=source,
+        first_line=0,
+        kind=kind,
+        received_at=received_at,
+        enricher=_enricher,
+        file_start=start == 0,
+    )
+    return lines, parsed
+
+
+def ranges(handle: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` pieces of a seekable file that end at a line end (or the file's end)."""
+    total = handle.seek(0, os.SEEK_END)
+    start = 0
+    while start < total:
+        end = min(start + size, total)
+        while end < total:  # move the cut to just after the next newline
+            handle.seek(end)
+            window = handle.read(_HEAD)
+            cut = window.find(b"\n")
+            if cut >= 0:
+                end += cut + 1
+                break
+            end += len(window)
+        yield start, end
+        start = end
 
 
 def splittable(path: Path) -> bool:
@@ -96,9 +141,12 @@ def blocks(stream: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, by
 class ParallelParser:
     """A pool of parser processes; ``parse(path)`` yields the file's ``Parsed`` blocks in order."""
 
-    def __init__(self, workers: int, config: EnrichConfig) -> None:
+    def __init__(
+        self, workers: int, config: EnrichConfig, *, block_bytes: int = BLOCK_BYTES
+    ) -> None:
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         self._workers = workers
+        self._block_bytes = block_bytes
         self._pool = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker, initargs=(config,)
         )
@@ -111,28 +159,64 @@ class ParallelParser:
             yield ReadError(source, 0, f"cannot open: {exc.strerror or exc}")
             return
         with handle:
-            stream: IO[bytes] = handle
             if handle.read(2) == b"\x1f\x8b":
                 handle.seek(0)
-                stream = gzip.GzipFile(fileobj=handle)  # type: ignore[assignment]
+                yield from self._parse_stream(
+                    gzip.GzipFile(fileobj=handle), source, kind, received_at
+                )  # type: ignore[arg-type]
             else:
-                handle.seek(0)
-            pending: deque[Future[Parsed]] = deque()
-            try:
-                for first_line, block in blocks(stream):
-                    pending.append(
-                        self._pool.submit(
-                            _parse_block, source, first_line, block, kind, received_at
-                        )
-                    )
-                    if len(pending) >= 2 * self._workers:
-                        yield pending.popleft().result()
-                while pending:
+                yield from self._parse_ranges(handle, source, kind, received_at)
+
+    def _parse_ranges(
+        self, handle: IO[bytes], source: str, kind: str | None, received_at: str
+    ) -> Iterator[Parsed | ReadError]:
+        """A plain file: workers read their own pieces, so this process only finds the cuts."""
+        pending: deque[Future[tuple[int, Parsed]]] = deque()
+        lines = 0
+
+        def done() -> Parsed:
+            nonlocal lines
+            count, parsed = pending.popleft().result()
+            if lines and parsed.rejects:
+                parsed.rejects = [
+                    dataclasses.replace(r, line=r.line + lines) if r.line else r
+                    for r in parsed.rejects
+                ]
+            lines += count
+            return parsed
+
+        try:
+            for start, end in ranges(handle, self._block_bytes):
+                pending.append(
+                    self._pool.submit(_parse_range, source, start, end, kind, received_at)
+                )
+                if len(pending) >= 2 * self._workers:
+                    yield done()
+            while pending:
+                yield done()
+        except OSError as exc:
+            while pending:  # what was read before the failure is good
+                yield done()
+            yield ReadError(source, 0, f"cannot read further: {exc}")
+
+    def _parse_stream(
+        self, stream: IO[bytes], source: str, kind: str | None, received_at: str
+    ) -> Iterator[Parsed | ReadError]:
+        """A compressed file: this process reads and cuts it, workers parse the pieces."""
+        pending: deque[Future[Parsed]] = deque()
+        try:
+            for first_line, block in blocks(stream, self._block_bytes):
+                pending.append(
+                    self._pool.submit(_parse_block, source, first_line, block, kind, received_at)
+                )
+                if len(pending) >= 2 * self._workers:
                     yield pending.popleft().result()
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                while pending:  # what was read before the failure is good
-                    yield pending.popleft().result()
-                yield ReadError(source, 0, f"cannot read further: {exc}")
+            while pending:
+                yield pending.popleft().result()
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            while pending:  # what was read before the failure is good
+                yield pending.popleft().result()
+            yield ReadError(source, 0, f"cannot read further: {exc}")
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)

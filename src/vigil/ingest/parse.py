@@ -2,23 +2,34 @@
 
 ``parse_items`` normalizes and enriches records and builds the sign-in and Graph-activity rows
 exactly as the store writes them (``vigil.store.activity``), so a worker process can do all the
-per-record work and hand the writer plain tuples. The result is picklable and in input order.
+per-record work and hand the writer plain tuples. Their raw records go into compressed blocks
+(``vigil.store.rawcodec.compress_block``), one per table and call. The result is picklable (the
+rows travel as one msgpack buffer, several times cheaper than pickling tuples) and in input order.
+
+``parse_jsonl`` does the same for a piece of a JSON Lines file and takes the fast path for Graph
+sign-in lines (:mod:`vigil.normalize.graph_signin_wire`): typed decoding straight to the row,
+the line itself kept as the raw record. Any other line goes through the reader and
+``parse_items``, so results and rejections are the same as the generic path's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+import msgspec
 import orjson
 
 from vigil.enrich import Enricher
-from vigil.ingest.readers import RawRecord, ReadError
+from vigil.ingest.readers import DEFAULT_MAX_DOCUMENT_BYTES, RawRecord, ReadError, read_lines
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import Rejected, normalize
+from vigil.normalize.graph_signin_wire import enriched_doc_from_line
 from vigil.store import Reject
-from vigil.store.activity import graph_row, sign_in_row
+from vigil.store.activity import RawBlocks, graph_row, sign_in_row
+from vigil.store.rawcodec import compress_block
 
 #: Raw bytes kept per rejected record (the rejects file and the store); longer input is cut.
 REJECT_RAW_MAX = 1 << 20
@@ -48,8 +59,13 @@ class Parsed:
     #: kind → [read, rejected]
     counts: dict[str, list[int]] = field(default_factory=dict)
     size: int = 0
+    #: The raw records of ``sign_in_rows`` / ``graph_rows``, in blocks that cover them in order.
+    sign_in_blocks: RawBlocks = field(default_factory=list)
+    graph_blocks: RawBlocks = field(default_factory=list)
 
     def extend(self, other: Parsed) -> None:
+        self.sign_in_blocks += other.sign_in_blocks
+        self.graph_blocks += other.graph_blocks
         self.sign_in_rows += other.sign_in_rows
         self.sign_ins += other.sign_ins
         self.graph_rows += other.graph_rows
@@ -64,6 +80,92 @@ class Parsed:
             mine[1] += rejected
         self.size += other.size
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["sign_in_rows"] = _pack(self.sign_in_rows)
+        state["graph_rows"] = _pack(self.graph_rows)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["sign_in_rows"] = _unpack(state["sign_in_rows"])
+        state["graph_rows"] = _unpack(state["graph_rows"])
+        for name, value in state.items():
+            setattr(self, name, value)
+
+
+_BOM = b"\xef\xbb\xbf"
+_pack = msgspec.msgpack.Encoder().encode
+_unpack = msgspec.msgpack.Decoder(list[tuple]).decode
+
+
+class _Raws:
+    """Raw records of one table, collected for one block."""
+
+    __slots__ = ("records",)
+
+    def __init__(self) -> None:
+        self.records: list[bytes] = []
+
+    def close(self, into: RawBlocks) -> None:
+        if self.records:
+            into.append((len(self.records), compress_block(self.records)))
+            self.records = []
+
+
+def parse_jsonl(
+    block: bytes,
+    *,
+    source: str,
+    first_line: int,
+    kind: str | None,
+    received_at: str,
+    enricher: Enricher,
+    max_line: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    file_start: bool | None = None,
+) -> Parsed:
+    """Parse a piece of a JSON Lines file that starts after line ``first_line`` (module doc).
+
+    ``file_start`` (default: ``first_line == 0``) says the piece starts the file (a BOM may open
+    it); line numbers count from ``first_line`` either way.
+    """
+    if file_start is None:
+        file_start = first_line == 0
+    bom_line = first_line + 1 if file_start else -1
+    out = Parsed()
+    fast = kind in (None, "signins")
+    facts = enricher.ip_facts
+    rows, raws = out.sign_in_rows, _Raws()
+    graph_raws = _Raws()
+    read = 0
+    lineno = first_line
+    for line in block.split(b"\n"):
+        lineno += 1
+        doc = None
+        if fast and len(line) <= max_line and (lineno != bom_line or not line.startswith(_BOM)):
+            doc = enriched_doc_from_line(line, facts)
+        if doc is not None:
+            rows.append(sign_in_row(doc, None))
+            raws.records.append(line.rstrip(b"\r"))
+            read += 1
+            continue
+        if not line or line.isspace():
+            continue
+        items = read_lines(
+            io.BytesIO(line + b"\n"),
+            source,
+            max_line,
+            first_line=lineno - 1,
+            file_start=lineno == bom_line,
+        )
+        _parse_into(out, items, kind, received_at, enricher, False, raws, graph_raws)
+    if read:
+        c = out.counts.setdefault("signins", [0, 0])
+        c[0] += read
+        out.size += read
+    raws.close(out.sign_in_blocks)
+    graph_raws.close(out.graph_blocks)
+    return out
+
 
 def parse_items(
     items: Iterable[RawRecord | ReadError],
@@ -74,6 +176,23 @@ def parse_items(
     keep_models: bool,
 ) -> Parsed:
     out = Parsed()
+    raws, graph_raws = _Raws(), _Raws()
+    _parse_into(out, items, kind, received_at, enricher, keep_models, raws, graph_raws)
+    raws.close(out.sign_in_blocks)
+    graph_raws.close(out.graph_blocks)
+    return out
+
+
+def _parse_into(
+    out: Parsed,
+    items: Iterable[RawRecord | ReadError] | Iterator[RawRecord | ReadError],
+    kind: str | None,
+    received_at: str,
+    enricher: Enricher,
+    keep_models: bool,
+    raws: _Raws,
+    graph_raws: _Raws,
+) -> None:
     counts = out.counts
     for item in items:
         out.size += 1
@@ -101,11 +220,13 @@ def parse_items(
         c[0] += 1
         if type(result) is SignIn:
             signin = enricher.enrich(result)
-            out.sign_in_rows.append(sign_in_row(signin, raw))
+            out.sign_in_rows.append(sign_in_row(signin, None))
+            raws.records.append(raw)
             if keep_models:
                 out.sign_ins.append(signin)
         elif type(result) is GraphActivity:
-            out.graph_rows.append(graph_row(result, raw))
+            out.graph_rows.append(graph_row(result, None))
+            graph_raws.records.append(raw)
             if keep_models:
                 out.graph_activities.append(result)
         elif type(result) is AuditEvent:
@@ -114,4 +235,3 @@ def parse_items(
             out.service_principals.append((result, raw))
         elif type(result) is Application:
             out.applications.append((result, raw))
-    return out

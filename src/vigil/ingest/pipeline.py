@@ -36,13 +36,11 @@ from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal
 from vigil.store import Reject, Store
 from vigil.store.activity import DATA_COLUMN
 from vigil.store.database import IMMEDIATE
+from vigil.store.signin_rows import sign_in_from_row
 
 T = TypeVar("T")
 
-_DATA_INDEX: dict[type, int] = {
-    SignIn: DATA_COLUMN["sign_ins"],
-    GraphActivity: DATA_COLUMN["graph_activities"],
-}
+_DATA_INDEX: dict[type, int] = {GraphActivity: DATA_COLUMN["graph_activities"]}
 
 
 @dataclass
@@ -174,8 +172,13 @@ class Ingestor:
         with store.engine.connect() as conn:
             conn = conn.execution_options(**{IMMEDIATE: True})
             with conn.begin():
-                signin_ids = store.activity.add_sign_in_rows(batch.sign_in_rows, conn)
-                graph_ids = store.activity.add_graph_activity_rows(batch.graph_rows, conn)
+                want_ids = bool(self._observers)
+                signin_ids = store.activity.add_sign_in_rows(
+                    batch.sign_in_rows, conn, batch.sign_in_blocks, want_ids=want_ids
+                )
+                graph_ids = store.activity.add_graph_activity_rows(
+                    batch.graph_rows, conn, batch.graph_blocks, want_ids=want_ids
+                )
                 audit_ids = store.activity.add_audit_events(batch.audit_events, conn)
                 sp_ids = store.inventory.upsert_service_principals(
                     batch.service_principals, now, conn
@@ -183,6 +186,7 @@ class Ingestor:
                 app_ids = store.inventory.upsert_applications(batch.applications, now, conn)
                 store.rejects.add(batch.rejects, now, conn)
                 if self._observers:
+                    assert isinstance(signin_ids, list) and isinstance(graph_ids, list)
                     new.sign_ins = _models(batch.sign_in_rows, batch.sign_ins, signin_ids, SignIn)
                     new.graph_activities = _models(
                         batch.graph_rows, batch.graph_activities, graph_ids, GraphActivity
@@ -192,8 +196,8 @@ class Ingestor:
                     new.applications = _fresh(batch.applications, app_ids, last=True)
                     summary.detections += sum(o.observe(conn, new) for o in self._observers)
         for name, given, added in (
-            ("signins", len(batch.sign_in_rows), len(signin_ids)),
-            ("graphactivity", len(batch.graph_rows), len(graph_ids)),
+            ("signins", len(batch.sign_in_rows), _count(signin_ids)),
+            ("graphactivity", len(batch.graph_rows), _count(graph_ids)),
             ("audit", len(batch.audit_events), len(audit_ids)),
             (
                 "directory",
@@ -245,6 +249,10 @@ def gc_paused() -> Iterator[None]:
         gc.collect()
 
 
+def _count(added: list[str] | int) -> int:
+    return added if isinstance(added, int) else len(added)
+
+
 def _error_part(error: ReadError, kind: str | None) -> Parsed:
     part = Parsed(size=1, counts={kind or "unknown": [1, 1]})
     part.rejects.append(Reject(error.source, error.line, error.reason, kind, error.text))
@@ -276,6 +284,8 @@ def _models(
     picks = [first[i] for i in new_ids]
     if kept:
         return [kept[n] for n in picks]
+    if type_ is SignIn:
+        return [sign_in_from_row(rows[n]) for n in picks]  # type: ignore[misc]
     decode = msgspec.json.Decoder(type_).decode
     return [decode(rows[n][_DATA_INDEX[type_]]) for n in picks]
 

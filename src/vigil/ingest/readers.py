@@ -228,12 +228,36 @@ def _buffered(binary: BinaryIO) -> io.BufferedReader:
     return io.BufferedReader(binary, _HEAD)  # type: ignore[arg-type]
 
 
+def read_lines(
+    stream: BinaryIO,
+    source: str,
+    max_line: int,
+    *,
+    first_line: int = 0,
+    file_start: bool | None = None,
+) -> Iterator[Item]:
+    """Read JSON Lines from ``stream``, a piece of a file that starts after line ``first_line``.
+
+    ``file_start`` (default: ``first_line == 0``) says the piece starts the file, where a UTF-8
+    BOM is allowed.
+    """
+    if file_start is None:
+        file_start = first_line == 0
+    yield from _read_lines(_buffered(stream), source, max_line, [0], first_line, file_start)
+
+
 def _read_lines(
-    stream: io.BufferedReader, source: str, max_line: int, position: list[int]
+    stream: io.BufferedReader,
+    source: str,
+    max_line: int,
+    position: list[int],
+    first_line: int = 0,
+    file_start: bool = True,
 ) -> Iterator[Item]:
     loads = orjson.loads
     readline = stream.readline
-    lineno = 0
+    lineno = first_line
+    bom_line = first_line + 1 if file_start else -1
     while raw := readline(max_line + 1):
         lineno += 1
         position[0] = lineno
@@ -243,7 +267,7 @@ def _read_lines(
                 raw = readline(_SKIP_CHUNK)
             yield ReadError(source, lineno, f"line longer than {max_line} bytes", excerpt)
             continue
-        if lineno == 1:
+        if lineno == bom_line:
             raw = raw.removeprefix(_BOM)
         try:
             value = loads(raw)

@@ -14,7 +14,14 @@ from vigil.model import AuditEvent, GraphActivity, SignIn, SignInKind
 from vigil.store import rawcodec
 from vigil.store.codec import from_doc
 from vigil.store.database import transaction
-from vigil.store.tables import audit_events, audit_targets, graph_activities, sign_ins
+from vigil.store.signin_rows import SIGN_IN_COLUMNS, SIGN_IN_READ, sign_in_from_row, sign_in_row
+from vigil.store.tables import (
+    audit_events,
+    audit_targets,
+    graph_activities,
+    raw_blocks,
+    sign_ins,
+)
 from vigil.store.types import to_micros
 
 _encode = msgspec.json.Encoder().encode
@@ -22,36 +29,6 @@ _encode = msgspec.json.Encoder().encode
 
 def _enum(value: StrEnum | None) -> str | None:
     return None if value is None else value.value
-
-
-def sign_in_row(s: SignIn, raw: bytes | None) -> tuple[Any, ...]:
-    loc = s.location
-    return (
-        s.id,
-        s.kind.value,
-        s.service_principal_id,
-        to_micros(s.created_date_time),
-        s.app_id,
-        s.ip_address,
-        loc.country_or_region if loc else None,
-        s.asn,
-        s.is_hosting,
-        s.resource_id,
-        _enum(s.client_credential_type),
-        s.credential_key_id,
-        s.error_code,
-        s.user_agent,
-        s.correlation_id,
-        _encode(s).decode(),
-        None if raw is None else rawcodec.compress(raw),
-    )
-
-
-_SIGN_IN_COLUMNS = (
-    "id", "kind", "service_principal_id", "created_at", "app_id", "ip_address", "country", "asn",
-    "is_hosting", "resource_id", "client_credential_type", "credential_key_id", "error_code",
-    "user_agent", "correlation_id", "data", "raw",
-)  # fmt: skip
 
 
 def _audit_row(a: AuditEvent, raw: bytes | None) -> tuple[Any, ...]:
@@ -96,14 +73,19 @@ _GRAPH_COLUMNS = (
 )  # fmt: skip
 
 
-#: Position of the ``data`` (model JSON) column in the row tuples, per table.
+#: Position of the ``data`` column in the row tuples, per table.
 DATA_COLUMN = {
-    "sign_ins": _SIGN_IN_COLUMNS.index("data"),
+    "sign_ins": SIGN_IN_COLUMNS.index("data"),
     "graph_activities": _GRAPH_COLUMNS.index("data"),
 }
 
 
 _ID_CHUNK = 10_000  # bound parameters per lookup (SQLite allows 32,766)
+
+#: ``(rows, compressed block)``: the next ``rows`` rows of a list (in order) have their raw
+#: records, in the same order, in this block (``rawcodec.compress_block``).
+RawBlocks = list[tuple[int, bytes]]
+_BLOCK_COLUMNS = ("raw_block", "raw_line")
 
 
 class ActivityRepository:
@@ -121,11 +103,14 @@ class ActivityRepository:
             name: f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
             " ON CONFLICT (id) DO NOTHING"
             for name, cols in (
-                ("sign_ins", _SIGN_IN_COLUMNS),
+                ("sign_ins", SIGN_IN_COLUMNS + _BLOCK_COLUMNS),
                 ("audit_events", _AUDIT_COLUMNS),
-                ("graph_activities", _GRAPH_COLUMNS),
+                ("graph_activities", _GRAPH_COLUMNS + _BLOCK_COLUMNS),
             )
         }
+        #: SQLite reports an executemany's inserted rows exactly: there the writer skips the id
+        #: lookup when it needs only counts.
+        self._counts_by_rowcount = engine.dialect.name == "sqlite"
 
     def _insert_new(
         self, table: Table, rows: list[tuple[Any, ...]], conn: Connection | None
@@ -156,27 +141,90 @@ class ActivityRepository:
             found.update(r[0] for r in conn.exec_driver_sql(sql, tuple(part)).fetchall())
         return found
 
+    def _with_blocks(
+        self, rows: list[tuple[Any, ...]], blocks: RawBlocks | None, conn: Connection
+    ) -> tuple[list[tuple[Any, ...]], list[int]]:
+        """Store ``blocks``; ``rows`` with their ``(raw_block, raw_line)``, and the block pks."""
+        if blocks is None:
+            return [(*r, None, None) for r in rows], []
+        if sum(n for n, _ in blocks) != len(rows):
+            raise ValueError("raw blocks do not cover the rows exactly")
+        out: list[tuple[Any, ...]] = []
+        pks: list[int] = []
+        start = 0
+        for count, frame in blocks:
+            pk = conn.execute(
+                raw_blocks.insert().values(data=frame).returning(raw_blocks.c.pk)
+            ).scalar_one()
+            pks.append(pk)
+            out += [(*r, pk, line) for line, r in enumerate(rows[start : start + count])]
+            start += count
+        return out, pks
+
+    def _insert_rows(
+        self,
+        table: Table,
+        rows: list[tuple[Any, ...]],
+        blocks: RawBlocks | None,
+        conn: Connection | None,
+        want_ids: bool,
+    ) -> list[str] | int:
+        """Insert new rows with their raw blocks: the new ids, or (``want_ids`` False) how many.
+
+        A block none of whose rows was new is removed again, so re-ingesting adds nothing.
+        """
+        if not rows:
+            return [] if want_ids else 0
+        with transaction(self._engine, conn) as conn:
+            full, pks = self._with_blocks(rows, blocks, conn)
+            if want_ids or not self._counts_by_rowcount:
+                new_ids = self._insert_new(table, full, conn)
+                added: list[str] | int = new_ids if want_ids else len(new_ids)
+                none_new = not new_ids
+            else:
+                added = conn.exec_driver_sql(self._sql[table.name], full).rowcount
+                none_new = added == 0
+            if none_new and pks:
+                conn.execute(raw_blocks.delete().where(raw_blocks.c.pk.in_(pks)))
+        return added
+
     def add_sign_in_rows(
-        self, rows: list[tuple[Any, ...]], conn: Connection | None = None
-    ) -> list[str]:
-        """Insert rows made by :func:`sign_in_row` (the parallel ingest path builds them)."""
-        return self._insert_new(sign_ins, rows, conn)
+        self,
+        rows: list[tuple[Any, ...]],
+        conn: Connection | None = None,
+        blocks: RawBlocks | None = None,
+        *,
+        want_ids: bool = True,
+    ) -> list[str] | int:
+        """Insert rows made by :func:`sign_in_row` (the parallel ingest path builds them).
+
+        ``blocks`` holds their raw records (then rows carry none themselves). Returns the ids that
+        were new, or with ``want_ids=False`` only how many (cheaper on SQLite).
+        """
+        return self._insert_rows(sign_ins, rows, blocks, conn, want_ids)
 
     def add_graph_activity_rows(
-        self, rows: list[tuple[Any, ...]], conn: Connection | None = None
-    ) -> list[str]:
-        """Insert rows made by :func:`graph_row`."""
-        return self._insert_new(graph_activities, rows, conn)
+        self,
+        rows: list[tuple[Any, ...]],
+        conn: Connection | None = None,
+        blocks: RawBlocks | None = None,
+        *,
+        want_ids: bool = True,
+    ) -> list[str] | int:
+        """Insert rows made by :func:`graph_row` (see :meth:`add_sign_in_rows`)."""
+        return self._insert_rows(graph_activities, rows, blocks, conn, want_ids)
 
     def add_sign_ins(
         self, items: Sequence[tuple[SignIn, bytes | None]], conn: Connection | None = None
     ) -> list[str]:
-        return self._insert_new(sign_ins, [sign_in_row(s, raw) for s, raw in items], conn)
+        rows = [sign_in_row(s, raw) for s, raw in items]
+        return self._insert_new(sign_ins, [(*r, None, None) for r in rows], conn)
 
     def add_graph_activities(
         self, items: Sequence[tuple[GraphActivity, bytes | None]], conn: Connection | None = None
     ) -> list[str]:
-        return self._insert_new(graph_activities, [graph_row(g, raw) for g, raw in items], conn)
+        rows = [graph_row(g, raw) for g, raw in items]
+        return self._insert_new(graph_activities, [(*r, None, None) for r in rows], conn)
 
     def add_audit_events(
         self, items: Sequence[tuple[AuditEvent, bytes | None]], conn: Connection | None = None
@@ -211,18 +259,21 @@ class ActivityRepository:
         self, sp_id: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[SignIn]:
         c = sign_ins.c
-        query = select(c.data).where(c.service_principal_id == sp_id)
+        query = select(*SIGN_IN_READ).where(c.service_principal_id == sp_id)
         if start is not None:
             query = query.where(c.created_at >= start)
         if end is not None:
             query = query.where(c.created_at < end)
         with self._engine.connect() as conn:
-            docs = conn.execute(query.order_by(c.created_at, c.pk)).scalars().all()
-        return [from_doc(d, SignIn) for d in docs]
+            rows = conn.execute(query.order_by(c.created_at, c.pk)).all()
+        return [sign_in_from_row(r) for r in rows]
 
     def iter_sign_ins(self, batch: int = 5000) -> Iterator[SignIn]:
         """Every stored sign-in in time order (for replays such as ``vigil detect --rebuild``)."""
-        yield from self._iter(sign_ins, sign_ins.c.created_at, SignIn, batch)
+        query = select(*SIGN_IN_READ).order_by(sign_ins.c.created_at, sign_ins.c.pk)
+        with self._engine.connect() as conn:
+            for row in conn.execution_options(yield_per=batch).execute(query):
+                yield sign_in_from_row(row)
 
     def iter_audit_events(self, batch: int = 5000) -> Iterator[AuditEvent]:
         yield from self._iter(audit_events, audit_events.c.activity_at, AuditEvent, batch)
@@ -238,11 +289,23 @@ class ActivityRepository:
                 yield from_doc(doc, type_)
 
     def raw_record(self, kind: str, record_id: str) -> bytes | None:
+        """The stored raw record (as read, or re-serialized when the source was not JSON)."""
         table = {"signins": sign_ins, "audit": audit_events, "graphactivity": graph_activities}[
             kind
         ]
+        c = table.c
         with self._engine.connect() as conn:
-            return conn.execute(select(table.c.raw).where(table.c.id == record_id)).scalar()
+            if table is audit_events:
+                return conn.execute(select(c.raw).where(c.id == record_id)).scalar()
+            row = conn.execute(
+                select(c.raw, c.raw_block, c.raw_line).where(c.id == record_id)
+            ).first()
+            if row is None or row.raw is not None or row.raw_block is None:
+                return None if row is None else row.raw
+            frame = conn.execute(
+                select(raw_blocks.c.data).where(raw_blocks.c.pk == row.raw_block)
+            ).scalar()
+        return None if frame is None else rawcodec.block_record(bytes(frame), row.raw_line)
 
     def counts(self) -> dict[str, int]:
         with self._engine.connect() as conn:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, bindparam, func, select
 from vigil.model import AuditEvent, RiskDetection, SignIn
 from vigil.store.codec import from_doc
 from vigil.store.risk import _detection_from
+from vigil.store.signin_rows import SIGN_IN_READ, sign_in_from_row
 from vigil.store.tables import (
     audit_events,
     audit_targets,
@@ -41,25 +42,25 @@ class ConsoleQueries:
     def recent_sign_ins(self, sp_id: str, limit: int = 50) -> list[SignIn]:
         """The principal's newest sign-ins, newest first."""
         query = (
-            select(S.data)
+            select(*SIGN_IN_READ)
             .where(S.service_principal_id == sp_id)
             .order_by(S.created_at.desc(), S.pk.desc())
             .limit(limit)
         )
         with self._engine.connect() as conn:
-            return [from_doc(d, SignIn) for d in conn.execute(query).scalars()]
+            return [sign_in_from_row(r) for r in conn.execute(query)]
 
     def sign_ins_by_ids(self, sp_id: str, ids: Iterable[str]) -> list[SignIn]:
         """The principal's sign-ins whose id or correlation id is one of ``ids``."""
         wanted = sorted({i for i in ids if i})[:500]
         if not wanted:
             return []
-        query = select(S.data).where(
+        query = select(*SIGN_IN_READ).where(
             S.service_principal_id == sp_id,
             S.id.in_(wanted) | S.correlation_id.in_(wanted),
         )
         with self._engine.connect() as conn:
-            return [from_doc(d, SignIn) for d in conn.execute(query).scalars()]
+            return [sign_in_from_row(r) for r in conn.execute(query)]
 
     def key_last_used(self, sp_id: str) -> dict[str, datetime]:
         """``credential_key_id`` → time of the principal's newest sign-in with that key."""

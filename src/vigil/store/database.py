@@ -37,6 +37,9 @@ def connect(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB: index inserts stay in memory
         cursor.execute("PRAGMA temp_store=MEMORY")
+        # Checkpoint every 64 MiB of WAL, not SQLite's 4 MiB: a bulk-ingest batch dirties that
+        # much index, and checkpointing it every commit cost a third of the ingest time.
+        cursor.execute("PRAGMA wal_autocheckpoint=16384")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA case_sensitive_like=ON")  # OData startswith is case-sensitive
         cursor.close()

@@ -13,6 +13,7 @@ from vigil.model import AuditEvent, GraphActivity, SignIn
 from vigil.store.codec import from_doc
 from vigil.store.database import transaction
 from vigil.store.inventory import upsert_statement
+from vigil.store.signin_rows import SIGN_IN_READ, sign_in_from_row
 from vigil.store.tables import (
     audit_events,
     graph_activities,
@@ -177,6 +178,10 @@ class ActivityLookup:
               values: Sequence[Any], type_: type[Any]) -> Iterator[Any]:
         with self._engine.connect() as conn:
             for chunk in _chunks(list(values), CHUNK):
-                query = select(table.c.data).where(time_col >= since, column.in_(list(chunk)))
-                for doc in conn.execute(query).scalars():
+                where = (time_col >= since, column.in_(list(chunk)))
+                if table is sign_ins:
+                    for row in conn.execute(select(*SIGN_IN_READ).where(*where)):
+                        yield sign_in_from_row(row)
+                    continue
+                for doc in conn.execute(select(table.c.data).where(*where)).scalars():
                     yield from_doc(doc, type_)

@@ -1,6 +1,8 @@
 """Compression of stored raw records: zstd with a dictionary shipped in the package.
 
-Raw records are kept for investigation, one compressed frame per record, so any one can be read
+Raw records are kept for investigation. Records written one at a time get a frame each; bulk
+ingest writes blocks of many records (``compress_block``), one frame per block, in ``raw_blocks``.
+Single frames use a dictionary; either way any one record can be read
 back alone. The shared dictionary (``raw.zdict``, trained by ``scripts/train_zdict.py``) holds the
 keys and values Entra's records repeat, which makes per-record compression fast and about 8-10x.
 Each frame names its dictionary by id, so a future dictionary is added next to this one, never
@@ -40,3 +42,24 @@ def decompress(frame: bytes) -> bytes:
     if dict_id and dictionary is None:
         raise ValueError(f"raw record compressed with unknown dictionary {dict_id}")
     return zstandard.ZstdDecompressor(dict_data=dictionary).decompress(frame)
+
+
+#: Raw records of one block are joined by this byte: a JSON record never holds a raw newline.
+BLOCK_SEPARATOR = b"\n"
+#: Blocks compress many records together, where a fast level already does better than the
+#: dictionary does for one record (about 250 bytes for a 2 KB sign-in, at ~1.5 µs).
+BLOCK_LEVEL = -1
+
+
+def compress_block(records: list[bytes]) -> bytes:
+    """One zstd frame holding ``records`` (each without newlines), in order."""
+    comp = getattr(_local, "block_compressor", None)
+    if comp is None:
+        comp = _local.block_compressor = zstandard.ZstdCompressor(level=BLOCK_LEVEL)
+    return comp.compress(BLOCK_SEPARATOR.join(records))
+
+
+def block_record(frame: bytes, line: int) -> bytes | None:
+    """Record number ``line`` (from 0) of a block written by :func:`compress_block`."""
+    records = decompress(frame).split(BLOCK_SEPARATOR)
+    return records[line] if 0 <= line < len(records) else None

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -81,6 +82,9 @@ sign_ins = Table(
     Column("correlation_id", ID),
     Column("data", JsonDoc, nullable=False),
     Column("raw", Compressed),
+    #: Or the raw record is line ``raw_line`` of block ``raw_block`` (see ``raw_blocks``).
+    Column("raw_block", BigInteger),
+    Column("raw_line", Integer),
     Index("ix_sign_ins_sp_time", "service_principal_id", "created_at"),
     Index("ix_sign_ins_time", "created_at"),
     Index("ix_sign_ins_ip", "ip_address"),
@@ -117,6 +121,17 @@ audit_targets = Table(
     Index("uq_audit_targets", "audit_pk", "target_id", unique=True),
 )
 
+#: Raw records of bulk ingest, many to a zstd frame (``vigil.store.rawcodec.compress_block``):
+#: compressing 2,000 sign-ins together is about 3x cheaper than one at a time and 2x smaller.
+raw_blocks = Table(
+    "raw_blocks",
+    metadata,
+    Column(
+        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("data", LargeBinary, nullable=False),
+)
+
 graph_activities = Table(
     "graph_activities",
     metadata,
@@ -132,6 +147,8 @@ graph_activities = Table(
     Column("ip_address", String(45)),
     Column("data", JsonDoc, nullable=False),
     Column("raw", Compressed),
+    Column("raw_block", BigInteger),
+    Column("raw_line", Integer),
     Index("ix_graph_sp_time", "service_principal_id", "time"),
     Index("ix_graph_time", "time"),
 )

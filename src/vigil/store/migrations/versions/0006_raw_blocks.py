@@ -1,0 +1,39 @@
+"""raw records kept in compressed blocks
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-28 01:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "raw_blocks",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("pk"),
+    )
+    for table in ("sign_ins", "graph_activities"):
+        op.add_column(table, sa.Column("raw_block", sa.BigInteger(), nullable=True))
+        op.add_column(table, sa.Column("raw_line", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    for table in ("sign_ins", "graph_activities"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("raw_line")
+            batch.drop_column("raw_block")
+    op.drop_table("raw_blocks")

@@ -1,0 +1,197 @@
+"""The bulk path (typed decoding of Graph sign-in lines, raw blocks) equals the generic path."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from bench.corpus import write_signins
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vigil.enrich import Enricher, GeoIP, HostingClassifier
+from vigil.ingest.parse import Parsed, parse_items, parse_jsonl
+from vigil.ingest.readers import read_stream
+from vigil.model import SignIn
+from vigil.normalize import normalize
+from vigil.normalize.graph_signin_wire import enriched_doc_from_line, signin_from_line
+from vigil.store.rawcodec import decompress
+from vigil.store.signin_rows import sign_in_from_row, sign_in_row
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+RECEIVED = "2026-11-28T00:00:00Z"
+ENRICHER = Enricher(GeoIP(), HostingClassifier())
+
+
+def _golden() -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for path in sorted(DATA.rglob("*.json")):
+        data = json.loads(path.read_text())
+        if isinstance(data, dict):
+            data = data.get("value") or data.get("records") or [data]
+        records.extend(data)
+    for line in (DATA / "graph" / "signins.jsonl").read_text().splitlines():
+        if line.strip():
+            records.append(json.loads(line))
+    return records
+
+
+GOLDEN = _golden()
+SIGNINS = [r for r in GOLDEN if isinstance(normalize(r), SignIn)]
+KEYS = sorted({key for record in GOLDEN for key in record})
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+json_values = st.recursive(
+    json_scalars,
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+    max_leaves=10,
+)
+
+
+def test_golden_graph_sign_ins_take_the_fast_path() -> None:
+    graph = [r for r in SIGNINS if "signInEventTypes" in r]
+    assert len(graph) >= 5
+    for record in graph:
+        line = orjson.dumps(record)
+        assert signin_from_line(line) == normalize(record)
+        doc = enriched_doc_from_line(line, ENRICHER.ip_facts)
+        assert sign_in_row(doc, None) == sign_in_row(ENRICHER.enrich(normalize(record)), None)
+
+
+def test_other_shapes_are_left_to_the_generic_path() -> None:
+    for record in GOLDEN:
+        if "signInEventTypes" not in record:
+            assert signin_from_line(orjson.dumps(record)) is None, record
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=400)
+@given(
+    st.sampled_from(range(len(GOLDEN))),
+    st.dictionaries(st.sampled_from(KEYS), json_values, min_size=1, max_size=4),
+)
+def test_fast_path_never_disagrees_with_the_generic_path(index: int, patch: dict[str, Any]) -> None:
+    record = copy.deepcopy(GOLDEN[index])
+    record.update(patch)
+    line = json.dumps(record).encode()  # orjson refuses integers beyond 64 bits
+    fast = signin_from_line(line)
+    if fast is not None:  # None means "generic path", which may accept or reject
+        assert fast == normalize(record)
+        doc = enriched_doc_from_line(line, ENRICHER.ip_facts)
+        assert sign_in_row(doc, None) == sign_in_row(ENRICHER.enrich(fast), None)
+
+
+def test_corpus_lines_take_the_fast_path(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 500, seed=3, principals=20)
+    for line in path.read_bytes().splitlines():
+        assert signin_from_line(line) == normalize(orjson.loads(line))
+
+
+def test_rows_read_back_as_the_same_sign_ins() -> None:
+    for record in SIGNINS:
+        signin = ENRICHER.enrich(normalize(record))
+        assert sign_in_from_row(sign_in_row(signin, None)) == signin
+
+
+def test_rows_written_before_the_positional_format_still_read() -> None:
+    signin = normalize(SIGNINS[0])
+    row = list(sign_in_row(signin, None))
+    row[15] = orjson.dumps(
+        {
+            "id": signin.id,
+            "created_date_time": signin.created_date_time.isoformat(),
+            "kind": signin.kind.value,
+            "service_principal_id": signin.service_principal_id,
+            "location": {"city": "Old Town", "country_or_region": "NL"},
+        }
+    ).decode()
+    old = sign_in_from_row(tuple(row))
+    assert old.id == signin.id and old.location is not None and old.location.city == "Old Town"
+
+
+def _mixed_file() -> bytes:
+    """Every golden record as a line, then broken lines of every kind the reader knows."""
+    lines = [orjson.dumps(r) for r in GOLDEN]
+    bad_type = copy.deepcopy(SIGNINS[0])
+    bad_type["ipAddress"] = 12
+    interactive = copy.deepcopy(next(r for r in SIGNINS if "signInEventTypes" in r))
+    interactive["signInEventTypes"] = ["interactiveUser"]
+    bad_time = dict(interactive, signInEventTypes=["servicePrincipal"], createdDateTime="soon")
+    lines += [
+        b'{"id": "truncated", "createdDateTime": ',
+        b"",
+        b"   ",
+        b"\x00\x01binary garbage\xff",
+        orjson.dumps(bad_type),
+        orjson.dumps(interactive),
+        orjson.dumps(bad_time),
+        b"[1, 2, 3]",
+        orjson.dumps({"value": GOLDEN[:3]}),
+        b"x" * 5000,
+    ]
+    lines += [orjson.dumps(r) for r in SIGNINS]  # duplicates stay rows: the store drops them
+    return b"\xef\xbb\xbf" + b"\n".join(lines) + b"\r\n"
+
+
+def _comparable(p: Parsed) -> dict[str, Any]:
+    raw_sign_ins = [r for _, f in p.sign_in_blocks for r in decompress(f).split(b"\n")]
+    raw_graph = [r for _, f in p.graph_blocks for r in decompress(f).split(b"\n")]
+    return {
+        "sign_in_rows": p.sign_in_rows,
+        "graph_rows": p.graph_rows,
+        "raw_sign_ins": [orjson.loads(r) for r in raw_sign_ins],
+        "raw_graph": [orjson.loads(r) for r in raw_graph],
+        "audit": p.audit_events,
+        "sps": p.service_principals,
+        "apps": p.applications,
+        "rejects": [(r.source, r.line, r.reason, r.kind) for r in p.rejects],
+        "counts": p.counts,
+        "size": p.size,
+    }
+
+
+@pytest.mark.parametrize("first_line", [0, 41])
+@pytest.mark.parametrize("kind", [None, "signins", "audit"])
+def test_parse_jsonl_equals_the_reader_and_parse_items(first_line: int, kind: str | None) -> None:
+    block = _mixed_file()
+    if first_line:
+        block = block.removeprefix(b"\xef\xbb\xbf")
+    fast = parse_jsonl(
+        block,
+        source="mixed.jsonl",
+        first_line=first_line,
+        kind=kind,
+        received_at=RECEIVED,
+        enricher=ENRICHER,
+        max_line=4096,
+    )
+    items = [
+        i if not i.line else type(i)(**{**_fields(i), "line": i.line + first_line})
+        for i in read_stream(io.BytesIO(block), "mixed.jsonl", 4096)
+    ]
+    generic = parse_items(
+        items, kind=kind, received_at=RECEIVED, enricher=ENRICHER, keep_models=False
+    )
+    assert fast.rejects, "the mixed file has bad lines"
+    assert _comparable(fast) == _comparable(generic)
+    assert sum(n for n, _ in fast.sign_in_blocks) == len(fast.sign_in_rows)
+
+
+def _fields(item: Any) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in item.__slots__}
+
+
+def test_parsed_survives_pickling_with_packed_rows() -> None:
+    import pickle
+
+    block = _mixed_file()
+    p = parse_jsonl(
+        block, source="m", first_line=0, kind=None, received_at=RECEIVED, enricher=ENRICHER
+    )
+    back = pickle.loads(pickle.dumps(p))
+    assert _comparable(back) == _comparable(p)
+    assert all(type(r) is tuple for r in back.sign_in_rows)

@@ -1,0 +1,54 @@
+"""Worker-process parsing: same rows, raw records, rejections and line numbers as in-process."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+from pathlib import Path
+
+import pytest
+from tests.ingest.test_fast_path import ENRICHER, RECEIVED, _comparable, _mixed_file
+
+from vigil.ingest.parallel import EnrichConfig, ParallelParser, ranges
+from vigil.ingest.parse import Parsed, parse_items
+from vigil.ingest.readers import ReadError, read_stream
+
+
+def test_ranges_cover_the_file_and_cut_at_line_ends() -> None:
+    data = b"".join(b"x" * (n % 37) + b"\n" for n in range(500)) + b"y" * 9000 + b"\nlast"
+    pieces = list(ranges(io.BytesIO(data), 256))
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(data)
+    for (_, end), (start, _) in itertools.pairwise(pieces):
+        assert end == start and data[end - 1 : end] == b"\n"
+    assert any(end - start > 9000 for start, end in pieces)  # a long line stays whole
+
+
+@pytest.fixture(scope="module")
+def parser() -> ParallelParser:
+    p = ParallelParser(2, EnrichConfig(), block_bytes=2048)
+    yield p
+    p.close()
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_workers_give_what_in_process_parsing_gives(
+    tmp_path: Path, parser: ParallelParser, compressed: bool
+) -> None:
+    data = _mixed_file()
+    path = tmp_path / ("mixed.jsonl.gz" if compressed else "mixed.jsonl")
+    path.write_bytes(gzip.compress(data) if compressed else data)
+    merged = Parsed()
+    for part in parser.parse(path, None, RECEIVED):
+        assert not isinstance(part, ReadError)
+        merged.extend(part)
+    expected = parse_items(
+        read_stream(io.BytesIO(data), str(path), 512 * 1024 * 1024),
+        kind=None,
+        received_at=RECEIVED,
+        enricher=ENRICHER,
+        keep_models=False,
+    )
+    assert len(merged.sign_in_blocks) > 3, "the file must span several blocks"
+    assert sorted(r.line for r in merged.rejects) == sorted(r.line for r in expected.rejects)
+    assert _comparable(merged) == _comparable(expected)
