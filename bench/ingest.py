@@ -1,9 +1,14 @@
 """Ingest throughput: Graph JSON Lines of SP sign-ins → normalized, enriched, stored in SQLite.
 
 Prints records/s for `vigil ingest --no-detect` (worker processes, the default, and in-process) and
-with the detectors inline, the ratio to a
-plain msgspec decode of the same file measured in the same run (the machine's own yardstick), and
-the peak memory of the ingest at two file sizes (it must not grow with the size).
+with the detectors inline, the ratio to a plain msgspec decode of the same file measured in the same
+run (the machine's own yardstick), and the peak memory of the ingest at two file sizes (it must not
+grow with the size).
+
+A second yardstick is SQLite itself: the rows the ingest stored are read back and inserted again,
+already built, into a new database with Vigil's schema and settings (batches of 5,000, one
+``executemany`` each, as the writer does). That rate is the ceiling of any ingest into this schema
+on this machine, whatever the parsing costs.
 
     .venv/bin/python bench/ingest.py [--records 1000000] [--workdir /tmp/vigil-bench]
 """
@@ -62,6 +67,34 @@ def ingest(path: Path, db: Path, workers: int, detect: bool = False) -> tuple[fl
     return time.perf_counter() - started, json.loads(done.stdout)
 
 
+def store_ceiling(src: Path, dst: Path, batch: int = 5000) -> float:
+    """Rows/s of inserting ``src``'s stored sign-ins (and raw blocks) into a fresh ``dst``."""
+    import sqlite3
+
+    for old in (dst, Path(f"{dst}-wal"), Path(f"{dst}-shm")):
+        old.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "vigil.cli.main", "--db", f"sqlite:///{dst}", "migrate"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    out = sqlite3.connect(dst, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-131072",
+                   "temp_store=MEMORY", "foreign_keys=ON", "wal_autocheckpoint=16384"):
+        out.execute(f"PRAGMA {pragma}")
+    read = sqlite3.connect(src)
+    spent, rows = 0.0, 0
+    for table in ("raw_blocks", "sign_ins"):
+        cols = [r[1] for r in read.execute(f"PRAGMA table_info({table})") if r[1] != "pk"]
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        cursor = read.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY pk")
+        while chunk := cursor.fetchmany(batch):
+            started = time.perf_counter()
+            out.execute("BEGIN IMMEDIATE")
+            out.executemany(sql, chunk)
+            out.execute("COMMIT")
+            spent += time.perf_counter() - started
+            rows += len(chunk) if table == "sign_ins" else 0
+    return rows / spent
+
+
 def peak_rss_mb() -> float:
     """Largest resident set of any finished child process so far (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -90,6 +123,9 @@ def main() -> int:
               f"ratio to decode {rate / base:.2f}", flush=True)
         if n == workers:
             rss_big = peak_rss_mb()
+    ceiling = store_ceiling(args.workdir / "bench.db", args.workdir / "ceiling.db")
+    print(f"ceiling   SQLite inserting the same rows, already built {ceiling:>10,.0f} records/s",
+          flush=True)
     print(f"memory    peak RSS of any ingest process: {rss_small:,.0f} MB for "
           f"{small.stat().st_size / 1e6:,.0f} MB of input, {rss_big:,.0f} MB for "
           f"{big.stat().st_size / 1e6:,.0f} MB", flush=True)

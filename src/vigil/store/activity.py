@@ -108,8 +108,8 @@ class ActivityRepository:
                 ("graph_activities", _GRAPH_COLUMNS + _BLOCK_COLUMNS),
             )
         }
-        #: SQLite reports an executemany's inserted rows exactly: there the writer skips the id
-        #: lookup when it needs only counts.
+        #: SQLite reports an executemany's inserted rows exactly and gives new rows growing
+        #: rowids: there the writer finds the new rows without looking every id up first.
         self._counts_by_rowcount = engine.dialect.name == "sqlite"
 
     def _insert_new(
@@ -177,13 +177,29 @@ class ActivityRepository:
             return [] if want_ids else 0
         with transaction(self._engine, conn) as conn:
             full, pks = self._with_blocks(rows, blocks, conn)
-            if want_ids or not self._counts_by_rowcount:
+            added: list[str] | int
+            if not self._counts_by_rowcount:
                 new_ids = self._insert_new(table, full, conn)
-                added: list[str] | int = new_ids if want_ids else len(new_ids)
+                added = new_ids if want_ids else len(new_ids)
                 none_new = not new_ids
             else:
-                added = conn.exec_driver_sql(self._sql[table.name], full).rowcount
+                # One writer at a time and rowids that only grow: what this insert added is what
+                # lies above the largest pk before it, in input order (the first of an id wins).
+                name = table.name
+                before = conn.exec_driver_sql(f"SELECT coalesce(max(pk), 0) FROM {name}").scalar()
+                added = conn.exec_driver_sql(self._sql[name], full).rowcount
                 none_new = added == 0
+                if want_ids:
+                    added = (
+                        []
+                        if none_new
+                        else [
+                            r[0]
+                            for r in conn.exec_driver_sql(
+                                f"SELECT id FROM {name} WHERE pk > ? ORDER BY pk", (before,)
+                            )
+                        ]
+                    )
             if none_new and pks:
                 conn.execute(raw_blocks.delete().where(raw_blocks.c.pk.in_(pks)))
         return added
