@@ -84,6 +84,50 @@ def test_fast_path_never_disagrees_with_the_generic_path(index: int, patch: dict
         assert sign_in_row(doc, None) == sign_in_row(ENRICHER.enrich(fast), None)
 
 
+BYTE_CASES = [
+    b'"x":"\xff\xfe"',  # invalid UTF-8 in a field Vigil does not read
+    b'"x":"caf\xc3\xa9"',  # valid UTF-8
+    b'"x":18446744073709551616',  # beyond 64 bits: orjson makes it a float
+    b'"x":"\\u00e9\\n"',  # escapes
+    b'"x":[1,{"y":null}],"z":true',
+    b'"x":tru',  # bad JSON in a skipped field
+    b'"x":"unterminated',
+]
+
+
+def _with(field: bytes) -> bytes:
+    base = orjson.dumps(next(r for r in SIGNINS if "signInEventTypes" in r))
+    return base[:-1] + b"," + field + b"}"
+
+
+@pytest.mark.parametrize("field", BYTE_CASES)
+def test_byte_level_lines_agree_with_what_orjson_reads(field: bytes) -> None:
+    line = _with(field)
+    fast = signin_from_line(line)
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        assert fast is None  # the generic path rejects it, with its reason
+        return
+    assert fast is None or fast == normalize(record)
+
+
+def test_a_number_beyond_a_double_in_an_unread_field_is_the_documented_exception() -> None:
+    line = _with(b'"x":1e400')
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(line)
+    fast = signin_from_line(line)
+    assert isinstance(fast, SignIn)  # see the module docstring of graph_signin_wire
+
+
+def test_invalid_utf8_is_rejected_like_the_generic_path_does() -> None:
+    line = _with(b'"x":"\xff"')
+    fast = parse_jsonl(line + b"\n", source="f", first_line=0, kind=None,
+                       received_at=RECEIVED, enricher=ENRICHER)
+    assert not fast.sign_in_rows and len(fast.rejects) == 1
+    assert "UTF-8" in fast.rejects[0].reason or "utf-8" in fast.rejects[0].reason.lower()
+
+
 def test_corpus_lines_take_the_fast_path(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     write_signins(path, 500, seed=3, principals=20)

@@ -52,3 +52,16 @@ def test_workers_give_what_in_process_parsing_gives(
     assert len(merged.sign_in_blocks) > 3, "the file must span several blocks"
     assert sorted(r.line for r in merged.rejects) == sorted(r.line for r in expected.rejects)
     assert _comparable(merged) == _comparable(expected)
+
+
+def test_special_files_are_not_split(tmp_path: Path) -> None:
+    import os
+
+    from vigil.ingest.parallel import splittable
+
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    assert not splittable(fifo)  # returns at once: peeking would consume (and block on) it
+    plain = tmp_path / "plain.jsonl"
+    plain.write_bytes(_mixed_file())
+    assert splittable(plain)

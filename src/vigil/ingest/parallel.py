@@ -15,6 +15,7 @@ import gc
 import gzip
 import multiprocessing
 import os
+import stat
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -67,15 +68,18 @@ def _parse_block(
 
 def _parse_range(
     source: str, start: int, end: int, kind: str | None, received_at: str
-) -> tuple[int, Parsed]:
-    """Read bytes ``[start, end)`` of a plain file and parse them; (lines in it, result).
+) -> tuple[int, Parsed, str | None]:
+    """Read bytes ``[start, end)`` of a plain file and parse them: (lines, result, read error).
 
     Line numbers in the result count from the range's start; the writer shifts them.
     """
     assert _enricher is not None
-    with Path(source).open("rb") as handle:
-        handle.seek(start)
-        block = handle.read(end - start)
+    try:
+        with Path(source).open("rb") as handle:
+            handle.seek(start)
+            block = handle.read(end - start)
+    except OSError as exc:
+        return 0, Parsed(), str(exc)
     lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
     parsed = parse_jsonl(
         block,
@@ -86,7 +90,7 @@ def _parse_range(
         enricher=_enricher,
         file_start=start == 0,
     )
-    return lines, parsed
+    return lines, parsed, None
 
 
 def ranges(handle: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, int]]:
@@ -108,8 +112,13 @@ def ranges(handle: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, in
 
 
 def splittable(path: Path) -> bool:
-    """True for JSON Lines files (plain or gzip), which can be cut at line ends."""
+    """True for regular JSON Lines files (plain or gzip), which can be cut at line ends.
+
+    Pipes and other special files are read once, in-process: peeking at them would consume them.
+    """
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False
         with path.open("rb") as handle:
             head = handle.read(_HEAD)
             if head[:2] == b"\x1f\x8b":
@@ -159,24 +168,35 @@ class ParallelParser:
             yield ReadError(source, 0, f"cannot open: {exc.strerror or exc}")
             return
         with handle:
-            if handle.read(2) == b"\x1f\x8b":
-                handle.seek(0)
-                yield from self._parse_stream(
-                    gzip.GzipFile(fileobj=handle), source, kind, received_at
-                )  # type: ignore[arg-type]
-            else:
+            compressed = handle.peek(2)[:2] == b"\x1f\x8b"
+            if not compressed and stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 yield from self._parse_ranges(handle, source, kind, received_at)
+                return
+            stream: IO[bytes] = handle
+            if compressed:
+                stream = gzip.GzipFile(fileobj=handle)  # type: ignore[assignment]
+            yield from self._parse_stream(stream, source, kind, received_at)
 
     def _parse_ranges(
         self, handle: IO[bytes], source: str, kind: str | None, received_at: str
     ) -> Iterator[Parsed | ReadError]:
-        """A plain file: workers read their own pieces, so this process only finds the cuts."""
-        pending: deque[Future[tuple[int, Parsed]]] = deque()
+        """A regular file: workers read their own pieces, so this process only finds the cuts.
+
+        A piece that cannot be read ends the file there, as a read error does for a stream.
+        """
+        pending: deque[Future[tuple[int, Parsed, str | None]]] = deque()
         lines = 0
+        failed: str | None = None
 
         def done() -> Parsed:
-            nonlocal lines
-            count, parsed = pending.popleft().result()
+            nonlocal lines, failed
+            count, parsed, error = pending.popleft().result()
+            if error is not None:
+                failed = error
+                for later in pending:
+                    later.cancel()
+                pending.clear()
+                return parsed
             if lines and parsed.rejects:
                 parsed.rejects = [
                     dataclasses.replace(r, line=r.line + lines) if r.line else r
@@ -192,12 +212,16 @@ class ParallelParser:
                 )
                 if len(pending) >= 2 * self._workers:
                     yield done()
+                if failed is not None:
+                    break
             while pending:
                 yield done()
-        except OSError as exc:
-            while pending:  # what was read before the failure is good
+        except OSError as exc:  # finding the cuts failed: what was read before is good
+            failed = str(exc)
+            while pending:
                 yield done()
-            yield ReadError(source, 0, f"cannot read further: {exc}")
+        if failed is not None:
+            yield ReadError(source, 0, f"cannot read further: {failed}")
 
     def _parse_stream(
         self, stream: IO[bytes], source: str, kind: str | None, received_at: str

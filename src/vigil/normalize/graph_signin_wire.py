@@ -12,7 +12,13 @@ or None when it cannot be sure: a line that does not decode into the struct (not
 sign-in, a wrong type anywhere, bad JSON), an interactive-user sign-in, an invalid value. The
 caller then runs the generic path, which gives the rejection its usual reason. So the fast path
 never rejects and never accepts anything the generic path would not; the tests compare both on
-every sign-in shape Vigil has fixtures for.
+every sign-in shape Vigil has fixtures for, with corrupted fields.
+
+One deliberate exception: msgspec checks the JSON syntax of the fields it skips but not the size
+of their numbers, so a number beyond a double's range (``1e400``) in a field Vigil does not read
+leaves the line acceptable here, where orjson (the generic reader) refuses the whole line. Such a
+number is valid JSON (RFC 8259 leaves the range to implementations) and the sign-in is stored.
+Invalid UTF-8 anywhere in the line always sends it to the generic path.
 """
 
 from __future__ import annotations
@@ -107,8 +113,21 @@ _LOCATIONS: dict[tuple[object, ...], Location | None] = {}
 _LOCATIONS_MAX = 65_536
 
 
+def _utf8(line: bytes) -> bool:
+    """True when ``line`` is valid UTF-8 (msgspec does not check the fields it skips)."""
+    if line.isascii():
+        return True
+    try:
+        line.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def signin_from_line(line: bytes) -> SignIn | None:
     """The sign-in of one JSON line, or None to say "use the generic path" (module docstring)."""
+    if not _utf8(line):
+        return None
     try:
         values = _values(_decode(line))
     except Exception:  # not the shape, or an invalid value: the generic path names it
@@ -118,6 +137,8 @@ def signin_from_line(line: bytes) -> SignIn | None:
 
 def enriched_doc_from_line(line: bytes, ip_facts: IpFacts) -> Any:
     """Like :func:`signin_from_line` followed by ``Enricher.enrich``, as a :data:`SignInDoc`."""
+    if not _utf8(line):
+        return None
     try:
         values = _values(_decode(line))
     except Exception:

@@ -153,9 +153,7 @@ class ActivityRepository:
         pks: list[int] = []
         start = 0
         for count, frame in blocks:
-            pk = conn.execute(
-                raw_blocks.insert().values(data=frame).returning(raw_blocks.c.pk)
-            ).scalar_one()
+            pk = conn.execute(raw_blocks.insert().values(data=frame)).inserted_primary_key[0]
             pks.append(pk)
             out += [(*r, pk, line) for line, r in enumerate(rows[start : start + count])]
             start += count
@@ -171,7 +169,8 @@ class ActivityRepository:
     ) -> list[str] | int:
         """Insert new rows with their raw blocks: the new ids, or (``want_ids`` False) how many.
 
-        A block none of whose rows was new is removed again, so re-ingesting adds nothing.
+        Blocks that no new row points at (all their records were stored before) are removed again,
+        so re-ingesting, or ingesting overlapping exports, adds no raw data twice.
         """
         if not rows:
             return [] if want_ids else 0
@@ -181,27 +180,28 @@ class ActivityRepository:
             if not self._counts_by_rowcount:
                 new_ids = self._insert_new(table, full, conn)
                 added = new_ids if want_ids else len(new_ids)
-                none_new = not new_ids
+                fresh = set(new_ids)
+                used = set()
+                for r in full:  # the first row of each new id is the stored one
+                    if r[0] in fresh:
+                        used.add(r[-2])
+                        fresh.discard(r[0])
             else:
                 # One writer at a time and rowids that only grow: what this insert added is what
                 # lies above the largest pk before it, in input order (the first of an id wins).
                 name = table.name
                 before = conn.exec_driver_sql(f"SELECT coalesce(max(pk), 0) FROM {name}").scalar()
                 added = conn.exec_driver_sql(self._sql[name], full).rowcount
-                none_new = added == 0
+                used = set()
+                if added and pks:
+                    sql = f"SELECT DISTINCT raw_block FROM {name} WHERE pk > ?"
+                    used = {r[0] for r in conn.exec_driver_sql(sql, (before,))}
                 if want_ids:
-                    added = (
-                        []
-                        if none_new
-                        else [
-                            r[0]
-                            for r in conn.exec_driver_sql(
-                                f"SELECT id FROM {name} WHERE pk > ? ORDER BY pk", (before,)
-                            )
-                        ]
-                    )
-            if none_new and pks:
-                conn.execute(raw_blocks.delete().where(raw_blocks.c.pk.in_(pks)))
+                    sql = f"SELECT id FROM {name} WHERE pk > ? ORDER BY pk"
+                    added = [r[0] for r in conn.exec_driver_sql(sql, (before,))] if added else []
+            unused = [pk for pk in pks if pk not in used]
+            if unused:
+                conn.execute(raw_blocks.delete().where(raw_blocks.c.pk.in_(unused)))
         return added
 
     def add_sign_in_rows(

@@ -32,8 +32,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("sign_ins", "graph_activities"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("raw_line")
-            batch.drop_column("raw_block")
-    op.drop_table("raw_blocks")
+    raise NotImplementedError(
+        "0006 cannot be undone without losing data: bulk-ingested raw records live only in "
+        "raw_blocks, and sign_ins.data holds the positional format that earlier versions do "
+        "not read. Restore a backup taken before upgrading instead."
+    )
