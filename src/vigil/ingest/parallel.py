@@ -147,6 +147,34 @@ def blocks(stream: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, by
         yield lines, rest
 
 
+def parse_in_process(
+    path: Path, kind: str | None, received_at: str, enricher: Enricher
+) -> Iterator[Parsed | ReadError]:
+    """``ParallelParser.parse`` without workers: the same blocks and fast path, in this process."""
+    source = str(path)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        yield ReadError(source, 0, f"cannot open: {exc.strerror or exc}")
+        return
+    with handle:
+        stream: IO[bytes] = handle
+        if handle.peek(2)[:2] == b"\x1f\x8b":
+            stream = gzip.GzipFile(fileobj=handle)  # type: ignore[assignment]
+        try:
+            for first_line, block in blocks(stream):
+                yield parse_jsonl(
+                    block,
+                    source=source,
+                    first_line=first_line,
+                    kind=kind,
+                    received_at=received_at,
+                    enricher=enricher,
+                )
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            yield ReadError(source, 0, f"cannot read further: {exc}")
+
+
 class ParallelParser:
     """A pool of parser processes; ``parse(path)`` yields the file's ``Parsed`` blocks in order."""
 

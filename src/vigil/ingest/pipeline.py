@@ -28,7 +28,7 @@ import orjson
 from sqlalchemy import Connection
 
 from vigil.enrich import Enricher
-from vigil.ingest.parallel import ParallelParser, splittable
+from vigil.ingest.parallel import ParallelParser, parse_in_process, splittable
 from vigil.ingest.parse import Parsed, parse_items
 from vigil.ingest.readers import RawRecord, ReadError, expand, iter_records
 from vigil.ingest.summary import IngestSummary
@@ -108,12 +108,15 @@ class Ingestor:
         started = time.perf_counter()
         for source in sources:
             summary.sources += 1
-            if self._parser is None or source == "-":
+            if source == "-":
                 self.ingest_items(iter_records(source), summary, kind, source)
                 continue
             for path in expand(source):
                 if isinstance(path, Path) and splittable(path):
-                    parts = self._parser.parse(path, kind, self._received_at)
+                    if self._parser is not None:
+                        parts = self._parser.parse(path, kind, self._received_at)
+                    else:
+                        parts = parse_in_process(path, kind, self._received_at, self._enricher)
                     self.ingest_parsed(
                         (p if isinstance(p, Parsed) else _error_part(p, kind) for p in parts),
                         summary,
