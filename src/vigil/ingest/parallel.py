@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import gzip
+import io
 import multiprocessing
 import os
 import stat
@@ -147,15 +148,21 @@ def blocks(stream: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, by
         yield lines, rest
 
 
+def _open(path: Path) -> io.BufferedReader | ReadError:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        return ReadError(str(path), 0, f"cannot open: {exc.strerror or exc}")
+
+
 def parse_in_process(
     path: Path, kind: str | None, received_at: str, enricher: Enricher
 ) -> Iterator[Parsed | ReadError]:
     """``ParallelParser.parse`` without workers: the same blocks and fast path, in this process."""
     source = str(path)
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        yield ReadError(source, 0, f"cannot open: {exc.strerror or exc}")
+    handle = _open(path)
+    if isinstance(handle, ReadError):
+        yield handle
         return
     with handle:
         stream: IO[bytes] = handle
@@ -190,10 +197,9 @@ class ParallelParser:
 
     def parse(self, path: Path, kind: str | None, received_at: str) -> Iterator[Parsed | ReadError]:
         source = str(path)
-        try:
-            handle = path.open("rb")
-        except OSError as exc:
-            yield ReadError(source, 0, f"cannot open: {exc.strerror or exc}")
+        handle = _open(path)
+        if isinstance(handle, ReadError):
+            yield handle
             return
         with handle:
             compressed = handle.peek(2)[:2] == b"\x1f\x8b"
