@@ -165,6 +165,9 @@ def _mixed_file() -> bytes:
     interactive = copy.deepcopy(next(r for r in SIGNINS if "signInEventTypes" in r))
     interactive["signInEventTypes"] = ["interactiveUser"]
     bad_time = dict(interactive, signInEventTypes=["servicePrincipal"], createdDateTime="soon")
+    graph_signin = dict(interactive, signInEventTypes=["servicePrincipal"])
+    huge_code = dict(graph_signin, id="huge-code", status={"errorCode": 2**64 - 1})
+    huge_asn = dict(graph_signin, id="huge-asn", autonomousSystemNumber=2**63)
     lines += [
         b'{"id": "truncated", "createdDateTime": ',
         b"",
@@ -173,6 +176,8 @@ def _mixed_file() -> bytes:
         orjson.dumps(bad_type),
         orjson.dumps(interactive),
         orjson.dumps(bad_time),
+        orjson.dumps(huge_code),  # fits msgspec and msgpack, not a 64-bit SQL integer
+        orjson.dumps(huge_asn),
         b"[1, 2, 3]",
         orjson.dumps({"value": GOLDEN[:3]}),
         b"x" * 5000,
@@ -221,6 +226,9 @@ def test_parse_jsonl_equals_the_reader_and_parse_items(first_line: int, kind: st
         items, kind=kind, received_at=RECEIVED, enricher=ENRICHER, keep_models=False
     )
     assert fast.rejects, "the mixed file has bad lines"
+    reasons = {r.reason for r in fast.rejects}
+    assert kind == "audit" or "status.errorCode: out of the 64-bit integer range" in reasons
+    assert kind == "audit" or "autonomousSystemNumber: out of the 64-bit integer range" in reasons
     assert _comparable(fast) == _comparable(generic)
     assert sum(n for n, _ in fast.sign_in_blocks) == len(fast.sign_in_rows)
 

@@ -67,6 +67,18 @@ NORMALIZERS: dict[str, Normalizer] = {
 }
 
 
+#: Integer fields the store keeps in 64-bit columns, with the name a rejection gives them.
+_INT_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {
+    SignIn: (("error_code", "status.errorCode"), ("asn", "autonomousSystemNumber")),
+    GraphActivity: (
+        ("response_status_code", "responseStatusCode"),
+        ("response_size_bytes", "responseSizeBytes"),
+        ("duration_ms", "durationMs"),
+        ("client_auth_method", "clientAuthMethod"),
+    ),
+}
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
 #: Log Analytics shapes: a row without any time column gets ``TimeGenerated`` = received time.
 LA_SHAPES = frozenset({LA_SP_SIGNIN, LA_MI_SIGNIN, LA_AUDIT, LA_GRAPH_ACTIVITY})
 _LA_TIME_COLUMNS = ("TimeGenerated", "ActivityDateTime", "CreatedDateTime")
@@ -109,6 +121,13 @@ def normalize(
             and not any(data.get(c) for c in _LA_TIME_COLUMNS)
         ):
             data = {**data, "TimeGenerated": received_at}
-        return NORMALIZERS[shape](data)
+        result = NORMALIZERS[shape](data)
+        fields = _INT_FIELDS.get(type(result))
+        if fields is not None:
+            for name, label in fields:
+                value = getattr(result, name)
+                if value is not None and not _INT64_MIN <= value <= _INT64_MAX:
+                    return Rejected(detected, "out of the 64-bit integer range", label)
+        return result
     except Exception as exc:  # the contract is "never raises": report, don't crash
         return Rejected(detected, f"unexpected {type(exc).__name__}: {exc}")

@@ -37,6 +37,7 @@ from vigil.normalize.timestamps import parse_time
 from vigil.normalize.values import CREDENTIAL_TYPES, IP_CACHE, MISS, canonical_ip, msi_type
 
 _SP = SignInKind.servicePrincipal
+_INT64_MAX = 2**63 - 1
 _fromisoformat = datetime.fromisoformat
 _make_signin = fast_constructor(SignIn)
 
@@ -185,6 +186,9 @@ def _values(w: _Wire) -> list[Any] | None:
         error_code, failure = 0, None
     else:
         error_code, failure = status.errorCode or 0, status.failureReason
+    asn = w.autonomousSystemNumber
+    if error_code > _INT64_MAX or (asn is not None and asn > _INT64_MAX):
+        return None  # msgspec reads up to 2**64 - 1; the generic path rejects what SQL can't hold
     ip = w.ipAddress
     if ip is not None:
         found = IP_CACHE.get(ip, MISS)
@@ -199,7 +203,7 @@ def _values(w: _Wire) -> list[Any] | None:
         w.tenantId or w.resourceTenantId or None,
         ip,
         _location(w.location),
-        w.autonomousSystemNumber or None,
+        asn or None,
         None,
         None,
         w.resourceId or None,
