@@ -198,7 +198,8 @@ class ActivityRepository:
                     used = {r[0] for r in conn.exec_driver_sql(sql, (before,))}
                 if want_ids:
                     sql = f"SELECT id FROM {name} WHERE pk > ? ORDER BY pk"
-                    added = [r[0] for r in conn.exec_driver_sql(sql, (before,))] if added else []
+                    found = conn.exec_driver_sql(sql, (before,)).fetchall() if added else []
+                    added = [r[0] for r in found]
             unused = [pk for pk in pks if pk not in used]
             if unused:
                 conn.execute(raw_blocks.delete().where(raw_blocks.c.pk.in_(unused)))
