@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import msgspec
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from vigil.store import Store
+from vigil.model import ClientCredentialType, Location, SignIn, SignInKind
+from vigil.store import Store, rawcodec
+from vigil.store.database import connect
 from vigil.store.schema import current_revision, head_revision, upgrade
 from vigil.store.tables import metadata
+from vigil.store.types import to_micros
 
 
 def test_migrations_match_tables(db_url):
@@ -19,5 +26,49 @@ def test_migrations_match_tables(db_url):
         assert current_revision(s.engine) == head_revision(s.engine)
         upgrade(s.engine)  # running again is a no-op
         assert current_revision(s.engine) == head_revision(s.engine)
+    finally:
+        s.close()
+
+
+def test_sign_ins_stored_before_0006_read_the_same_after_upgrading(db_url):
+    """Rows from 0005 (whole model in ``data``, raw compressed per record) survive 0006."""
+    when = datetime(2025, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    old = SignIn(
+        id="old-1", created_date_time=when, kind=SignInKind.servicePrincipal,
+        service_principal_id="sp-old", app_id="app-old", service_principal_name="legacy",
+        tenant_id="t-1", ip_address="20.1.2.3",
+        location=Location("Dublin", "Leinster", "IE", 53.3, -6.2, None), asn=8075,
+        asn_org="MICROSOFT-CORP", is_hosting=True, resource_id="res",
+        client_credential_type=ClientCredentialType.certificate, credential_key_id="k-1",
+        credential_thumbprint="ABC", error_code=7000215, failure_reason="bad secret",
+        user_agent="curl/8", correlation_id="c-1", unique_token_identifier="u-1",
+    )  # fmt: skip
+    engine = connect(db_url)
+    upgrade(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sign_ins (id, kind, service_principal_id, created_at, app_id, "
+                "ip_address, country, asn, is_hosting, resource_id, client_credential_type, "
+                "credential_key_id, error_code, user_agent, correlation_id, data, raw) VALUES "
+                "(:id, :kind, :sp, :at, :app, :ip, 'IE', 8075, true, 'res', 'certificate', "
+                "'k-1', 7000215, 'curl/8', 'c-1', :data, :raw)"
+            ),
+            {
+                "id": old.id, "kind": "servicePrincipal", "sp": old.service_principal_id,
+                "at": to_micros(when), "app": old.app_id, "ip": old.ip_address,
+                "data": msgspec.json.encode(old).decode(),
+                "raw": rawcodec.compress(b'{"id": "old-1"}'),
+            },
+        )  # fmt: skip
+    engine.dispose()
+    s = Store.open(db_url, migrate=True)
+    try:
+        assert current_revision(s.engine) == head_revision(s.engine)
+        assert s.activity.sign_ins_of("sp-old") == [old]
+        assert list(s.activity.iter_sign_ins()) == [old]
+        assert s.activity.raw_record("signins", "old-1") == b'{"id": "old-1"}'
+        # and a re-ingest of the same sign-in adds nothing
+        assert s.activity.add_sign_ins([(old, None)]) == []
     finally:
         s.close()
