@@ -21,7 +21,7 @@ import orjson
 from vigil.model import AuditEvent, AuditTarget, Initiator, ModifiedProperty
 from vigil.normalize.rejected import Invalid, Rejected, wrong_type
 from vigil.normalize.timestamps import parse_time
-from vigil.normalize.values import canonical_ip, opt_dict, opt_list, opt_str, req_str
+from vigil.normalize.values import canonical_ip, objects, opt_dict, opt_str, req_str
 
 KIND = "audit"
 
@@ -96,16 +96,10 @@ def initiator_from(value: object, field: str) -> Initiator | None:
 def targets_from(value: object, field: str) -> tuple[AuditTarget, ...]:
     """Graph ``targetResource[]`` → AuditTargets with their modified properties."""
     targets = []
-    for i, item in enumerate(opt_list(value, field)):
-        f = f"{field}[{i}]"
-        if type(item) is not dict:
-            raise wrong_type(f, "an object", item)
+    for f, item in objects(value, field):
         g = item.get
         props = []
-        for j, prop in enumerate(opt_list(g("modifiedProperties"), f + ".modifiedProperties")):
-            pf = f"{f}.modifiedProperties[{j}]"
-            if type(prop) is not dict:
-                raise wrong_type(pf, "an object", prop)
+        for pf, prop in objects(g("modifiedProperties"), f + ".modifiedProperties"):
             props.append(
                 ModifiedProperty(
                     display_name=opt_str(prop.get("displayName"), pf + ".displayName") or "",
@@ -128,10 +122,7 @@ def targets_from(value: object, field: str) -> tuple[AuditTarget, ...]:
 def details_from(value: object, field: str) -> tuple[tuple[str, str | None], ...]:
     """Graph ``keyValue[]`` → ``((key, value), ...)``; entries without a key are an error."""
     details = []
-    for i, item in enumerate(opt_list(value, field)):
-        f = f"{field}[{i}]"
-        if type(item) is not dict:
-            raise wrong_type(f, "an object", item)
+    for f, item in objects(value, field):
         key = item.get("key")
         if type(key) is not str:
             raise wrong_type(f + ".key", "a string", key)

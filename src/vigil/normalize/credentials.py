@@ -18,9 +18,8 @@ import base64
 import binascii
 
 from vigil.model import FederatedIdentityCredential, KeyCredential, PasswordCredential
-from vigil.normalize.rejected import wrong_type
 from vigil.normalize.timestamps import parse_optional_time
-from vigil.normalize.values import opt_list, opt_str, req_str, str_tuple
+from vigil.normalize.values import objects, opt_str, req_str, str_tuple
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -43,10 +42,7 @@ def thumbprint_from(custom_key_identifier: str | None) -> str | None:
 
 def password_credentials(value: object, field: str) -> tuple[PasswordCredential, ...]:
     creds = []
-    for i, item in enumerate(opt_list(value, field)):
-        f = f"{field}[{i}]"
-        if type(item) is not dict:
-            raise wrong_type(f, "an object", item)
+    for f, item in objects(value, field):
         g = item.get
         creds.append(
             PasswordCredential(
@@ -62,10 +58,7 @@ def password_credentials(value: object, field: str) -> tuple[PasswordCredential,
 
 def key_credentials(value: object, field: str) -> tuple[KeyCredential, ...]:
     creds = []
-    for i, item in enumerate(opt_list(value, field)):
-        f = f"{field}[{i}]"
-        if type(item) is not dict:
-            raise wrong_type(f, "an object", item)
+    for f, item in objects(value, field):
         g = item.get
         creds.append(
             KeyCredential(
@@ -85,10 +78,7 @@ def key_credentials(value: object, field: str) -> tuple[KeyCredential, ...]:
 
 def federated_credentials(value: object, field: str) -> tuple[FederatedIdentityCredential, ...]:
     creds = []
-    for i, item in enumerate(opt_list(value, field)):
-        f = f"{field}[{i}]"
-        if type(item) is not dict:
-            raise wrong_type(f, "an object", item)
+    for f, item in objects(value, field):
         g = item.get
         creds.append(
             FederatedIdentityCredential(

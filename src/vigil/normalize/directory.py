@@ -19,9 +19,16 @@ from vigil.normalize.credentials import (
     key_credentials,
     password_credentials,
 )
-from vigil.normalize.rejected import Invalid, Rejected, wrong_type
+from vigil.normalize.rejected import Invalid, Rejected
 from vigil.normalize.timestamps import parse_optional_time
-from vigil.normalize.values import opt_bool, opt_dict, opt_list, opt_str, req_str, str_tuple
+from vigil.normalize.values import (
+    objects,
+    opt_bool,
+    opt_dict,
+    opt_str,
+    req_str,
+    str_tuple,
+)
 
 KIND = "directory"
 _SP_TYPES = {member.value.lower(): member for member in ServicePrincipalType}
@@ -108,10 +115,7 @@ def _publisher(value: object) -> str | None:
 
 def _grants(value: object, field: str) -> tuple[AppRoleGrant, ...]:
     grants = []
-    for i, item in enumerate(opt_list(value, field)):
-        f = f"{field}[{i}]"
-        if type(item) is not dict:
-            raise wrong_type(f, "an object", item)
+    for f, item in objects(value, field):
         g = item.get
         grants.append(
             AppRoleGrant(
@@ -127,14 +131,8 @@ def _grants(value: object, field: str) -> tuple[AppRoleGrant, ...]:
 
 def _permissions(value: object) -> tuple[str, ...]:
     permissions = []
-    for i, resource in enumerate(opt_list(value, "requiredResourceAccess")):
-        f = f"requiredResourceAccess[{i}]"
-        if type(resource) is not dict:
-            raise wrong_type(f, "an object", resource)
+    for f, resource in objects(value, "requiredResourceAccess"):
         app = req_str(resource.get("resourceAppId"), f + ".resourceAppId")
-        for j, access in enumerate(opt_list(resource.get("resourceAccess"), f + ".resourceAccess")):
-            af = f"{f}.resourceAccess[{j}]"
-            if type(access) is not dict:
-                raise wrong_type(af, "an object", access)
+        for af, access in objects(resource.get("resourceAccess"), f + ".resourceAccess"):
             permissions.append(f"{app}/{req_str(access.get('id'), af + '.id').lower()}")
     return tuple(permissions)

@@ -12,6 +12,7 @@ Conventions (every normalizer follows them):
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -203,6 +204,18 @@ def opt_list(value: object, field: str) -> list[Any]:
     if value is None:
         return []
     raise wrong_type(field, "an array", value)
+
+
+def objects(value: object, field: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(field[i], item)`` for each item of a JSON array of objects (None → nothing).
+
+    A non-array, or an item that is not an object, is an error naming its field.
+    """
+    for i, item in enumerate(opt_list(value, field)):
+        f = f"{field}[{i}]"
+        if type(item) is not dict:
+            raise wrong_type(f, "an object", item)
+        yield f, item
 
 
 def str_tuple(value: object, field: str) -> tuple[str, ...]:
