@@ -25,7 +25,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from vigil.ingest.pipeline import Ingestor
-from vigil.ingest.readers import RawRecord, ReadError, detect_format, expand, read_stream
+from vigil.ingest.readers import (
+    GZIP_MAGIC,
+    RawRecord,
+    ReadError,
+    detect_format,
+    expand,
+    read_stream,
+)
 from vigil.ingest.summary import IngestSummary
 from vigil.store.checkpoints import Checkpoint, CheckpointRepository
 
@@ -41,7 +48,7 @@ def _shift(items: Iterator[RawRecord | ReadError], lines: int) -> Iterator[RawRe
 def _is_appendable(path: Path) -> bool:
     with path.open("rb") as handle:
         head = handle.read(_HEAD)
-    if head[:2] == b"\x1f\x8b":
+    if head[:2] == GZIP_MAGIC:
         return False
     return detect_format(head) == "jsonl"
 

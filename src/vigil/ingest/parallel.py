@@ -25,7 +25,7 @@ from typing import IO
 
 from vigil.enrich import Enricher, GeoIP, HostingClassifier
 from vigil.ingest.parse import Parsed, parse_jsonl
-from vigil.ingest.readers import ReadError, detect_format
+from vigil.ingest.readers import GZIP_MAGIC, ReadError, detect_format
 
 BLOCK_BYTES = 4 << 20
 _HEAD = 65_536
@@ -122,7 +122,7 @@ def splittable(path: Path) -> bool:
             return False
         with path.open("rb") as handle:
             head = handle.read(_HEAD)
-            if head[:2] == b"\x1f\x8b":
+            if head[:2] == GZIP_MAGIC:
                 handle.seek(0)
                 with gzip.GzipFile(fileobj=handle) as gz:
                     head = gz.read(_HEAD)
@@ -166,7 +166,7 @@ def parse_in_process(
         return
     with handle:
         stream: IO[bytes] = handle
-        if handle.peek(2)[:2] == b"\x1f\x8b":
+        if handle.peek(2)[:2] == GZIP_MAGIC:
             stream = gzip.GzipFile(fileobj=handle)  # type: ignore[assignment]
         try:
             for first_line, block in blocks(stream):
@@ -202,7 +202,7 @@ class ParallelParser:
             yield handle
             return
         with handle:
-            compressed = handle.peek(2)[:2] == b"\x1f\x8b"
+            compressed = handle.peek(2)[:2] == GZIP_MAGIC
             if not compressed and stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 yield from self._parse_ranges(handle, source, kind, received_at)
                 return

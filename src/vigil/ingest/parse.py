@@ -23,7 +23,7 @@ import msgspec
 import orjson
 
 from vigil.enrich import Enricher
-from vigil.ingest.readers import DEFAULT_MAX_DOCUMENT_BYTES, RawRecord, ReadError, read_lines
+from vigil.ingest.readers import BOM, DEFAULT_MAX_DOCUMENT_BYTES, RawRecord, ReadError, read_lines
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import Rejected, normalize
 from vigil.normalize.graph_signin_wire import enriched_doc_from_line
@@ -93,7 +93,6 @@ class Parsed:
             setattr(self, name, value)
 
 
-_BOM = b"\xef\xbb\xbf"
 _pack = msgspec.msgpack.Encoder().encode
 _unpack = msgspec.msgpack.Decoder(list[tuple]).decode
 
@@ -141,7 +140,7 @@ def parse_jsonl(
     for line in block.split(b"\n"):
         lineno += 1
         doc = None
-        if fast and len(line) <= max_line and (lineno != bom_line or not line.startswith(_BOM)):
+        if fast and len(line) <= max_line and (lineno != bom_line or not line.startswith(BOM)):
             doc = enriched_doc_from_line(line, facts)
         if doc is not None:
             rows.append(sign_in_row(doc, None))

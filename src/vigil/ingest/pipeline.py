@@ -23,7 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
 
-import msgspec
 import orjson
 from sqlalchemy import Connection
 
@@ -34,13 +33,12 @@ from vigil.ingest.readers import RawRecord, ReadError, expand, iter_records
 from vigil.ingest.summary import IngestSummary
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.store import Reject, Store
-from vigil.store.activity import DATA_COLUMN
+from vigil.store.activity import graph_activity_from_row
 from vigil.store.database import IMMEDIATE
 from vigil.store.signin_rows import sign_in_from_row
 
 T = TypeVar("T")
 
-_DATA_INDEX: dict[type, int] = {GraphActivity: DATA_COLUMN["graph_activities"]}
 
 
 @dataclass
@@ -190,9 +188,11 @@ class Ingestor:
                 store.rejects.add(batch.rejects, now, conn)
                 if self._observers:
                     assert isinstance(signin_ids, list) and isinstance(graph_ids, list)
-                    new.sign_ins = _models(batch.sign_in_rows, batch.sign_ins, signin_ids, SignIn)
+                    new.sign_ins = _models(
+                        batch.sign_in_rows, batch.sign_ins, signin_ids, sign_in_from_row
+                    )
                     new.graph_activities = _models(
-                        batch.graph_rows, batch.graph_activities, graph_ids, GraphActivity
+                        batch.graph_rows, batch.graph_activities, graph_ids, graph_activity_from_row
                     )
                     new.audit_events = _fresh(batch.audit_events, audit_ids)
                     new.service_principals = _fresh(batch.service_principals, sp_ids, last=True)
@@ -276,9 +276,12 @@ def _chunks(
 
 
 def _models(
-    rows: list[tuple[Any, ...]], kept: list[T], new_ids: list[str], type_: type[T]
+    rows: list[tuple[Any, ...]],
+    kept: list[T],
+    new_ids: list[str],
+    from_row: Callable[[tuple[Any, ...]], T],
 ) -> list[T]:
-    """The models of the rows that were stored: the kept ones, or decoded from the rows' JSON."""
+    """The models of the rows that were stored: the kept ones, or rebuilt from the rows."""
     if not new_ids:
         return []
     first = {}
@@ -287,10 +290,7 @@ def _models(
     picks = [first[i] for i in new_ids]
     if kept:
         return [kept[n] for n in picks]
-    if type_ is SignIn:
-        return [sign_in_from_row(rows[n]) for n in picks]  # type: ignore[misc]
-    decode = msgspec.json.Decoder(type_).decode
-    return [decode(rows[n][_DATA_INDEX[type_]]) for n in picks]
+    return [from_row(rows[n]) for n in picks]
 
 
 def _fresh(items: list[tuple[T, bytes]], new_ids: list[str], *, last: bool = False) -> list[T]:

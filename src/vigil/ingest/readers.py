@@ -53,9 +53,10 @@ HINT_CSV = "csv"
 HINT_DIAGNOSTIC = "diagnostic"
 HINT_GRAPH = "graph"
 
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_BOM = b"\xef\xbb\xbf"
+#: UTF-8 byte order mark, allowed at the start of a file.
+BOM = b"\xef\xbb\xbf"
 _HEAD = 65_536
 _CSV_FIELD_MAX = 256 * 1024 * 1024
 _SKIP_CHUNK = 1 << 20
@@ -152,7 +153,7 @@ def detect_format(head: bytes) -> str:
     line starts another object (or there is only one line); json (pretty-printed) otherwise.
     Anything else → csv when the first line is UTF-8 text with a comma, else unknown.
     """
-    text = head.removeprefix(_BOM).lstrip()
+    text = head.removeprefix(BOM).lstrip()
     if not text:
         return "empty"
     first = text[:1]
@@ -181,7 +182,7 @@ def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Itera
     position = [0]
     try:
         stream = _buffered(binary)
-        if stream.peek(2)[:2] == _GZIP_MAGIC:
+        if stream.peek(2)[:2] == GZIP_MAGIC:
             stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), _HEAD)  # type: ignore[arg-type]
         if stream.peek(2)[:2] in _UTF16_BOMS:  # Windows PowerShell 5.1's Out-File default
             text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline="")
@@ -268,7 +269,7 @@ def _read_lines(
             yield ReadError(source, lineno, f"line longer than {max_line} bytes", excerpt)
             continue
         if lineno == bom_line:
-            raw = raw.removeprefix(_BOM)
+            raw = raw.removeprefix(BOM)
         try:
             value = loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -292,7 +293,7 @@ def _read_document(stream: io.BufferedReader, source: str, limit: int) -> Iterat
         )
         return
     try:
-        value = orjson.loads(data.removeprefix(_BOM))
+        value = orjson.loads(data.removeprefix(BOM))
     except orjson.JSONDecodeError as exc:
         excerpt = data[max(0, exc.pos - 40) : exc.pos + 40]
         yield ReadError(source, exc.lineno, _json_reason(data, exc), excerpt)

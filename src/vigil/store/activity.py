@@ -73,11 +73,13 @@ _GRAPH_COLUMNS = (
 )  # fmt: skip
 
 
-#: Position of the ``data`` column in the row tuples, per table.
-DATA_COLUMN = {
-    "sign_ins": SIGN_IN_COLUMNS.index("data"),
-    "graph_activities": _GRAPH_COLUMNS.index("data"),
-}
+_GRAPH_DATA = _GRAPH_COLUMNS.index("data")
+_decode_graph = msgspec.json.Decoder(GraphActivity).decode
+
+
+def graph_activity_from_row(row: tuple[Any, ...]) -> GraphActivity:
+    """The :class:`GraphActivity` of a tuple made by :func:`graph_row`."""
+    return _decode_graph(row[_GRAPH_DATA])
 
 
 _ID_CHUNK = 10_000  # bound parameters per lookup (SQLite allows 32,766)
