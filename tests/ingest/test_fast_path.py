@@ -13,6 +13,7 @@ import pytest
 from bench.corpus import write_signins
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.golden import json_records, jsonl_sign_ins
 
 from vigil.enrich import Enricher, GeoIP, HostingClassifier
 from vigil.ingest.parse import Parsed, parse_items, parse_jsonl
@@ -23,25 +24,11 @@ from vigil.normalize.graph_signin_wire import enriched_doc_from_line, signin_fro
 from vigil.store.rawcodec import decompress
 from vigil.store.signin_rows import sign_in_from_row, sign_in_row
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 RECEIVED = "2026-11-28T00:00:00Z"
 ENRICHER = Enricher(GeoIP(), HostingClassifier())
 
 
-def _golden() -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    for path in sorted(DATA.rglob("*.json")):
-        data = json.loads(path.read_text())
-        if isinstance(data, dict):
-            data = data.get("value") or data.get("records") or [data]
-        records.extend(data)
-    for line in (DATA / "graph" / "signins.jsonl").read_text().splitlines():
-        if line.strip():
-            records.append(json.loads(line))
-    return records
-
-
-GOLDEN = _golden()
+GOLDEN = json_records() + jsonl_sign_ins()
 SIGNINS = [r for r in GOLDEN if isinstance(normalize(r), SignIn)]
 KEYS = sorted({key for record in GOLDEN for key in record})
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)

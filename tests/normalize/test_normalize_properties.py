@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.golden import json_records
 
 from vigil.normalize import NORMALIZERS, SHAPE_KINDS, Rejected, classify, normalize
-
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
 json_values = st.recursive(
@@ -24,17 +21,7 @@ json_values = st.recursive(
 )
 
 
-def _golden() -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    for path in sorted(DATA.rglob("*.json")):
-        data = json.loads(path.read_text())
-        if isinstance(data, dict):
-            data = data.get("value") or data.get("records") or [data]
-        records.extend(data)
-    return records
-
-
-GOLDEN = _golden()
+GOLDEN = json_records()
 KEYS = sorted({key for record in GOLDEN for key in record})
 
 
