@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,9 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.server import free_port, serve, wait_healthy
 
 DEFAULT_DB = Path(os.environ.get("TMPDIR", "/tmp")) / "vigil-bench-api.db"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -70,24 +72,6 @@ def build_db(path: Path, count: int) -> str:
     store.tokens.add(record, token_hash(secret))
     store.close()
     return secret
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(base: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not become healthy")
 
 
 def cpu_seconds(root: int) -> float:
@@ -214,21 +198,7 @@ def main() -> None:
     token = build_db(args.db, args.sps)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vigil.cli.main",
-            "--db",
-            f"sqlite:///{args.db}",
-            "-q",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ]
-    )
+    server = serve(args.db, port, "--workers", str(args.workers))
     try:
         wait_healthy(base)
         query = urllib.parse.urlencode(

@@ -18,15 +18,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.server import free_port, serve, wait_healthy
 
 DEFAULT_DB = Path(os.environ.get("TMPDIR", "/tmp")) / "vigil-bench-console.db"
 HOT = str(uuid.UUID(int=7))
@@ -199,25 +200,6 @@ def add_token(path: Path) -> str:
     return secret
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(conn: http.client.HTTPConnection, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return
-        except OSError:
-            conn.close()
-            time.sleep(0.1)
-    raise SystemExit("the server did not become healthy")
-
-
 def cpu_ms(pid: int) -> float:
     """User + system CPU time of process ``pid`` in ms (Linux ``/proc``; 0 elsewhere)."""
     try:
@@ -273,22 +255,10 @@ def main() -> None:
 
     detection = detection_id(TYPES[(54321 - 1) % len(TYPES)], str(uuid.UUID(int=54321)), "bench0")
     port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vigil.cli.main",
-            "--db",
-            f"sqlite:///{args.db}",
-            "-q",
-            "serve",
-            "--port",
-            str(port),
-        ]
-    )
+    server = serve(args.db, port)
     try:
+        wait_healthy(f"http://127.0.0.1:{port}")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        wait_healthy(conn)
         headers = {"Authorization": f"Bearer {token}"}
         print(
             f"{args.sps} service principals, {args.requests} sequential requests per endpoint "
