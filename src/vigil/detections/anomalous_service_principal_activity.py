@@ -58,7 +58,7 @@ from vigil.detections.actor_profiles import VERSION, ActorProfile, add_target, d
 from vigil.detections.audit_operations import findings, operation
 from vigil.detections.base import DetectionContext, Records
 from vigil.detections.episodes import Episode, higher, level_for
-from vigil.detections.params import params_from_dict, params_to_dict
+from vigil.detections.params import DetectorParams
 from vigil.model import (
     ActivityType,
     AuditEvent,
@@ -74,7 +74,7 @@ _by_time = attrgetter("activity_date_time")
 
 
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(DetectorParams):
     """Tunables. Learning: ``min_days`` (tenant audit history and actor), ``min_ops`` (actor),
     ``report_learning``; the model's ``model_low`` / ``model_medium`` bits; ``episode_gap_hours``;
     ``halve_days``; actors skipped (``platform_actors``, ``trusted_actors``: ids or names);
@@ -91,13 +91,6 @@ class Params:
     trusted_actors: tuple[str, ...] = ()
     pending_days: int = 30
     max_ids: int = 20
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Params:
-        return params_from_dict(cls, data)
-
-    def to_dict(self) -> dict[str, Any]:
-        return params_to_dict(self)
 
 
 class AnomalousServicePrincipalActivity:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 T = TypeVar("T")
 
@@ -49,3 +49,16 @@ def params_to_dict(params: Any) -> dict[str, Any]:
             value = [list(v) if isinstance(v, tuple) else v for v in value]
         out[f.name] = value
     return out
+
+
+class DetectorParams:
+    """Base of a detector's frozen ``Params`` dataclass: ``from_dict`` and ``to_dict`` above."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Self:
+        return params_from_dict(cls, data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return params_to_dict(self)

@@ -51,7 +51,7 @@ from vigil.baseline import LearningPeriod, StateCache
 from vigil.detections.base import DetectionContext, Records
 from vigil.detections.episodes import RANK, Episode
 from vigil.detections.graph_requests import endpoint, pages, recon_tool
-from vigil.detections.params import params_from_dict, params_to_dict
+from vigil.detections.params import DetectorParams
 from vigil.detections.traffic_windows import (
     Thresholds,
     TrafficBaseline,
@@ -66,7 +66,7 @@ _by_time = attrgetter("time")
 
 
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(DetectorParams):
     """Tunables. Learning: ``min_days``, ``min_requests``, ``report_learning``;
     ``episode_gap_hours``; ``halve_days``; the hour's limits (``*_floor``, ``*_factor`` × the
     baseline's p99 hour) and enumeration (``enum_min`` collections, ``enum_new`` of them new;
@@ -86,13 +86,6 @@ class Params:
     enum_min: int = 4
     enum_new: int = 3
     max_ids: int = 20
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Params:
-        return params_from_dict(cls, data)
-
-    def to_dict(self) -> dict[str, Any]:
-        return params_to_dict(self)
 
 
 def _hour_iso(hour: int) -> str:

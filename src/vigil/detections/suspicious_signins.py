@@ -64,7 +64,7 @@ from vigil.baseline import Fading, FeatureProfile, LearningPeriod, StateCache
 from vigil.detections.base import DetectionContext, Records
 from vigil.detections.change_windows import ChangeWindows, Trust, authorized_change
 from vigil.detections.episodes import Episode, level_for
-from vigil.detections.params import params_from_dict, params_to_dict
+from vigil.detections.params import DetectorParams
 from vigil.detections.signin_features import FEATURES, LABELS, features, fingerprint
 from vigil.model import ActivityType, Location, RiskDetection, SignIn
 
@@ -80,7 +80,7 @@ DEFAULT_WEIGHTS = (("asn", 1.0), ("cc", 1.2), ("ct", 1.0), ("host", 1.0), ("ip",
 
 
 @dataclass(frozen=True, slots=True)
-class Params:
+class Params(DetectorParams):
     """Tunables. Learning: ``min_days``, ``min_signins``, ``report_learning``; levels: ``low`` /
     ``medium`` / ``high`` score thresholds, ``max_bits`` per feature, ``weights`` per feature;
     ``episode_gap_hours``; ``change_window_hours`` and the actors trusted to make changes
@@ -102,13 +102,6 @@ class Params:
     trusted_users: tuple[str, ...] = ()
     trusted_apps: tuple[str, ...] = ("Managed Service Identity",)
     max_ids: int = 20
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Params:
-        return params_from_dict(cls, data)
-
-    def to_dict(self) -> dict[str, Any]:
-        return params_to_dict(self)
 
 
 @dataclass(slots=True)
