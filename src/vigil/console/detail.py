@@ -80,54 +80,39 @@ def credentials(
     """Secrets, certificates and federated credentials of the principal and its application."""
     out: list[dict[str, Any]] = []
 
-    def expired(end: datetime | None) -> bool:
-        return end is not None and end <= now
+    def row(
+        owner: str,
+        kind: str,
+        key_id: str,
+        name: str | None,
+        hint: str | None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "owner": owner,
+            "type": kind,
+            "keyId": key_id,
+            "displayName": name,
+            "hint": hint,
+            "startDateTime": graph_datetime(start),
+            "endDateTime": graph_datetime(end),
+            "expired": end is not None and end <= now,
+            "lastUsedDateTime": graph_datetime(last_used.get(key_id.lower())),
+        }
 
     for owner, obj in (("servicePrincipal", sp), ("application", app)):
         if obj is None:
             continue
         for p in obj.password_credentials:
-            out.append(
-                {
-                    "owner": owner,
-                    "type": "clientSecret",
-                    "keyId": p.key_id,
-                    "displayName": p.display_name,
-                    "hint": p.hint,
-                    "startDateTime": graph_datetime(p.start_date_time),
-                    "endDateTime": graph_datetime(p.end_date_time),
-                    "expired": expired(p.end_date_time),
-                    "lastUsedDateTime": graph_datetime(last_used.get(p.key_id.lower())),
-                }
-            )
+            out.append(row(owner, "clientSecret", p.key_id, p.display_name, p.hint,
+                           p.start_date_time, p.end_date_time))  # fmt: skip
         for k in obj.key_credentials:
-            out.append(
-                {
-                    "owner": owner,
-                    "type": "certificate",
-                    "keyId": k.key_id,
-                    "displayName": k.display_name,
-                    "hint": k.thumbprint,
-                    "startDateTime": graph_datetime(k.start_date_time),
-                    "endDateTime": graph_datetime(k.end_date_time),
-                    "expired": expired(k.end_date_time),
-                    "lastUsedDateTime": graph_datetime(last_used.get(k.key_id.lower())),
-                }
-            )
+            out.append(row(owner, "certificate", k.key_id, k.display_name, k.thumbprint,
+                           k.start_date_time, k.end_date_time))  # fmt: skip
         for f in obj.federated_identity_credentials:
-            out.append(
-                {
-                    "owner": owner,
-                    "type": "federatedIdentityCredential",
-                    "keyId": f.id,
-                    "displayName": f.name,
-                    "hint": f"{f.issuer} · {f.subject}",
-                    "startDateTime": None,
-                    "endDateTime": None,
-                    "expired": False,
-                    "lastUsedDateTime": graph_datetime(last_used.get(f.id.lower())),
-                }
-            )
+            hint = f"{f.issuer} · {f.subject}"
+            out.append(row(owner, "federatedIdentityCredential", f.id, f.name, hint))
     return out
 
 
