@@ -66,6 +66,8 @@ class App:
         rejects_file: IO[bytes] | None = None,
         progress: Any = None,
         batch_size: int = 5000,
+        commit_records: int = 100_000,
+        commit_seconds: float = 0.5,
         detect: bool = True,
         parser: ParallelParser | None = None,
     ) -> Ingestor:
@@ -76,6 +78,8 @@ class App:
             self.clock,
             observers=[self.detection] if detect else [],
             batch_size=batch_size,
+            commit_records=commit_records,
+            commit_seconds=commit_seconds,
             rejects_file=rejects_file,
             progress=progress,
             parser=parser,

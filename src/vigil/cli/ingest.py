@@ -40,7 +40,21 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     default=5000,
     show_default=True,
     type=click.IntRange(1, 100_000),
-    help="Records per transaction.",
+    help="Records written (and handed to the detectors) at a time.",
+)
+@click.option(
+    "--commit-records",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="Commit once a transaction holds this many records (whole batches).",
+)
+@click.option(
+    "--commit-seconds",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0.0, 60),
+    help="...or once it has been open this long; everything is committed at the end of each file.",
 )
 @click.option(
     "--poll",
@@ -76,6 +90,8 @@ def ingest(
     follow: bool,
     rejects_path: Path | None,
     batch_size: int,
+    commit_records: int,
+    commit_seconds: float,
     poll: float,
     workers: int | None,
     no_detect: bool,
@@ -103,6 +119,8 @@ def ingest(
             rejects_file=rejects_file,
             progress=progress,
             batch_size=batch_size,
+            commit_records=commit_records,
+            commit_seconds=commit_seconds,
             parser=parser,
             detect=not no_detect,
         )

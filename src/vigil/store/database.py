@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 
 #: Execution option that makes a SQLite transaction take the write lock when it begins.
 IMMEDIATE = "vigil_immediate"
+#: Page size of the SQLite databases Vigil creates (existing ones keep theirs).
+PAGE_SIZE = 16384
 
 
 def normalize_url(url: str) -> str:
@@ -32,6 +34,11 @@ def connect(url: str, **kwargs: Any) -> Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
+        # Set before WAL, so it takes effect when this connection creates the database (and is a
+        # no-op on an existing one). Bulk ingest inserts into four indexes at random places; with
+        # 16 KiB pages instead of SQLite's default 4 KiB, sign-ins went in 1.5x as fast at 10^6
+        # rows and 1.15x at 4 x 10^6 (commits of 25,000-50,000 rows; this machine, 2 cores).
+        cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -39,7 +46,8 @@ def connect(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA temp_store=MEMORY")
         # Checkpoint every 64 MiB of WAL, not SQLite's 4 MiB: a bulk-ingest batch dirties that
         # much index, and checkpointing it every commit cost a third of the ingest time.
-        cursor.execute("PRAGMA wal_autocheckpoint=16384")
+        page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
+        cursor.execute(f"PRAGMA wal_autocheckpoint={(64 << 20) // page_size}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA case_sensitive_like=ON")  # OData startswith is case-sensitive
         cursor.close()

@@ -1,0 +1,110 @@
+"""Group commit: a transaction holds whole batches, commits by size and age, and at the end."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from bench.corpus import write_signins
+from sqlalchemy import func, select
+from tests.ingest.test_fast_path import ENRICHER
+
+from vigil.ingest.pipeline import Ingestor, NewRecords
+from vigil.ingest.readers import iter_records
+from vigil.ingest.summary import IngestSummary
+from vigil.store import Store
+from vigil.store.tables import sign_ins
+
+
+class Watcher:
+    """An observer that notes, per batch, how many sign-ins another connection can see."""
+
+    def __init__(self, store: Store, fail_at: int | None = None) -> None:
+        self.store = store
+        self.fail_at = fail_at
+        self.visible: list[int] = []
+
+    def observe(self, conn: object, records: NewRecords) -> int:
+        if len(self.visible) + 1 == self.fail_at:
+            raise RuntimeError("observer failed")
+        self.visible.append(committed(self.store))
+        return 0
+
+
+def committed(store: Store) -> int:
+    with store.engine.connect() as other:
+        return other.execute(select(func.count()).select_from(sign_ins)).scalar_one()
+
+
+def signins_file(tmp_path: Path, count: int, bad_lines: tuple[int, ...] = ()) -> Path:
+    """``count`` good sign-in lines, with a bad line after each line number in ``bad_lines``."""
+    good = tmp_path / "good.jsonl"
+    write_signins(good, count, seed=7, principals=5)
+    lines = good.read_bytes().splitlines(keepends=True)
+    for n in sorted(bad_lines, reverse=True):
+        lines.insert(n, b'{"id": "broken", "createdDateTime": 5}\n')
+    path = tmp_path / "signins.jsonl"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def ingestor(store: Store, clock, observer: Watcher, **kwargs) -> Ingestor:
+    return Ingestor(store, ENRICHER, clock, observers=[observer], batch_size=10, **kwargs)
+
+
+def run(ing: Ingestor, path: Path) -> IngestSummary:
+    summary = IngestSummary()
+    ing.ingest_items(iter_records(str(path)), summary, None, str(path))
+    return summary
+
+
+def test_commits_after_enough_records_and_at_the_end(store: Store, clock, tmp_path) -> None:
+    watcher = Watcher(store)
+    ing = ingestor(store, clock, watcher, commit_records=30, commit_seconds=3600)
+    summary = run(ing, signins_file(tmp_path, 100))
+    assert summary.total.stored == 100
+    # batches of 10; batches 1-3 commit together, then 4-6, 7-9; batch 10 at the end
+    assert watcher.visible == [0, 0, 0, 30, 30, 30, 60, 60, 60, 90]
+    assert committed(store) == 100
+
+
+def test_commits_once_the_transaction_is_old_enough(store: Store, clock, tmp_path) -> None:
+    watcher = Watcher(store)
+    ing = ingestor(store, clock, watcher, commit_records=10**6, commit_seconds=0)
+    run(ing, signins_file(tmp_path, 50))
+    assert watcher.visible == [0, 10, 20, 30, 40]
+
+
+def test_a_failure_rolls_back_the_open_transaction_only(store: Store, clock, tmp_path) -> None:
+    """Rejects reach the rejects file only with their batch's commit; a rerun completes the rest."""
+    path = signins_file(tmp_path, 60, bad_lines=(15, 35))  # in batches 2 and 4
+    rejects = io.BytesIO()
+    watcher = Watcher(store, fail_at=5)
+    ing = ingestor(
+        store, clock, watcher, commit_records=30, commit_seconds=3600, rejects_file=rejects
+    )
+    with pytest.raises(RuntimeError, match="observer failed"):
+        run(ing, path)
+    assert committed(store) == 29  # batches 1-3: 30 lines, one of them the bad one
+    assert rejects.getvalue().count(b"\n") == 1 and b'"line":16' in rejects.getvalue()
+
+    rerun = io.BytesIO()
+    summary = run(ingestor(store, clock, Watcher(store), rejects_file=rerun), path)
+    assert committed(store) == 60
+    assert (summary.of("signins").stored, summary.of("signins").duplicate) == (31, 29)
+    assert rerun.getvalue().count(b"\n") == 2
+
+
+def test_one_transaction_spans_the_sources_of_an_ingest(store: Store, clock, tmp_path) -> None:
+    watcher = Watcher(store)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = signins_file(tmp_path / "a", 20)
+    second = tmp_path / "b" / "more.jsonl"
+    write_signins(second, 20, seed=8, principals=5)
+    ing = ingestor(store, clock, watcher, commit_records=10**6, commit_seconds=3600)
+    summary = ing.ingest([str(first), str(second)])
+    assert summary.total.stored == 40
+    assert watcher.visible == [0, 0]  # a batch per file; neither visible before the end
+    assert committed(store) == 40
