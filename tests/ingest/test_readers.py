@@ -18,6 +18,8 @@ from vigil.ingest.readers import (
     detect_format,
     expand,
     iter_records,
+    read_line,
+    read_lines,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -79,6 +81,28 @@ def test_jsonl_lines_are_physical_lines() -> None:
     assert errors == []
     assert [r.line for r in records] == [1, 2, 3, 4, 5, 6, 7]
     assert {r.shape_hint for r in records} == {None}
+
+
+def test_a_line_holding_one_object_is_kept_as_read_for_the_raw_record() -> None:
+    lines = [
+        b'\xef\xbb\xbf{ "id" : "a",  "n": 1 }\r',  # BOM, spaces, CRLF
+        b'{"value": [{"id": "b"}]}',  # a page: its items have no line of their own
+        b'{"id":"c"}',
+        b"[1]",
+        b'{"id": ',
+        b"",
+    ]
+    items = list(read_lines(io.BytesIO(b"\n".join(lines)), "s.jsonl", 1000))
+    records = [i for i in items if isinstance(i, RawRecord)]
+    assert [(r.line, r.data["id"], r.raw) for r in records] == [
+        (1, "a", b'{ "id" : "a",  "n": 1 }'),
+        (2, "b", None),
+        (3, "c", b'{"id":"c"}'),
+    ]
+    # read_line, the one-line form parse_jsonl uses, agrees, and leaves the rest to read_lines
+    one = [read_line(line, "s.jsonl", n, bom=n == 1) for n, line in enumerate(lines, 1)]
+    assert one[0] == records[0] and one[2] == records[2]
+    assert one[1] is None and one[3:] == [None, None, None]
 
 
 def test_records_wrapper_plain_and_gzip_give_the_same_records() -> None:

@@ -23,7 +23,14 @@ import msgspec
 import orjson
 
 from vigil.enrich import Enricher
-from vigil.ingest.readers import BOM, DEFAULT_MAX_DOCUMENT_BYTES, RawRecord, ReadError, read_lines
+from vigil.ingest.readers import (
+    BOM,
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    RawRecord,
+    ReadError,
+    read_line,
+    read_lines,
+)
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import Rejected, normalize
 from vigil.normalize.graph_signin_wire import enriched_doc_from_line
@@ -149,6 +156,12 @@ def parse_jsonl(
             continue
         if not line or line.isspace():
             continue
+        record = None
+        if len(line) <= max_line:
+            record = read_line(line, source, lineno, bom=lineno == bom_line)
+        if record is not None:
+            _parse_into(out, (record,), kind, received_at, enricher, False, raws, graph_raws)
+            continue
         items = read_lines(
             io.BytesIO(line + b"\n"),
             source,
@@ -206,7 +219,7 @@ def _parse_into(
         result = normalize(
             item.data, kind=kind, shape_hint=item.shape_hint, received_at=received_at
         )
-        raw = orjson.dumps(item.data)
+        raw = item.raw if item.raw is not None else orjson.dumps(item.data)
         if type(result) is Rejected:
             which = result.kind or kind or "unknown"
             c = counts.setdefault(which, [0, 0])

@@ -70,6 +70,9 @@ class RawRecord:
     line: int
     data: dict[str, Any]
     shape_hint: str | None = None
+    #: The record's own bytes, when a JSON line held just this object: kept as the raw record
+    #: as read (else the raw record is ``data`` serialized again).
+    raw: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,9 +280,24 @@ def _read_lines(
                 yield ReadError(source, lineno, _json_reason(raw, exc), raw[:ERROR_TEXT_MAX])
             continue
         if type(value) is dict and "value" not in value and "records" not in value:
-            yield RawRecord(source, lineno, value)
+            yield RawRecord(source, lineno, value, None, raw.rstrip(b"\r\n"))
         else:
             yield from _unwrap(value, source, lineno, per_item_lines=False)
+
+
+def read_line(line: bytes, source: str, lineno: int, *, bom: bool = False) -> Item | None:
+    """The record of one JSON line, as :func:`read_lines` reads it, when the line is a plain
+    object (``bom``: the line may start with a UTF-8 BOM); None for anything else (an empty or
+    broken line, an array, a collection page), which :func:`read_lines` must handle."""
+    if bom:
+        line = line.removeprefix(BOM)
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if type(value) is dict and "value" not in value and "records" not in value:
+        return RawRecord(source, lineno, value, None, line.rstrip(b"\r\n"))
+    return None
 
 
 def _read_document(stream: io.BufferedReader, source: str, limit: int) -> Iterator[Item]:
