@@ -24,12 +24,19 @@ class Watcher:
         self.store = store
         self.fail_at = fail_at
         self.visible: list[int] = []
+        self.commits = self.rollbacks = 0
 
     def observe(self, conn: object, records: NewRecords) -> int:
         if len(self.visible) + 1 == self.fail_at:
             raise RuntimeError("observer failed")
         self.visible.append(committed(self.store))
         return 0
+
+    def commit(self, conn: object) -> None:
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.rollbacks += 1
 
 
 def committed(store: Store) -> int:
@@ -67,6 +74,7 @@ def test_commits_after_enough_records_and_at_the_end(store: Store, clock, tmp_pa
     # batches of 10; batches 1-3 commit together, then 4-6, 7-9; batch 10 at the end
     assert watcher.visible == [0, 0, 0, 30, 30, 30, 60, 60, 60, 90]
     assert committed(store) == 100
+    assert (watcher.commits, watcher.rollbacks) == (4, 0)  # told before each commit
 
 
 def test_commits_once_the_transaction_is_old_enough(store: Store, clock, tmp_path) -> None:
@@ -86,6 +94,7 @@ def test_a_failure_rolls_back_the_open_transaction_only(store: Store, clock, tmp
     )
     with pytest.raises(RuntimeError, match="observer failed"):
         run(ing, path)
+    assert (watcher.commits, watcher.rollbacks) == (1, 1)
     assert committed(store) == 29  # batches 1-3: 30 lines, one of them the bad one
     assert rejects.getvalue().count(b"\n") == 1 and b'"line":16' in rejects.getvalue()
 

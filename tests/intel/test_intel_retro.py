@@ -84,6 +84,7 @@ def test_inline_matching_gives_the_same_detection(app, tmp_path):
     with app.store.engine.begin() as conn:
         app.store.activity.add_sign_ins([(s, None) for s in _sign_ins()], conn)
         app.detection.observe(conn, NewRecords(sign_ins=_sign_ins()))
+        app.detection.commit(conn)
     (inline,) = app.store.risk.list_detections()
     assert (inline.activity_date_time, inline.request_id) == (T_BAD, "si-2")
     # retro-matching the same indicator from scratch finds the very same detection

@@ -60,9 +60,15 @@ class NewRecords:
 
 
 class Observer(Protocol):
-    """Runs inside a batch's transaction (inline detection); returns how many detections it made."""
+    """Inline detection: ``observe`` runs on each batch inside the transaction and returns how
+    many detections it made; ``commit`` runs just before that transaction commits (write what
+    ``observe`` held in memory), ``rollback`` after it was rolled back (forget it)."""
 
     def observe(self, conn: Connection, records: NewRecords) -> int: ...
+
+    def commit(self, conn: Connection) -> None: ...
+
+    def rollback(self) -> None: ...
 
 
 class Progress(Protocol):
@@ -131,7 +137,11 @@ class Ingestor:
             return
         try:
             with _GroupCommit(
-                self._store, self._commit_records, self._commit_seconds, self._write_rejects
+                self._store,
+                self._commit_records,
+                self._commit_seconds,
+                self._observers,
+                self._write_rejects,
             ) as group:
                 yield group
         finally:
@@ -273,11 +283,13 @@ class _GroupCommit:
         store: Store,
         max_records: int,
         max_seconds: float,
+        observers: list[Observer],
         on_commit: Callable[[list[Reject]], None],
     ) -> None:
         self._store = store
         self._max_records = max_records
         self._max_seconds = max_seconds
+        self._observers = observers
         self._on_commit = on_commit
         self._conn: Connection | None = None
         self._trans: RootTransaction | None = None
@@ -318,6 +330,12 @@ class _GroupCommit:
         if self._conn is None:
             return
         assert self._trans is not None
+        try:
+            for observer in self._observers:
+                observer.commit(self._conn)
+        except BaseException:
+            self._rollback()
+            raise
         self._trans.commit()
         self._close()
         rejects, self._rejects = self._rejects, []
@@ -327,6 +345,8 @@ class _GroupCommit:
         if self._conn is not None:
             assert self._trans is not None
             self._trans.rollback()
+            for observer in self._observers:
+                observer.rollback()
             self._close()
         self._rejects = []
 

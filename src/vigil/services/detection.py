@@ -2,6 +2,12 @@
 
 Streaming and rebuild share one path: records go to every detector, detections go through
 ``RiskService.record_detection`` and detector state is written, all on the batch's connection.
+
+Detector state read or saved during a transaction is kept in memory until the transaction ends
+(:meth:`DetectionService.commit` writes it on the same connection just before the commit;
+:meth:`DetectionService.rollback` forgets it). An ingest transaction holds several batches
+(``vigil.ingest.pipeline``), and a principal's state is then loaded and written once per
+transaction, not once per batch. Past ``MAX_PENDING_STATES`` states it is written early.
 """
 
 from __future__ import annotations
@@ -60,6 +66,20 @@ class StoreContext:
         self.store.detector_state.save(dirty, self.clock(), self.conn)
         self._dirty.clear()
 
+    @property
+    def held(self) -> int:
+        """How many states this context holds in memory."""
+        return len(self._states)
+
+    def forget(self) -> None:
+        """Drop the states held (after :meth:`flush`: the store has them)."""
+        assert not self._dirty, "flush() first"
+        self._states.clear()
+
+
+#: States a transaction keeps in memory before writing them early (bounds memory on principals).
+MAX_PENDING_STATES = 50_000
+
 
 class DetectionService:
     """An ingest ``Observer`` that runs ``detectors`` and records what they find."""
@@ -75,16 +95,36 @@ class DetectionService:
         self._risk = risk
         self._detectors = list(detectors)
         self._clock = clock
+        self._ctx: StoreContext | None = None
 
     def observe(self, conn: Connection, records: NewRecords) -> int:
-        ctx = StoreContext(self._store, conn, self._clock)
+        """Run the detectors on a batch; call :meth:`commit` (or :meth:`rollback`) to end it."""
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = StoreContext(self._store, conn, self._clock)
+        elif ctx.conn is not conn:
+            raise RuntimeError("a new transaction began before commit() or rollback() of the last")
         changed = 0
         for detector in self._detectors:
             for detection in detector.detect(records, ctx):
                 if self._risk.record_detection(detection, conn) is not None:
                     changed += 1
-        ctx.flush()
+        if ctx.held > MAX_PENDING_STATES:
+            ctx.flush()
+            ctx.forget()
         return changed
+
+    def commit(self, conn: Connection) -> None:
+        """Write the detector state held for this transaction (call before it commits)."""
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            if ctx.conn is not conn:
+                raise RuntimeError("commit() on another transaction than observe() ran in")
+            ctx.flush()
+
+    def rollback(self) -> None:
+        """The transaction was rolled back: forget what it held."""
+        self._ctx = None
 
     def rebuild(self, batch_size: int = 5000, progress: Callable[[int], None] | None = None) -> int:
         """Forget all detector state and replay every stored record, in time order.
@@ -99,7 +139,12 @@ class DetectionService:
             with self._store.engine.connect() as conn:
                 conn = conn.execution_options(**{IMMEDIATE: True})
                 with conn.begin():
-                    changed += self.observe(conn, batch)
+                    try:
+                        changed += self.observe(conn, batch)
+                        self.commit(conn)
+                    except BaseException:
+                        self.rollback()
+                        raise
             done += _size(batch)
             if progress is not None:
                 progress(done)
