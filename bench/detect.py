@@ -86,7 +86,8 @@ def ingest(db: Path, source: Path, detect: bool, batch_size: int,
     from vigil.services.detection import DetectionService
     from vigil.settings import load_settings
 
-    db.unlink(missing_ok=True)
+    for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        old.unlink(missing_ok=True)
     app = build(load_settings(database_url=f"sqlite:///{db}"))
     if only is not None:  # the same service, fewer detectors
         detectors = [REGISTRY[name]() for name in only]
@@ -193,13 +194,18 @@ def main() -> None:
     source = simulate(args.workdir, args.seed, args.sps, args.days)
 
     runs: dict[str, tuple[Any, float, float, Any]] = {}
-    for _ in range(args.repeat):  # interleaved; the fastest of each is kept (shared machines)
+    for n in range(args.repeat):  # interleaved; the fastest of each is kept (shared machines)
         for name, detect, only in (("plain", False, None), ("mine", True, MINE),
                                    ("detect", True, None)):
-            got = ingest(args.workdir / f"{name}.db", source, detect, args.batch_size, only,
+            # a database per run: a kept run's store must not be replaced under its connections
+            got = ingest(args.workdir / f"{name}-{n}.db", source, detect, args.batch_size, only,
                          args.workers)
             if name not in runs or got[1] < runs[name][1]:
+                if name in runs:
+                    runs[name][0].close()
                 runs[name] = got
+            else:
+                got[0].close()
     plain, t_plain, c_plain, s_plain = runs["plain"]
     _, t_mine, c_mine, s_mine = runs["mine"]
     full, t_full, c_full, s_full = runs["detect"]
