@@ -54,7 +54,8 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     default=0.5,
     show_default=True,
     type=click.FloatRange(0.0, 60),
-    help="...or once it has been open this long; everything is committed at the end of each file.",
+    help="...or once it has been open this long (whatever is left commits at the end; with "
+    "--follow, after each file's new lines).",
 )
 @click.option(
     "--poll",
