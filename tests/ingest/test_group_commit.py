@@ -117,3 +117,28 @@ def test_one_transaction_spans_the_sources_of_an_ingest(store: Store, clock, tmp
     assert summary.total.stored == 40
     assert watcher.visible == [0, 0]  # a batch per file; neither visible before the end
     assert committed(store) == 40
+
+
+def test_an_old_transaction_commits_before_the_next_file_is_read(
+    store: Store, clock, tmp_path, monkeypatch
+) -> None:
+    """The write lock is not kept while the next file is opened and parsed."""
+    import vigil.ingest.pipeline as pipeline
+
+    now = [0.0]
+    monkeypatch.setattr(pipeline.time, "monotonic", lambda: now[0])
+    real_expand = pipeline.expand
+
+    def slow_expand(source: str):  # finding the next file takes a minute
+        now[0] += 60
+        return real_expand(source)
+
+    monkeypatch.setattr(pipeline, "expand", slow_expand)
+    (tmp_path / "a").mkdir()
+    first = signins_file(tmp_path / "a", 20)
+    second = tmp_path / "more.jsonl"
+    write_signins(second, 20, seed=8, principals=5)
+    watcher = Watcher(store)
+    ing = ingestor(store, clock, watcher, commit_records=10**6, commit_seconds=30)
+    ing.ingest([str(first), str(second)])
+    assert watcher.visible == [0, 20]  # the first file was committed before the second's batch

@@ -155,9 +155,13 @@ class Ingestor:
         for source in sources:
             summary.sources += 1
             if source == "-":
+                assert self._group is not None
+                self._group.commit_if_due()
                 self.ingest_items(iter_records(source), summary, kind, source)
                 continue
             for path in expand(source):
+                assert self._group is not None
+                self._group.commit_if_due()
                 if isinstance(path, Path) and splittable(path):
                     if self._parser is not None:
                         parts = self._parser.parse(path, kind, self._received_at)
@@ -322,10 +326,15 @@ class _GroupCommit:
             raise
         self._records += records
         self._rejects += rejects
-        if (
-            self._records >= self._max_records
-            or time.monotonic() - self._opened >= self._max_seconds
-        ):
+        if self._records >= self._max_records:
+            self.commit()
+        else:
+            self.commit_if_due()
+
+    def commit_if_due(self) -> None:
+        """Commit if the transaction has been open ``max_seconds`` (called between batches and
+        before each file, so the write lock is not held while the next input is being read)."""
+        if self._conn is not None and time.monotonic() - self._opened >= self._max_seconds:
             self.commit()
 
     def commit(self) -> None:
