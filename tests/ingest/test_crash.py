@@ -38,6 +38,28 @@ def stored_rows(db: Path) -> int:
         return 0
 
 
+def children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 @pytest.mark.slow
 def test_sigkill_mid_run_then_rerun_equals_a_clean_run(tmp_path):
     source = tmp_path / "signins.jsonl"
@@ -54,8 +76,15 @@ def test_sigkill_mid_run_then_rerun_equals_a_clean_run(tmp_path):
     while stored_rows(crashed) < 10_000 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "ingest finished before it could be killed; make the input larger"
+    workers = children(proc.pid) if Path("/proc/self/stat").exists() else set()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    if Path("/proc/self/stat").exists():  # its parser workers do not outlive it
+        assert workers, "the ingest should have parser worker processes"
+        deadline = time.monotonic() + 10
+        while any(running(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(running(w) for w in workers), "orphaned parser workers"
     partial = stored_rows(crashed)
     assert 0 < partial < 60_000
 

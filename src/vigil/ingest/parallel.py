@@ -17,6 +17,8 @@ import io
 import multiprocessing
 import os
 import stat
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,10 +49,22 @@ class EnrichConfig:
         )
 
 
-def _init_worker(config: EnrichConfig) -> None:
+def _init_worker(config: EnrichConfig, parent: int) -> None:
     global _enricher
     _enricher = config.build()
     gc.disable()  # parsed blocks hold no cycles; see vigil.ingest.pipeline.gc_paused
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """End this worker once the ingest that started it is gone (killed, crashed).
+
+    A forked worker keeps its own copy of the task queue's write end open, so it never sees
+    end-of-file when the parent dies and would wait forever, an orphan holding its memory.
+    """
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 def _parse_block(
@@ -192,7 +206,7 @@ class ParallelParser:
         self._workers = workers
         self._block_bytes = block_bytes
         self._pool = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(config,)
+            workers, mp_context=context, initializer=_init_worker, initargs=(config, os.getpid())
         )
 
     def parse(self, path: Path, kind: str | None, received_at: str) -> Iterator[Parsed | ReadError]:
