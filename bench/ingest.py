@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import time
@@ -77,9 +78,8 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
     cmd = [sys.executable, "-m", "vigil.cli.main", "--db", f"sqlite:///{dst}", "migrate"]
     subprocess.run(cmd, check=True, capture_output=True)
     engine = connect(f"sqlite:///{dst}")  # Vigil's own connection settings
-    out = engine.raw_connection().driver_connection
-    import sqlite3
-
+    pooled = engine.raw_connection()
+    out = pooled.driver_connection
     read = sqlite3.connect(src)
     spent, rows = 0.0, 0
     for table in ("raw_blocks", "sign_ins"):
@@ -103,7 +103,7 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
             started = time.perf_counter()
             out.execute("COMMIT")
             spent += time.perf_counter() - started
-    out.close()
+    pooled.close()
     engine.dispose()
     return rows / spent
 

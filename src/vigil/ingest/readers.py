@@ -279,7 +279,7 @@ def _read_lines(
             if not raw.isspace():
                 yield ReadError(source, lineno, _json_reason(raw, exc), raw[:ERROR_TEXT_MAX])
             continue
-        if type(value) is dict and "value" not in value and "records" not in value:
+        if _is_record(value):
             yield RawRecord(source, lineno, value, None, raw.rstrip(b"\r\n"))
         else:
             yield from _unwrap(value, source, lineno, per_item_lines=False)
@@ -295,9 +295,14 @@ def read_line(line: bytes, source: str, lineno: int, *, bom: bool = False) -> It
         value = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    if type(value) is dict and "value" not in value and "records" not in value:
+    if _is_record(value):
         return RawRecord(source, lineno, value, None, line.rstrip(b"\r\n"))
     return None
+
+
+def _is_record(value: object) -> bool:
+    """A JSON line's value is one record, not a collection page or a records wrapper."""
+    return type(value) is dict and "value" not in value and "records" not in value
 
 
 def _read_document(stream: io.BufferedReader, source: str, limit: int) -> Iterator[Item]:
