@@ -10,7 +10,11 @@ already built, into a new database with Vigil's schema and settings (batches of 
 ``executemany`` each, committed every 100,000 rows or 0.5 s, as the writer does). That rate is the
 ceiling of any ingest into this schema on this machine, whatever the parsing costs.
 
+With ``--postgres URL`` the same file is also ingested into PostgreSQL (a new schema on that
+server, dropped afterwards), with the ratio to the SQLite ingest of the same run.
+
     .venv/bin/python bench/ingest.py [--records 1000000] [--workdir /tmp/vigil-bench]
+                                     [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 """
 
 from __future__ import annotations
@@ -53,11 +57,14 @@ def decode_rate(path: Path) -> float:
     return n / (time.perf_counter() - started)
 
 
-def ingest(path: Path, db: Path, workers: int, detect: bool = False) -> tuple[float, dict]:
-    """Run `vigil ingest` in a child process; returns (seconds, summary)."""
-    for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
-        old.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "vigil.cli.main", "--db", f"sqlite:///{db}"]
+def ingest(path: Path, db: Path | str, workers: int, detect: bool = False) -> tuple[float, dict]:
+    """Run `vigil ingest` in a child process into a new SQLite file (or an empty database at a
+    URL); returns (seconds, summary)."""
+    if isinstance(db, Path):
+        for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            old.unlink(missing_ok=True)
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    cmd = [sys.executable, "-m", "vigil.cli.main", "--db", url]
     subprocess.run([*cmd, "migrate"], check=True, capture_output=True)
     started = time.perf_counter()
     done = subprocess.run(
@@ -108,6 +115,28 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
     return rows / spent
 
 
+def postgres_rate(url: str, path: Path, records: int, workers: int) -> float:
+    """Records/s of ``vigil ingest --no-detect`` into a new schema on the server at ``url``."""
+    import sqlalchemy as sa
+
+    from vigil.store.database import normalize_url
+
+    base = normalize_url(url)
+    schema = f"vigil_bench_{os.getpid()}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in base else "?"
+        seconds, summary = ingest(path, f"{base}{sep}options=-csearch_path%3D{schema}", workers)
+        assert summary["total"]["stored"] == records, summary
+        return records / seconds
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def peak_rss_mb() -> float:
     """Largest resident set of any finished child process so far (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -117,6 +146,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/vigil-bench"))
+    ap.add_argument("--postgres", metavar="URL",
+                    help="also ingest into PostgreSQL at URL (a new schema, dropped afterwards)")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     big = corpus(args.workdir, args.records)
@@ -136,12 +167,17 @@ def main() -> int:
               f"ratio to decode {rate / base:.2f}", flush=True)
         if n == workers:
             rss_big = peak_rss_mb()
+            sqlite_rate = rate
     ceiling = store_ceiling(args.workdir / "bench.db", args.workdir / "ceiling.db")
     print(f"ceiling   SQLite inserting the same rows, already built {ceiling:>10,.0f} records/s",
           flush=True)
     print(f"memory    peak RSS of any ingest process: {rss_small:,.0f} MB for "
           f"{small.stat().st_size / 1e6:,.0f} MB of input, {rss_big:,.0f} MB for "
           f"{big.stat().st_size / 1e6:,.0f} MB", flush=True)
+    if args.postgres:
+        pg = postgres_rate(args.postgres, big, args.records, workers)
+        print(f"ingest    PostgreSQL --workers {workers} {pg:>10,.0f} records/s  ratio to decode "
+              f"{pg / base:.2f}, to the SQLite ingest {pg / sqlite_rate:.2f}", flush=True)
     seconds, _ = ingest(big, args.workdir / "bench.db", workers, detect=True)
     print(f"ingest    with every detector inline ({workers} workers) "
           f"{args.records / seconds:>10,.0f} records/s", flush=True)

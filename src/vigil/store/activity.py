@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -113,6 +114,13 @@ class ActivityRepository:
         #: SQLite reports an executemany's inserted rows exactly and gives new rows growing
         #: rowids: there the writer finds the new rows without looking every id up first.
         self._counts_by_rowcount = engine.dialect.name == "sqlite"
+        #: PostgreSQL through psycopg 3: batches go in with ``COPY`` (:meth:`_copy_new`).
+        self._copies = engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+        self._columns = {
+            "sign_ins": SIGN_IN_COLUMNS + _BLOCK_COLUMNS,
+            "audit_events": _AUDIT_COLUMNS,
+            "graph_activities": _GRAPH_COLUMNS + _BLOCK_COLUMNS,
+        }
 
     def _insert_new(
         self, table: Table, rows: list[tuple[Any, ...]], conn: Connection | None
@@ -120,6 +128,9 @@ class ActivityRepository:
         """Insert rows (``id`` first) not stored yet; return the ids that were inserted."""
         if not rows:
             return []
+        if self._copies:
+            with transaction(self._engine, conn) as conn:
+                return self._copy_new(conn, table.name, rows)
         ids = [r[0] for r in rows]
         with transaction(self._engine, conn) as conn:
             existing = self._existing(conn, table.name, ids)
@@ -132,6 +143,40 @@ class ActivityRepository:
             if unique:
                 conn.exec_driver_sql(self._sql[table.name], unique)
         return [r[0] for r in unique]
+
+    def _copy_new(self, conn: Connection, table: str, rows: list[tuple[Any, ...]]) -> list[str]:
+        """PostgreSQL: ``COPY`` the rows into a session-local staging table, then move the ones
+        whose id is not stored yet with one ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``.
+
+        About twice as fast as a pipelined ``executemany`` of single-row inserts (``bench/ingest.py
+        --postgres``), and exact under concurrent writers: the ids returned are the rows this
+        statement inserted. The first row of an id in the batch is the one offered.
+        """
+        seen: set[str] = set()
+        unique = []
+        for r in rows:
+            if r[0] not in seen:
+                seen.add(r[0])
+                unique.append(r)
+        cols = ", ".join(self._columns[table])
+        # Named after its columns, so a session that outlives a schema change never reuses a
+        # staging table of the old shape.
+        stage = f"vigil_stage_{table}_{zlib.crc32(cols.encode()):08x}"
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:  # type: ignore[union-attr]
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {cols} FROM {table} WITH NO DATA"
+            )
+            with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+                for r in unique:
+                    copy.write_row(r)
+            cur.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}"
+                " ON CONFLICT (id) DO NOTHING RETURNING id"
+            )
+            inserted = {r[0] for r in cur.fetchall()}
+            cur.execute(f"TRUNCATE {stage}")
+        return [r[0] for r in unique if r[0] in inserted]
 
     def _existing(self, conn: Connection, table: str, ids: list[str]) -> set[str]:
         """Which of ``ids`` are stored (driver-level: this runs once per table and batch)."""
