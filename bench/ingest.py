@@ -1,14 +1,16 @@
 """Ingest throughput: Graph JSON Lines of SP sign-ins → normalized, enriched, stored in SQLite.
 
-Prints records/s for `vigil ingest --no-detect` (worker processes, the default, and in-process) and
+Prints records/s for `vigil ingest --no-detect` (worker processes, the default, and in-process;
+into a new database, so with deferred indexes, and once with `--defer-indexes off`) and
 with the detectors inline, the ratio to a plain msgspec decode of the same file measured in the same
 run (the machine's own yardstick), and the peak memory of the ingest at two file sizes (it must not
 grow with the size).
 
 A second yardstick is SQLite itself: the rows the ingest stored are read back and inserted again,
 already built, into a new database with Vigil's schema and settings (batches of 5,000, one
-``executemany`` each, committed every 100,000 rows or 0.5 s, as the writer does). That rate is the
-ceiling of any ingest into this schema on this machine, whatever the parsing costs.
+``executemany`` each, committed every 100,000 rows or 0.5 s, as the writer does), with every
+index kept up row by row and again with deferred indexes. Those rates are the ceilings of any
+ingest into this schema on this machine, whatever the parsing costs.
 
 With ``--postgres URL`` the same file is also ingested into PostgreSQL (a new schema on that
 server, dropped afterwards), with the ratio to the SQLite ingest of the same run.
@@ -57,7 +59,8 @@ def decode_rate(path: Path) -> float:
     return n / (time.perf_counter() - started)
 
 
-def ingest(path: Path, db: Path | str, workers: int, detect: bool = False) -> tuple[float, dict]:
+def ingest(path: Path, db: Path | str, workers: int, detect: bool = False,
+           *extra: str) -> tuple[float, dict]:
     """Run `vigil ingest` in a child process into a new SQLite file (or an empty database at a
     URL); returns (seconds, summary)."""
     if isinstance(db, Path):
@@ -69,16 +72,18 @@ def ingest(path: Path, db: Path | str, workers: int, detect: bool = False) -> tu
     started = time.perf_counter()
     done = subprocess.run(
         [*cmd, "ingest", "--format", "json", "--workers", str(workers),
-         *([] if detect else ["--no-detect"]), str(path)],
+         *([] if detect else ["--no-detect"]), *extra, str(path)],
         check=True, capture_output=True, text=True,
     )
     return time.perf_counter() - started, json.loads(done.stdout)
 
 
 def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 100_000,
-                  commit_seconds: float = 0.5) -> float:
-    """Rows/s of inserting ``src``'s stored sign-ins (and raw blocks) into a fresh ``dst``."""
+                  commit_seconds: float = 0.5, defer: bool = False) -> float:
+    """Rows/s of inserting ``src``'s stored sign-ins (and raw blocks) into a fresh ``dst``;
+    with ``defer``, its secondary indexes dropped first and built at the end (time included)."""
     from vigil.store.database import connect
+    from vigil.store.deferred_indexes import defer_indexes, restore_indexes
 
     for old in (dst, Path(f"{dst}-wal"), Path(f"{dst}-shm")):
         old.unlink(missing_ok=True)
@@ -89,6 +94,9 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
     out = pooled.driver_connection
     read = sqlite3.connect(src)
     spent, rows = 0.0, 0
+    started = time.perf_counter()
+    deferred = defer_indexes(engine) if defer else []
+    spent += time.perf_counter() - started
     for table in ("raw_blocks", "sign_ins"):
         cols = [r[1] for r in read.execute(f"PRAGMA table_info({table})") if r[1] != "pk"]
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
@@ -111,6 +119,9 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
             out.execute("COMMIT")
             spent += time.perf_counter() - started
     pooled.close()
+    started = time.perf_counter()
+    restore_indexes(engine, deferred)
+    spent += time.perf_counter() - started
     engine.dispose()
     return rows / spent
 
@@ -168,8 +179,15 @@ def main() -> int:
         if n == workers:
             rss_big = peak_rss_mb()
             sqlite_rate = rate
+    seconds, _ = ingest(big, args.workdir / "bench.db", workers, False, "--defer-indexes", "off")
+    print(f"ingest    --workers {workers} --defer-indexes off (every index kept up row by row) "
+          f"{args.records / seconds:>10,.0f} records/s; deferred indexes gave "
+          f"{sqlite_rate / (args.records / seconds):.2f}x", flush=True)
     ceiling = store_ceiling(args.workdir / "bench.db", args.workdir / "ceiling.db")
     print(f"ceiling   SQLite inserting the same rows, already built {ceiling:>10,.0f} records/s",
+          flush=True)
+    ceiling = store_ceiling(args.workdir / "bench.db", args.workdir / "ceiling.db", defer=True)
+    print(f"ceiling   the same with deferred indexes (builds included) {ceiling:>10,.0f} records/s",
           flush=True)
     print(f"memory    peak RSS of any ingest process: {rss_small:,.0f} MB for "
           f"{small.stat().st_size / 1e6:,.0f} MB of input, {rss_big:,.0f} MB for "

@@ -70,6 +70,7 @@ class App:
         commit_seconds: float = 0.5,
         detect: bool = True,
         parser: ParallelParser | None = None,
+        defer_indexes: str = "auto",
     ) -> Ingestor:
         """An ingest pipeline over this store; with ``detect`` the detectors run inline."""
         return Ingestor(
@@ -83,6 +84,7 @@ class App:
             rejects_file=rejects_file,
             progress=progress,
             parser=parser,
+            defer_indexes=defer_indexes,
         )
 
     def close(self) -> None:

@@ -7,13 +7,17 @@ import click
 from vigil import __version__
 from vigil.cli.context import CliContext, pass_cli
 from vigil.cli.output import emit_json
+from vigil.store.deferred_indexes import restore_indexes
 from vigil.store.schema import current_revision, head_revision, upgrade
 
 
 @click.command()
 @pass_cli
 def migrate(cli: CliContext) -> None:
-    """Create or upgrade the database schema (Alembic); safe to run again."""
+    """Create or upgrade the database schema (Alembic); safe to run again.
+
+    Also builds the sign-in and Graph-activity indexes that a killed bulk ingest left unbuilt.
+    """
     app = cli.app(check_schema=False)
     before = current_revision(app.store.engine)
     upgrade(app.store.engine)
@@ -23,6 +27,9 @@ def migrate(cli: CliContext) -> None:
         click.echo(f"{url}: schema already at revision {after}", err=True)
     else:
         click.echo(f"{url}: schema upgraded from {before or 'empty'} to {after}", err=True)
+    built = restore_indexes(app.store.engine)
+    if built:
+        click.echo(f"{url}: built missing indexes {', '.join(built)}", err=True)
 
 
 @click.command()

@@ -20,13 +20,16 @@ Contract
   ~20,000 to ~50,000 records/s (bench/ingest.py, 2 cores). The time bound keeps a detection no
   more than ``commit_seconds`` from being visible.
 * Observers see only records that were new in this store, in input order.
+* ``ingest`` into empty sign-in / Graph-activity tables drops their secondary indexes first and
+  builds them once the load is over (``defer_indexes``; ``vigil.store.deferred_indexes``), in a
+  ``finally``, and at the start of the next ``ingest`` or ``--follow`` if the process died.
 """
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +37,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
 
 import orjson
-from sqlalchemy import Connection, RootTransaction
+from sqlalchemy import Connection, RootTransaction, Table
 
 from vigil.enrich import Enricher
 from vigil.ingest.parallel import ParallelParser, parse_in_process, splittable
@@ -45,9 +48,13 @@ from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal
 from vigil.store import Reject, Store
 from vigil.store.activity import graph_activity_from_row
 from vigil.store.database import IMMEDIATE
+from vigil.store.deferred_indexes import BULK_TABLES, defer_indexes, restore_indexes
 from vigil.store.signin_rows import sign_in_from_row
 
 T = TypeVar("T")
+
+#: ``Ingestor(defer_indexes=...)`` and ``vigil ingest --defer-indexes``.
+DEFER_CHOICES = ("auto", "on", "off")
 
 
 @dataclass
@@ -92,8 +99,16 @@ class Ingestor:
         rejects_file: IO[bytes] | None = None,
         progress: Progress | None = None,
         parser: ParallelParser | None = None,
+        defer_indexes: str = "auto",
     ) -> None:
-        """``parser``: worker processes for JSON Lines files (None parses in this process)."""
+        """``parser``: worker processes for JSON Lines files (None parses in this process).
+
+        ``defer_indexes``: drop the secondary indexes of the sign-in and Graph-activity tables
+        during :meth:`ingest` and build them after it (``vigil.store.deferred_indexes``):
+        ``auto`` for the tables that are empty when it starts, ``on`` always, ``off`` never.
+        """
+        if defer_indexes not in DEFER_CHOICES:
+            raise ValueError(f"defer_indexes must be one of {DEFER_CHOICES}, not {defer_indexes!r}")
         self._store = store
         self._enricher = enricher
         self._clock = clock
@@ -104,6 +119,7 @@ class Ingestor:
         self._rejects_file = rejects_file
         self._progress = progress
         self._parser = parser
+        self._defer = defer_indexes
         #: Log Analytics' TimeGenerated for rows that carry no time (see ``normalize``).
         self._received_at = clock().isoformat()
         self._group: _GroupCommit | None = None
@@ -124,12 +140,30 @@ class Ingestor:
     def _ingest(self, sources: Iterable[str], kind: str | None) -> IngestSummary:
         summary = IngestSummary()
         started = time.perf_counter()
-        with self._transaction() as self._group:  # one group commit across all sources
-            self._ingest_sources(sources, kind, summary)
+        engine = self._store.engine
+        self.restore_indexes()
+        deferred = []
+        if self._defer != "off":
+            deferred = defer_indexes(engine, only_if_empty=self._defer == "auto")
+        try:
+            with self._transaction() as self._group:  # one group commit across all sources
+                self._ingest_sources(sources, kind, summary)
+        finally:
+            if deferred:
+                self.restore_indexes(deferred, summary.total.read)
         summary.seconds = time.perf_counter() - started
         if self._progress is not None:
             self._progress.close()
         return summary
+
+    def restore_indexes(self, tables: Sequence[Table] = BULK_TABLES, records: int = 0) -> None:
+        """Build the deferrable indexes ``tables`` lack (after a load, or one that was killed)."""
+
+        def show(name: str) -> None:
+            if self._progress is not None:
+                self._progress.update(f"building index {name}", records)
+
+        restore_indexes(self._store.engine, tables, show)
 
     @contextmanager
     def _transaction(self) -> Iterator[_GroupCommit]:
