@@ -1,8 +1,9 @@
 """Deferred indexes: a load into empty tables builds their secondary indexes once, at the end.
 
-The database a deferred load ends with is the one an ordinary load gives (rows and indexes); an
-index is never left missing, whether the load fails, or dies and the next ingest or
-``vigil migrate`` comes along; tables that already hold rows keep their indexes under ``auto``.
+The database a deferred load ends with is the one an ordinary load gives (rows and indexes); no
+index is left missing when a load fails, and what a load that died left missing is built by the
+next ingest, ``--follow`` or ``vigil migrate``, but never while another load runs; tables that
+already hold rows keep their indexes under ``auto``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from tests.ingest.test_fast_path import ENRICHER
 from tests.ingest.test_group_commit import Watcher, signins_file
 
 from vigil.cli.main import cli
+from vigil.ingest.follow import follow
 from vigil.ingest.pipeline import Ingestor
-from vigil.store import Store
+from vigil.store import Store, deferred_indexes
 from vigil.store.deferred_indexes import (
     BULK_TABLES,
+    LoadLock,
     defer_indexes,
     deferrable,
+    load_running,
     missing_indexes,
 )
 from vigil.store.tables import graph_activities, raw_blocks, sign_ins
@@ -44,16 +48,21 @@ def dump(store: Store) -> list[tuple]:
 
 
 class DDL:
-    """The DROP INDEX / CREATE INDEX statements a store's engine runs, in order."""
+    """The DROP INDEX / CREATE INDEX statements a store's engine runs, in order, and ``INSERT``
+    for each batch written among them (with ``inserts``; the raw-block insert that starts one:
+    PostgreSQL's ``COPY`` of the rows runs on the driver's cursor, below SQLAlchemy)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, inserts: bool = False) -> None:
         self.statements: list[str] = []
+        self.inserts = inserts
         event.listen(store.engine, "before_cursor_execute", self._seen)
 
     def _seen(self, conn, cursor, statement: str, *args) -> None:
         words = statement.split()
         if words[:2] in (["DROP", "INDEX"], ["CREATE", "INDEX"]):
             self.statements.append(f"{words[0]} {next(w for w in words if w.startswith('ix_'))}")
+        elif self.inserts and words[:3] == ["INSERT", "INTO", "raw_blocks"]:
+            self.statements.append("INSERT")  # a batch is written (on both backends)
 
 
 def ingest(store: Store, clock, path: Path, **kwargs):
@@ -69,15 +78,22 @@ def test_the_deferrable_indexes_are_the_non_unique_ones() -> None:
 def test_a_load_into_empty_tables_builds_the_indexes_once_at_the_end(
     store: Store, clock, tmp_path
 ) -> None:
-    ddl = DDL(store)
+    ddl = DDL(store, inserts=True)
     summary = ingest(store, clock, signins_file(tmp_path, 60))
     assert summary.total.stored == 60
     assert index_names(store) >= NAMES
-    drops = [s for s in ddl.statements if s.startswith("DROP")]
-    creates = [s for s in ddl.statements if s.startswith("CREATE")]
+    order = ddl.statements
+    drops = [s for s in order if s.startswith("DROP")]
+    creates = [s for s in order if s.startswith("CREATE")]
     assert sorted(drops) == sorted(f"DROP {n}" for n in NAMES)
     assert sorted(creates) == sorted(f"CREATE {n}" for n in NAMES)
-    assert ddl.statements.index(creates[0]) > ddl.statements.index(drops[-1])
+    # every drop, then every insert, then every build
+    assert max(map(order.index, drops)) < order.index("INSERT")
+    assert len(order) - order[::-1].index("INSERT") - 1 < min(map(order.index, creates))
+    if store.engine.dialect.name == "sqlite":  # the build's settings were put back
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -131072
 
 
 def test_a_deferred_load_ends_with_the_database_an_ordinary_one_gives(
@@ -145,6 +161,67 @@ def test_the_next_ingest_builds_what_a_killed_load_left_missing(
     assert missing_indexes(store.engine) == []
 
 
+def test_a_deferring_ingest_keeps_a_dead_loads_indexes_deferred_until_its_end(
+    store: Store, clock, tmp_path
+) -> None:
+    ingest(store, clock, signins_file(tmp_path, 10), defer_indexes="off")
+    defer_indexes(store.engine, only_if_empty=False)  # a load that died, tables not empty
+    ddl = DDL(store, inserts=True)
+    more = tmp_path / "more"
+    more.mkdir()
+    ingest(store, clock, signins_file(more, 30))
+    assert ddl.statements[0] == "INSERT"  # not built first, then loaded row by row
+    assert sorted(s for s in ddl.statements if s != "INSERT") == sorted(
+        f"CREATE {n}" for n in NAMES
+    )
+    assert missing_indexes(store.engine) == []
+
+
+def test_follow_builds_what_a_killed_load_left_missing(store: Store, clock, tmp_path) -> None:
+    defer_indexes(store.engine)
+    ing = Ingestor(store, ENRICHER, clock, defer_indexes="off")
+    follow(ing, [str(tmp_path)], None, poll_seconds=0.01, max_polls=1)
+    assert missing_indexes(store.engine) == []
+
+
+def test_a_failure_while_deferring_still_builds_what_was_dropped(
+    store: Store, clock, tmp_path, monkeypatch
+) -> None:
+    real = deferred_indexes.deferrable
+    calls = []
+
+    def failing(table):
+        calls.append(table.name)
+        if calls == ["sign_ins", "graph_activities"]:  # after sign_ins' indexes were dropped
+            raise RuntimeError("deferring failed")
+        return real(table)
+
+    monkeypatch.setattr(deferred_indexes, "deferrable", failing)
+    with pytest.raises(RuntimeError, match="deferring failed"):
+        ingest(store, clock, signins_file(tmp_path, 10))
+    monkeypatch.setattr(deferred_indexes, "deferrable", real)
+    assert missing_indexes(store.engine) == []
+
+
+def test_others_leave_a_running_loads_indexes_alone(store: Store, clock, tmp_path) -> None:
+    running = LoadLock(store.engine)  # a load in another process, say
+    assert running.acquire()
+    try:
+        assert load_running(store.engine)
+        defer_indexes(store.engine)
+        ddl = DDL(store)
+        ingest(store, clock, signins_file(tmp_path, 10), defer_indexes="off")
+        ingest(store, clock, signins_file(tmp_path, 10))  # would defer, but the lock is taken
+        follow(Ingestor(store, ENRICHER, clock), [str(tmp_path)], None, max_polls=1)
+        assert ddl.statements == []
+        assert {ix.name for ix in missing_indexes(store.engine)} == NAMES
+    finally:
+        running.release()
+    assert not load_running(store.engine)
+    ingest(store, clock, signins_file(tmp_path, 10), defer_indexes="off")
+    assert missing_indexes(store.engine) == []
+
+
 def test_migrate_builds_missing_indexes(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'v.db'}"
     runner = CliRunner()
@@ -163,8 +240,28 @@ def test_migrate_builds_missing_indexes(tmp_path) -> None:
         store.close()
 
 
+def test_migrate_leaves_a_running_loads_indexes_alone(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", url, "migrate"]).exit_code == 0
+    store = Store.open(url)
+    running = LoadLock(store.engine)
+    assert running.acquire()
+    try:
+        defer_indexes(store.engine)
+        result = runner.invoke(cli, ["--db", url, "migrate"])
+        assert "a bulk load is running" in result.output
+        assert {ix.name for ix in missing_indexes(store.engine)} == NAMES
+    finally:
+        running.release()
+        store.close()
+
+
 def test_the_cli_option_is_documented_and_checked(tmp_path) -> None:
     runner = CliRunner()
+    follow_on = runner.invoke(cli, ["--db", f"sqlite:///{tmp_path / 'v.db'}", "ingest", "--follow",
+                                    "--defer-indexes", "on", str(tmp_path)])  # fmt: skip
+    assert follow_on.exit_code == 2 and "--follow never defers" in follow_on.output
     assert "--defer-indexes [auto|on|off]" in runner.invoke(cli, ["ingest", "--help"]).output
     bad = runner.invoke(cli, ["--db", f"sqlite:///{tmp_path / 'v.db'}", "ingest",
                               "--defer-indexes", "maybe", str(tmp_path)])  # fmt: skip

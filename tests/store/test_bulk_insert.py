@@ -2,7 +2,7 @@
 
 Values that text-format ``COPY`` must escape (tabs, newlines, backslashes, ``\\N``, NUL-free
 binary, non-ASCII) come back exactly; batches sharing a transaction each report their own new ids;
-a rolled-back batch leaves nothing behind, not even rows staged for the next one.
+a rolled-back batch leaves nothing behind; PostgreSQL's staging table is empty after each batch.
 """
 
 from __future__ import annotations
@@ -94,3 +94,21 @@ def test_a_rolled_back_batch_leaves_nothing_and_the_next_one_works(store):
     assert store.activity.sign_ins_of("sp-a") == []
     assert store.activity.add_sign_ins([(_sign_in(n), None) for n in (2, 3)]) == ["si-2", "si-3"]
     assert [s.id for s in store.activity.sign_ins_of("sp-a")] == ["si-2", "si-3"]
+
+
+def test_the_staging_table_is_emptied_after_each_batch(store):
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL stages batches (for COPY); SQLite inserts them directly")
+    with store.engine.begin() as conn:
+        store.activity.add_sign_ins([(_sign_in(n), None) for n in range(3)], conn)
+        stages = (
+            conn.exec_driver_sql(
+                "SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema()"
+                " AND relname LIKE 'vigil_stage_sign_ins_%%'"
+            )
+            .scalars()
+            .all()
+        )
+        assert len(stages) == 1
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM {stages[0]}").scalar() == 0
+        assert store.activity.add_sign_ins([(_sign_in(n), None) for n in (2, 3)], conn) == ["si-3"]

@@ -7,7 +7,7 @@ import click
 from vigil import __version__
 from vigil.cli.context import CliContext, pass_cli
 from vigil.cli.output import emit_json
-from vigil.store.deferred_indexes import restore_indexes
+from vigil.store.deferred_indexes import repair_indexes
 from vigil.store.schema import current_revision, head_revision, upgrade
 
 
@@ -16,7 +16,7 @@ from vigil.store.schema import current_revision, head_revision, upgrade
 def migrate(cli: CliContext) -> None:
     """Create or upgrade the database schema (Alembic); safe to run again.
 
-    Also builds the sign-in and Graph-activity indexes that a killed bulk ingest left unbuilt.
+    Also builds the sign-in and Graph-activity indexes that a bulk ingest which died left missing.
     """
     app = cli.app(check_schema=False)
     before = current_revision(app.store.engine)
@@ -27,8 +27,10 @@ def migrate(cli: CliContext) -> None:
         click.echo(f"{url}: schema already at revision {after}", err=True)
     else:
         click.echo(f"{url}: schema upgraded from {before or 'empty'} to {after}", err=True)
-    built = restore_indexes(app.store.engine)
-    if built:
+    built = repair_indexes(app.store.engine)
+    if built is None:
+        click.echo(f"{url}: a bulk load is running; it builds its indexes when it ends", err=True)
+    elif built:
         click.echo(f"{url}: built missing indexes {', '.join(built)}", err=True)
 
 

@@ -77,7 +77,7 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     show_default=True,
     help="Drop the secondary indexes of the sign-in and Graph-activity tables for the load and "
     "build them once at the end (faster bulk loads; their queries are slow meanwhile). auto: "
-    "for the tables that are empty when the load starts. Not with --follow.",
+    "for the tables that are empty when the load starts. --follow never defers.",
 )
 @click.option(
     "--no-detect",
@@ -118,9 +118,11 @@ def ingest(
     Bad records are rejected with file, line and reason, counted and kept; the rest goes on.
     Re-running adds nothing twice. Exits 1 only when nothing at all could be read.
 
-    Into an empty database, the sign-in and Graph-activity indexes are built once after the load
-    (--defer-indexes); if the run is killed, the next ingest or `vigil migrate` builds them.
+    Into empty sign-in and Graph-activity tables, their indexes are built once after the load
+    (--defer-indexes); if the run dies, the next ingest, --follow or `vigil migrate` builds them.
     """
+    if follow and defer_indexes == "on":
+        raise click.UsageError("--follow never defers indexes; drop --defer-indexes on")
     app = cli.app()
     forced = None if kind == "auto" else kind
     progress = TerminalProgress() if TerminalProgress.wanted() and fmt == "table" else None

@@ -130,7 +130,7 @@ def follow(
 ) -> IngestSummary:
     """Poll ``paths`` until ``stop`` is set (or SIGINT/SIGTERM, or ``max_polls`` passes)."""
     stop = stop or threading.Event()
-    ingestor.restore_indexes()  # those a killed bulk load left unbuilt
+    ingestor.repair_indexes()  # those a deferred load that died left missing
     restore = _stop_on_signals(stop)
     follower = Follower(ingestor, paths, kind)
     summary = IngestSummary(sources=len(paths))

@@ -21,15 +21,16 @@ Contract
   more than ``commit_seconds`` from being visible.
 * Observers see only records that were new in this store, in input order.
 * ``ingest`` into empty sign-in / Graph-activity tables drops their secondary indexes first and
-  builds them once the load is over (``defer_indexes``; ``vigil.store.deferred_indexes``), in a
-  ``finally``, and at the start of the next ``ingest`` or ``--follow`` if the process died.
+  builds them once the load is over, in a ``finally`` (``defer_indexes``;
+  ``vigil.store.deferred_indexes``); indexes a load that died left missing are built by the next
+  ``ingest`` (at its end, if it defers) or ``--follow`` (at its start).
 """
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
 
 import orjson
-from sqlalchemy import Connection, RootTransaction, Table
+from sqlalchemy import Connection, RootTransaction
 
 from vigil.enrich import Enricher
 from vigil.ingest.parallel import ParallelParser, parse_in_process, splittable
@@ -48,7 +49,13 @@ from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal
 from vigil.store import Reject, Store
 from vigil.store.activity import graph_activity_from_row
 from vigil.store.database import IMMEDIATE
-from vigil.store.deferred_indexes import BULK_TABLES, defer_indexes, restore_indexes
+from vigil.store.deferred_indexes import (
+    BULK_TABLES,
+    LoadLock,
+    defer_indexes,
+    repair_indexes,
+    restore_indexes,
+)
 from vigil.store.signin_rows import sign_in_from_row
 
 T = TypeVar("T")
@@ -141,29 +148,38 @@ class Ingestor:
         summary = IngestSummary()
         started = time.perf_counter()
         engine = self._store.engine
-        self.restore_indexes()
-        deferred = []
-        if self._defer != "off":
-            deferred = defer_indexes(engine, only_if_empty=self._defer == "auto")
+        # A load that defers indexes holds the load lock; without it (deferring off, or another
+        # load holds it), build what a load that died left missing (not another live load's).
+        lock = LoadLock(engine) if self._defer != "off" else None
+        owner = lock is not None and lock.acquire()
+        if not owner:
+            self.repair_indexes()
         try:
+            if owner:  # indexes a dead load left missing stay deferred: built at the end too
+                defer_indexes(engine, only_if_empty=self._defer == "auto")
             with self._transaction() as self._group:  # one group commit across all sources
                 self._ingest_sources(sources, kind, summary)
         finally:
-            if deferred:
-                self.restore_indexes(deferred, summary.total.read)
+            if lock is not None and owner:
+                try:
+                    restore_indexes(engine, BULK_TABLES, self._building(summary.total.read))
+                finally:
+                    lock.release()
         summary.seconds = time.perf_counter() - started
         if self._progress is not None:
             self._progress.close()
         return summary
 
-    def restore_indexes(self, tables: Sequence[Table] = BULK_TABLES, records: int = 0) -> None:
-        """Build the deferrable indexes ``tables`` lack (after a load, or one that was killed)."""
+    def repair_indexes(self) -> None:
+        """Build the indexes a deferred load that died left missing (none while one runs)."""
+        repair_indexes(self._store.engine, self._building(0))
 
+    def _building(self, records: int) -> Callable[[str], None]:
         def show(name: str) -> None:
             if self._progress is not None:
-                self._progress.update(f"building index {name}", records)
+                self._progress.update(f"(building index {name})", records)
 
-        restore_indexes(self._store.engine, tables, show)
+        return show
 
     @contextmanager
     def _transaction(self) -> Iterator[_GroupCommit]:
