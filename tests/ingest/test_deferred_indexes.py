@@ -266,3 +266,18 @@ def test_the_cli_option_is_documented_and_checked(tmp_path) -> None:
     bad = runner.invoke(cli, ["--db", f"sqlite:///{tmp_path / 'v.db'}", "ingest",
                               "--defer-indexes", "maybe", str(tmp_path)])  # fmt: skip
     assert bad.exit_code == 2 and "maybe" in bad.output
+
+
+def test_postgres_keeps_the_indexes_of_a_table_others_hold_locked(
+    store: Store, monkeypatch
+) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite waits for its write lock (busy timeout); PostgreSQL gives up in time")
+    monkeypatch.setattr(deferred_indexes, "LOCK_TIMEOUT", "200ms")
+    with store.engine.connect() as reader:  # a long read of graph_activities, say
+        reader.execute(select(graph_activities.c.id)).all()
+        assert defer_indexes(store.engine) == [sign_ins]
+        reader.rollback()
+    assert {ix.name for ix in missing_indexes(store.engine)} == {
+        "ix_sign_ins_ip", "ix_sign_ins_sp_time", "ix_sign_ins_time"
+    }  # fmt: skip
