@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
 
 import orjson
-from sqlalchemy import Connection, RootTransaction
+from sqlalchemy import Connection
 
 from vigil.enrich import Enricher
+from vigil.ingest.group_commit import GroupCommit
 from vigil.ingest.parallel import ParallelParser, parse_in_process, splittable
 from vigil.ingest.parse import Parsed, parse_items
 from vigil.ingest.readers import RawRecord, ReadError, expand, iter_records
@@ -48,7 +49,6 @@ from vigil.ingest.summary import IngestSummary
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.store import Reject, Store
 from vigil.store.activity import graph_activity_from_row
-from vigil.store.database import IMMEDIATE
 from vigil.store.deferred_indexes import (
     BULK_TABLES,
     LoadLock,
@@ -129,7 +129,7 @@ class Ingestor:
         self._defer = defer_indexes
         #: Log Analytics' TimeGenerated for rows that carry no time (see ``normalize``).
         self._received_at = clock().isoformat()
-        self._group: _GroupCommit | None = None
+        self._group: GroupCommit | None = None
 
     @property
     def store(self) -> Store:
@@ -182,13 +182,13 @@ class Ingestor:
         return show
 
     @contextmanager
-    def _transaction(self) -> Iterator[_GroupCommit]:
+    def _transaction(self) -> Iterator[GroupCommit]:
         """The group commit in progress, or a new one that commits when the block ends."""
         if self._group is not None:
             yield self._group
             return
         try:
-            with _GroupCommit(
+            with GroupCommit(
                 self._store,
                 self._commit_records,
                 self._commit_seconds,
@@ -264,7 +264,7 @@ class Ingestor:
         if self._progress is not None:
             self._progress.update(label, summary.total.read)
 
-    def _flush(self, batch: Parsed, summary: IngestSummary, group: _GroupCommit) -> None:
+    def _flush(self, batch: Parsed, summary: IngestSummary, group: GroupCommit) -> None:
         if batch.size == 0:
             return
         store, now = self._store, self._clock()
@@ -325,96 +325,6 @@ class Ingestor:
             }
             self._rejects_file.write(orjson.dumps(line) + b"\n")
         self._rejects_file.flush()
-
-
-class _GroupCommit:
-    """One write transaction spanning batches; commits by size, by age and on leaving (module doc).
-
-    Rejects go to the rejects file only once their batch has committed, so a crash never leaves
-    the file listing a record that the rerun reports again.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        max_records: int,
-        max_seconds: float,
-        observers: list[Observer],
-        on_commit: Callable[[list[Reject]], None],
-    ) -> None:
-        self._store = store
-        self._max_records = max_records
-        self._max_seconds = max_seconds
-        self._observers = observers
-        self._on_commit = on_commit
-        self._conn: Connection | None = None
-        self._trans: RootTransaction | None = None
-        self._opened = 0.0
-        self._records = 0
-        self._rejects: list[Reject] = []
-
-    def __enter__(self) -> _GroupCommit:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self._rollback()
-
-    @contextmanager
-    def batch(self, records: int, rejects: list[Reject]) -> Iterator[Connection]:
-        """The open transaction (begun if need be) for a batch's writes; may commit after."""
-        if self._conn is None:
-            conn = self._store.engine.connect().execution_options(**{IMMEDIATE: True})
-            self._trans, self._conn = conn.begin(), conn
-            self._opened = time.monotonic()
-        try:
-            yield self._conn
-        except BaseException:
-            self._rollback()
-            raise
-        self._records += records
-        self._rejects += rejects
-        if self._records >= self._max_records:
-            self.commit()
-        else:
-            self.commit_if_due()
-
-    def commit_if_due(self) -> None:
-        """Commit if the transaction has been open ``max_seconds`` (called between batches and
-        before each file, so the write lock is not held while the next input is being read)."""
-        if self._conn is not None and time.monotonic() - self._opened >= self._max_seconds:
-            self.commit()
-
-    def commit(self) -> None:
-        if self._conn is None:
-            return
-        assert self._trans is not None
-        try:
-            for observer in self._observers:
-                observer.commit(self._conn)
-        except BaseException:
-            self._rollback()
-            raise
-        self._trans.commit()
-        self._close()
-        rejects, self._rejects = self._rejects, []
-        self._on_commit(rejects)
-
-    def _rollback(self) -> None:
-        if self._conn is not None:
-            assert self._trans is not None
-            self._trans.rollback()
-            for observer in self._observers:
-                observer.rollback()
-            self._close()
-        self._rejects = []
-
-    def _close(self) -> None:
-        assert self._conn is not None
-        self._conn.close()
-        self._conn, self._trans, self._records = None, None, 0
 
 
 @contextmanager

@@ -91,6 +91,20 @@ RawBlocks = list[tuple[int, bytes]]
 _BLOCK_COLUMNS = ("raw_block", "raw_line")
 
 
+def _first_of_each_id(
+    rows: list[tuple[Any, ...]], skip: set[str] | frozenset[str] = frozenset()
+) -> list[tuple[Any, ...]]:
+    """The first row of each id (``id`` first) not in ``skip``, in order: in a batch as across
+    batches, the first of an id wins."""
+    seen = set(skip)
+    unique = []
+    for r in rows:
+        if r[0] not in seen:
+            seen.add(r[0])
+            unique.append(r)
+    return unique
+
+
 class ActivityRepository:
     """Insert-if-absent for activity records; returns the ids that were new.
 
@@ -134,12 +148,7 @@ class ActivityRepository:
         ids = [r[0] for r in rows]
         with transaction(self._engine, conn) as conn:
             existing = self._existing(conn, table.name, ids)
-            seen: set[str] = set()
-            unique = []
-            for r in rows:  # the first of an id wins, in a batch as across batches
-                if r[0] not in existing and r[0] not in seen:
-                    seen.add(r[0])
-                    unique.append(r)
+            unique = _first_of_each_id(rows, existing)
             if unique:
                 conn.exec_driver_sql(self._sql[table.name], unique)
         return [r[0] for r in unique]
@@ -152,12 +161,7 @@ class ActivityRepository:
         --postgres``), and exact under concurrent writers: the ids returned are the rows this
         statement inserted. The first row of an id in the batch is the one offered.
         """
-        seen: set[str] = set()
-        unique = []
-        for r in rows:
-            if r[0] not in seen:
-                seen.add(r[0])
-                unique.append(r)
+        unique = _first_of_each_id(rows)
         cols = ", ".join(self._columns[table])
         # Named after its columns, so a session that outlives a schema change never reuses a
         # staging table of the old shape.
