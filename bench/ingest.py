@@ -6,6 +6,10 @@ with the detectors inline, the ratio to a plain msgspec decode of the same file 
 run (the machine's own yardstick), and the peak memory of the ingest at two file sizes (it must not
 grow with the size).
 
+For each ingest it also prints the CPU time per record of the ingest and its workers, how
+many cores were busy on average, and the rate that CPU cost would allow with every core busy:
+whatever the scheduling, no ingest on this machine beats cores / CPU per record.
+
 A second yardstick is SQLite itself: the rows the ingest stored are read back and inserted again,
 already built, into a new database with Vigil's schema and settings (batches of 5,000, one
 ``executemany`` each, committed every 100,000 rows or 0.5 s, as the writer does), with every
@@ -59,23 +63,36 @@ def decode_rate(path: Path) -> float:
     return n / (time.perf_counter() - started)
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process so far, their own children
+    included (the ingest's parser workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def ingest(path: Path, db: Path | str, workers: int, detect: bool = False,
            *extra: str) -> tuple[float, dict]:
     """Run `vigil ingest` in a child process into a new SQLite file (or an empty database at a
-    URL); returns (seconds, summary)."""
+    URL); returns (seconds, summary). ``LAST_CPU[0]`` is left holding the CPU seconds it took,
+    its workers' included."""
     if isinstance(db, Path):
         for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
             old.unlink(missing_ok=True)
     url = db if isinstance(db, str) else f"sqlite:///{db}"
     cmd = [sys.executable, "-m", "vigil.cli.main", "--db", url]
     subprocess.run([*cmd, "migrate"], check=True, capture_output=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(
         [*cmd, "ingest", "--format", "json", "--workers", str(workers),
          *([] if detect else ["--no-detect"]), *extra, str(path)],
         check=True, capture_output=True, text=True,
     )
-    return time.perf_counter() - started, json.loads(done.stdout)
+    seconds = time.perf_counter() - started
+    LAST_CPU[0] = children_cpu() - cpu
+    return seconds, json.loads(done.stdout)
+
+
+LAST_CPU = [0.0]
 
 
 def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 100_000,
@@ -176,6 +193,11 @@ def main() -> int:
         rate = args.records / seconds
         print(f"ingest    --workers {n:<2} {args.records:,} records {rate:>10,.0f} records/s  "
               f"ratio to decode {rate / base:.2f}", flush=True)
+        cores = os.cpu_count() or 1
+        per_record = LAST_CPU[0] / args.records
+        print(f"          CPU {per_record * 1e6:.1f} us per record (writer and workers), "
+              f"{LAST_CPU[0] / seconds:.2f} of {cores} cores busy; at that cost {cores} fully "
+              f"busy cores would ingest {cores / per_record:,.0f} records/s", flush=True)
         if n == workers:
             rss_big = peak_rss_mb()
             sqlite_rate = rate

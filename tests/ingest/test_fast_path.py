@@ -109,8 +109,9 @@ def test_a_number_beyond_a_double_in_an_unread_field_is_the_documented_exception
 
 def test_invalid_utf8_is_rejected_like_the_generic_path_does() -> None:
     line = _with(b'"x":"\xff"')
-    fast = parse_jsonl(line + b"\n", source="f", first_line=0, kind=None,
-                       received_at=RECEIVED, enricher=ENRICHER)
+    fast = parse_jsonl(
+        line + b"\n", source="f", first_line=0, kind=None, received_at=RECEIVED, enricher=ENRICHER
+    )
     assert not fast.sign_in_rows and len(fast.rejects) == 1
     assert "UTF-8" in fast.rejects[0].reason or "utf-8" in fast.rejects[0].reason.lower()
 
@@ -234,3 +235,30 @@ def test_parsed_survives_pickling_with_packed_rows() -> None:
     back = pickle.loads(pickle.dumps(p))
     assert _comparable(back) == _comparable(p)
     assert all(type(r) is tuple for r in back.sign_in_rows)
+
+
+@pytest.mark.parametrize("ending", [b"\n", b""])
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_piece_of_sign_ins_keeps_each_line_byte_for_byte(
+    tmp_path: Path, ending: bytes, crlf: bool
+) -> None:
+    """Pieces whose every line is a fast-path sign-in are compressed as they are (no join):
+    the raw records must still be the lines exactly, ``\\r`` removed, and ``lines`` the count."""
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 300, seed=5, principals=10)
+    lines = path.read_bytes().splitlines()
+    block = (b"\r\n" if crlf else b"\n").join(lines) + (b"\r" if crlf and ending else b"") + ending
+    p = parse_jsonl(
+        block, source="s", first_line=0, kind=None, received_at=RECEIVED, enricher=ENRICHER
+    )
+    assert p.lines == len(lines) and len(p.sign_in_rows) == len(lines)
+    assert [n for n, _ in p.sign_in_blocks] == [len(lines)]
+    assert decompress(p.sign_in_blocks[0][1]).split(b"\n") == lines
+
+
+def test_lines_counts_every_line_of_a_piece() -> None:
+    for block, lines in ((b"", 1), (b"\n", 1), (b"x", 1), (b"x\n", 1), (b"x\n\ny", 3)):
+        p = parse_jsonl(
+            block, source="s", first_line=0, kind=None, received_at=RECEIVED, enricher=ENRICHER
+        )
+        assert p.lines == lines, block

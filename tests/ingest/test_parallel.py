@@ -65,3 +65,16 @@ def test_special_files_are_not_split(tmp_path: Path) -> None:
     plain = tmp_path / "plain.jsonl"
     plain.write_bytes(_mixed_file())
     assert splittable(plain)
+
+
+def test_workers_run_below_the_writers_priority(parser: ParallelParser) -> None:
+    """The writer is the serial stage: workers are niced so it gets a core when it needs one."""
+    import os
+
+    from vigil.ingest.parallel import WORKER_NICENESS
+
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    theirs = {parser._pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result() for _ in range(8)}
+    assert WORKER_NICENESS > 0
+    assert theirs == {min(mine + WORKER_NICENESS, 19)}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # the writer keeps its own

@@ -6,6 +6,12 @@ decode, normalize and enrich the records, build the rows and compress the raw re
 (``vigil.ingest.parse.parse_jsonl``). Results come back in input order; at most ``2 × workers``
 blocks are in flight, so memory stays flat whatever the file's size. Only JSON Lines (plain or
 gzip) is split this way; other formats are parsed in-process.
+
+Workers run at a lower CPU priority than the writer (:data:`WORKER_NICENESS`). The writer is the
+pipeline's one serial stage: with two workers and the writer on two cores, fair sharing gave it
+two thirds of a core, and its inserts (and inline detectors) set the pace. Niced workers take
+what the writer leaves; they still get every idle cycle, and a worker is never starved, since the
+writer waits for their results.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from vigil.ingest.parse import Parsed, parse_jsonl
 from vigil.ingest.readers import GZIP_MAGIC, ReadError, detect_format
 
 BLOCK_BYTES = 4 << 20
+#: Added to each worker's nice value (module doc); the writer keeps its own.
+WORKER_NICENESS = 10
 _HEAD = 65_536
 
 _enricher: Enricher | None = None
@@ -52,6 +60,7 @@ class EnrichConfig:
 def _init_worker(config: EnrichConfig, parent: int) -> None:
     global _enricher
     _enricher = config.build()
+    os.nice(WORKER_NICENESS)
     gc.disable()  # parsed blocks hold no cycles; see vigil.ingest.pipeline.gc_paused
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
@@ -95,7 +104,6 @@ def _parse_range(
             block = handle.read(end - start)
     except OSError as exc:
         return 0, Parsed(), str(exc)
-    lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
     parsed = parse_jsonl(
         block,
         source=source,
@@ -105,7 +113,7 @@ def _parse_range(
         enricher=_enricher,
         file_start=start == 0,
     )
-    return lines, parsed, None
+    return parsed.lines, parsed, None
 
 
 def ranges(handle: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, int]]:

@@ -36,7 +36,7 @@ from vigil.normalize import Rejected, normalize
 from vigil.normalize.graph_signin_wire import enriched_doc_from_line
 from vigil.store import Reject
 from vigil.store.activity import RawBlocks, graph_row, sign_in_row
-from vigil.store.rawcodec import compress_block
+from vigil.store.rawcodec import compress_block, compress_joined
 
 #: Raw bytes kept per rejected record (the rejects file and the store); longer input is cut.
 REJECT_RAW_MAX = 1 << 20
@@ -66,6 +66,8 @@ class Parsed:
     #: kind → [read, rejected]
     counts: dict[str, list[int]] = field(default_factory=dict)
     size: int = 0
+    #: Lines of input the piece spanned (set by :func:`parse_jsonl`).
+    lines: int = 0
     #: The raw records of ``sign_in_rows`` / ``graph_rows``, in blocks that cover them in order.
     sign_in_blocks: RawBlocks = field(default_factory=list)
     graph_blocks: RawBlocks = field(default_factory=list)
@@ -86,6 +88,7 @@ class Parsed:
             mine[0] += read
             mine[1] += rejected
         self.size += other.size
+        self.lines += other.lines
 
     def __getstate__(self) -> dict[str, Any]:
         state = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -112,9 +115,11 @@ class _Raws:
     def __init__(self) -> None:
         self.records: list[bytes] = []
 
-    def close(self, into: RawBlocks) -> None:
+    def close(self, into: RawBlocks, joined: bytes | memoryview | None = None) -> None:
+        """Compress the records into one block; ``joined``: they are already joined, in it."""
         if self.records:
-            into.append((len(self.records), compress_block(self.records)))
+            frame = compress_block(self.records) if joined is None else compress_joined(joined)
+            into.append((len(self.records), frame))
             self.records = []
 
 
@@ -144,7 +149,8 @@ def parse_jsonl(
     graph_raws = _Raws()
     read = 0
     lineno = first_line
-    for line in block.split(b"\n"):
+    lines = block.split(b"\n")
+    for line in lines:
         lineno += 1
         doc = None
         if fast and len(line) <= max_line and (lineno != bom_line or not line.startswith(BOM)):
@@ -170,11 +176,16 @@ def parse_jsonl(
             file_start=lineno == bom_line,
         )
         _parse_into(out, items, kind, received_at, enricher, False, raws, graph_raws)
+    ends_line = block.endswith(b"\n")
+    out.lines = len(lines) - ends_line
     if read:
         c = out.counts.setdefault("signins", [0, 0])
         c[0] += read
         out.size += read
-    raws.close(out.sign_in_blocks)
+    joined = None
+    if read == out.lines and b"\r" not in block:  # every line a fast-path sign-in, kept as is
+        joined = memoryview(block)[: len(block) - ends_line]
+    raws.close(out.sign_in_blocks, joined)
     graph_raws.close(out.graph_blocks)
     return out
 
