@@ -240,17 +240,29 @@ def test_parsed_survives_pickling_with_packed_rows() -> None:
 @pytest.mark.parametrize("ending", [b"\n", b""])
 @pytest.mark.parametrize("crlf", [False, True])
 def test_a_piece_of_sign_ins_keeps_each_line_byte_for_byte(
-    tmp_path: Path, ending: bytes, crlf: bool
+    tmp_path: Path, ending: bytes, crlf: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pieces whose every line is a fast-path sign-in are compressed as they are (no join):
     the raw records must still be the lines exactly, ``\\r`` removed, and ``lines`` the count."""
+    import vigil.ingest.parse as parse_module
+
     path = tmp_path / "s.jsonl"
     write_signins(path, 300, seed=5, principals=10)
     lines = path.read_bytes().splitlines()
     block = (b"\r\n" if crlf else b"\n").join(lines) + (b"\r" if crlf and ending else b"") + ending
+    joined: list[bytes] = []
+    real = parse_module.compress_joined
+
+    def spy(data: bytes | memoryview) -> bytes:
+        joined.append(bytes(data))
+        return real(data)
+
+    monkeypatch.setattr(parse_module, "compress_joined", spy)
     p = parse_jsonl(
         block, source="s", first_line=0, kind=None, received_at=RECEIVED, enricher=ENRICHER
     )
+    # the block itself is compressed when no line needs changing (no \r to strip)
+    assert joined == ([] if crlf else [block.removesuffix(b"\n")])
     assert p.lines == len(lines) and len(p.sign_in_rows) == len(lines)
     assert [n for n, _ in p.sign_in_blocks] == [len(lines)]
     assert decompress(p.sign_in_blocks[0][1]).split(b"\n") == lines

@@ -73,8 +73,35 @@ def test_workers_run_below_the_writers_priority(parser: ParallelParser) -> None:
 
     from vigil.ingest.parallel import WORKER_NICENESS
 
+    if not hasattr(os, "getpriority"):
+        pytest.skip("no process priorities on this platform")
     mine = os.getpriority(os.PRIO_PROCESS, 0)
+    if mine >= 19:
+        pytest.skip("the tests already run at the lowest priority: workers cannot go lower")
     theirs = {parser._pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result() for _ in range(8)}
     assert WORKER_NICENESS > 0
     assert theirs == {min(mine + WORKER_NICENESS, 19)}
     assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # the writer keeps its own
+
+
+def test_a_worker_that_may_not_lower_its_priority_still_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    def refused(_: int) -> int:
+        raise PermissionError("setpriority denied")
+
+    monkeypatch.setattr(os, "nice", refused)  # forked workers inherit the patch
+    data = _mixed_file()
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(data)
+    p = ParallelParser(2, EnrichConfig(), block_bytes=2048)
+    try:
+        merged = Parsed()
+        for part in p.parse(path, None, RECEIVED):
+            assert not isinstance(part, ReadError)
+            merged.extend(part)
+    finally:
+        p.close()
+    assert merged.sign_in_rows

@@ -87,3 +87,10 @@ def test_counts_and_ids_agree(store):
     assert store.activity.add_sign_in_rows(rows, None, blocks, want_ids=False) == 3
     rows, blocks = _batch([3, 4, 5], per_block=2)
     assert store.activity.add_sign_in_rows(rows, None, blocks) == ["si-4", "si-5"]
+
+
+def test_a_block_that_covers_no_row_is_not_kept(store):
+    rows, blocks = _batch(list(range(4)), per_block=2)
+    blocks.insert(1, (0, compress_block([])))
+    assert store.activity.add_sign_in_rows(rows, None, blocks, want_ids=False) == 4
+    assert _counts(store) == (4, 2, 2)

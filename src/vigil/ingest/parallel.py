@@ -16,6 +16,7 @@ writer waits for their results.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import gzip
@@ -60,7 +61,9 @@ class EnrichConfig:
 def _init_worker(config: EnrichConfig, parent: int) -> None:
     global _enricher
     _enricher = config.build()
-    os.nice(WORKER_NICENESS)
+    # No os.nice on this platform, or a sandbox refuses it: parse at the writer's priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(WORKER_NICENESS)
     gc.disable()  # parsed blocks hold no cycles; see vigil.ingest.pipeline.gc_paused
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 

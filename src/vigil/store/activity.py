@@ -244,8 +244,8 @@ class ActivityRepository:
                 before = conn.exec_driver_sql(f"SELECT coalesce(max(pk), 0) FROM {name}").scalar()
                 added = conn.exec_driver_sql(self._sql[name], full).rowcount
                 used = set()
-                if added == len(full):  # every row was new, so every block is used
-                    used = set(pks)
+                if added == len(full):  # every row was new: every block holding rows is used
+                    used = {pk for pk, (count, _) in zip(pks, blocks or (), strict=True) if count}
                 elif added and pks:
                     sql = f"SELECT DISTINCT raw_block FROM {name} WHERE pk > ?"
                     used = {r[0] for r in conn.exec_driver_sql(sql, (before,))}
