@@ -79,3 +79,21 @@ def test_a_transaction_left_open_is_refused(app: App) -> None:
         pytest.raises(RuntimeError, match="before commit"),
     ):
         app.detection.observe(second, NewRecords(sign_ins=_sign_ins(3, 3)))
+
+
+def test_one_key_loads_as_the_batch_load_does(app: App) -> None:
+    states = {
+        ("suspiciousSignins", "sp-1"): {"v": 1, "ips": {"20.1.2.3": 4}},
+        ("suspiciousSignins", "sp-2"): {"v": 1, "ips": {}},
+        ("suspiciousAPITraffic", "sp-1"): {"v": 2, "list": [1, 2.5, None, "é"]},
+    }
+    repo = app.store.detector_state
+    repo.save(states, NOW)
+    for (detector, key), state in states.items():
+        assert (
+            repo.load_one(detector, key) == state == repo.load([(detector, key)])[(detector, key)]
+        )
+    assert repo.load_one("suspiciousSignins", "sp-3") is None
+    assert repo.load_one("anomalousServicePrincipalActivity", "sp-1") is None
+    with app.store.engine.connect() as conn:  # on a caller's connection too
+        assert repo.load_one("suspiciousSignins", "sp-2", conn) == {"v": 1, "ips": {}}

@@ -53,8 +53,7 @@ class StoreContext:
     def load_state(self, detector: str, key: str) -> Mapping[str, Any] | None:
         k = (detector, key)
         if k not in self._states:
-            found = self.store.detector_state.load([k], self.conn)
-            self._states[k] = found.get(k)
+            self._states[k] = self.store.detector_state.load_one(detector, key, self.conn)
         return self._states[k]
 
     def save_state(self, detector: str, key: str, state: Mapping[str, Any]) -> None:
