@@ -16,6 +16,10 @@ already built, into a new database with Vigil's schema and settings (batches of 
 index kept up row by row and again with deferred indexes. Those rates are the ceilings of any
 ingest into this schema on this machine, whatever the parsing costs.
 
+The two yardsticks together bound any ingest: decoding every line (the plain decode) and storing
+every built row (the deferred ceiling), spread over all cores with nothing else done, is the
+``bound`` line.
+
 With ``--postgres URL`` the same file is also ingested into PostgreSQL (a new schema on that
 server, dropped afterwards), with the ratio to the SQLite ingest of the same run.
 
@@ -211,6 +215,11 @@ def main() -> int:
     ceiling = store_ceiling(args.workdir / "bench.db", args.workdir / "ceiling.db", defer=True)
     print(f"ceiling   the same with deferred indexes (builds included) {ceiling:>10,.0f} records/s",
           flush=True)
+    cores = os.cpu_count() or 1
+    floor = 1 / base + 1 / ceiling  # seconds of one core per record: decode it, store its row
+    print(f"bound     decoding each line and storing its built row alone, with all {cores} cores "
+          f"busy: {cores / floor:,.0f} records/s (no normalizing, enriching, raw records or "
+          f"hand-off counted)", flush=True)
     print(f"memory    peak RSS of any ingest process: {rss_small:,.0f} MB for "
           f"{small.stat().st_size / 1e6:,.0f} MB of input, {rss_big:,.0f} MB for "
           f"{big.stat().st_size / 1e6:,.0f} MB", flush=True)
