@@ -10,6 +10,7 @@ import click
 
 from vigil.cli.context import CliContext, pass_cli
 from vigil.cli.output import emit_json
+from vigil.ingest.pipeline import DEFER_CHOICES
 from vigil.ingest.progress import TerminalProgress
 
 KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "directory"])
@@ -72,7 +73,7 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
 )
 @click.option(
     "--defer-indexes",
-    type=click.Choice(["auto", "on", "off"]),
+    type=click.Choice(DEFER_CHOICES),
     default="auto",
     show_default=True,
     help="Drop the secondary indexes of the sign-in and Graph-activity tables for the load and "

@@ -160,7 +160,8 @@ class Ingestor:
             with self._transaction() as self._group:  # one group commit across all sources
                 self._ingest_sources(sources, kind, summary)
         finally:
-            if lock is not None and owner:
+            if owner:
+                assert lock is not None
                 try:
                     restore_indexes(engine, BULK_TABLES, self._building(summary.total.read))
                 finally:

@@ -116,25 +116,21 @@ class ActivityRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._mark = mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._columns = {
+            "sign_ins": SIGN_IN_COLUMNS + _BLOCK_COLUMNS,
+            "audit_events": _AUDIT_COLUMNS,
+            "graph_activities": _GRAPH_COLUMNS + _BLOCK_COLUMNS,
+        }
         self._sql = {
             name: f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
             " ON CONFLICT (id) DO NOTHING"
-            for name, cols in (
-                ("sign_ins", SIGN_IN_COLUMNS + _BLOCK_COLUMNS),
-                ("audit_events", _AUDIT_COLUMNS),
-                ("graph_activities", _GRAPH_COLUMNS + _BLOCK_COLUMNS),
-            )
+            for name, cols in self._columns.items()
         }
         #: SQLite reports an executemany's inserted rows exactly and gives new rows growing
         #: rowids: there the writer finds the new rows without looking every id up first.
         self._counts_by_rowcount = engine.dialect.name == "sqlite"
         #: PostgreSQL through psycopg 3: batches go in with ``COPY`` (:meth:`_copy_new`).
         self._copies = engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
-        self._columns = {
-            "sign_ins": SIGN_IN_COLUMNS + _BLOCK_COLUMNS,
-            "audit_events": _AUDIT_COLUMNS,
-            "graph_activities": _GRAPH_COLUMNS + _BLOCK_COLUMNS,
-        }
 
     def _insert_new(
         self, table: Table, rows: list[tuple[Any, ...]], conn: Connection | None
