@@ -137,33 +137,33 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
     for table in ("raw_blocks", "sign_ins"):
         cols = [r[1] for r in read.execute(f"PRAGMA table_info({table})") if r[1] != "pk"]
         names = ", ".join(cols)
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})"
-        if in_sql:
+        if in_sql:  # batches are pk ranges: (after, up to)
             conflict = " ON CONFLICT (id) DO NOTHING" if table == "sign_ins" else ""
             sql = (f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table}"
                    f" WHERE pk > ? AND pk <= ? ORDER BY pk{conflict}")
             low, high = read.execute(f"SELECT min(pk) - 1, max(pk) FROM {table}").fetchone()
-            cursor = ([(start, min(start + batch, high))]
-                      for start in range(low or 0, high or 0, batch))
-        else:
-            cursor = chunks(read.execute(f"SELECT {names} FROM {table} ORDER BY pk"), batch)
+            batches: Iterator[Any] = ((start, min(start + batch, high))
+                                      for start in range(low or 0, high or 0, batch))
+        else:  # batches are the rows
+            sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})"
+            batches = chunks(read.execute(f"SELECT {names} FROM {table} ORDER BY pk"), batch)
         opened, pending = 0.0, 0
-        for chunk in cursor:
+        for chunk in batches:
             started = time.perf_counter()
             if not pending:
                 out.execute("BEGIN IMMEDIATE")
                 opened = started
             if in_sql:
-                done = out.execute(sql, chunk[0]).rowcount
-                chunk = [None] * done
+                added = out.execute(sql, chunk).rowcount
             else:
                 out.executemany(sql, chunk)
-            pending += len(chunk)
+                added = len(chunk)
+            pending += added
             if pending >= commit_rows or time.perf_counter() - opened >= commit_seconds:
                 out.execute("COMMIT")
                 pending = 0
             spent += time.perf_counter() - started
-            rows += len(chunk) if table == "sign_ins" else 0
+            rows += added if table == "sign_ins" else 0
         if pending:
             started = time.perf_counter()
             out.execute("COMMIT")
@@ -215,7 +215,8 @@ def main() -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     big = corpus(args.workdir, args.records)
     small = corpus(args.workdir, max(args.records // 4, 1000))
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}", flush=True)
+    cores = os.cpu_count() or 1
+    print(f"machine: {cores} cores, load average {os.getloadavg()[0]:.2f}", flush=True)
 
     workers = os.cpu_count() or 2
     ingest(small, args.workdir / "bench.db", workers)
@@ -228,7 +229,6 @@ def main() -> int:
         rate = args.records / seconds
         print(f"ingest    --workers {n:<2} {args.records:,} records {rate:>10,.0f} records/s  "
               f"ratio to decode {rate / base:.2f}", flush=True)
-        cores = os.cpu_count() or 1
         per_record = LAST_CPU[0] / args.records
         print(f"          CPU {per_record * 1e6:.1f} us per record (writer and workers), "
               f"{LAST_CPU[0] / seconds:.2f} of {cores} cores busy; at that cost {cores} fully "
@@ -250,7 +250,6 @@ def main() -> int:
                            in_sql=True)
     print(f"ceiling   the same, each batch one INSERT ... SELECT (no Python per row) "
           f"{in_sql:>10,.0f} records/s", flush=True)
-    cores = os.cpu_count() or 1
     # Seconds of one core per record: decode it, store its row (the faster way).
     floor = 1 / base + 1 / max(ceiling, in_sql)
     print(f"bound     decoding each line and storing its built row alone, with all {cores} cores "
