@@ -4,8 +4,10 @@ A simulated tenant with the behavioural scenarios is ingested twice: once folder
 the detectors inline in batches of 300 records (audit before Graph activity before inventory
 before sign-ins, as ``vigil ingest DIR`` reads it), once without detectors and then rebuilt in
 time order with batches of 700. The detections, as the tuples that matter, must be the same; and
-a rebuild of the streamed store must leave them as they are (an episode cut by a batch boundary is
-re-recorded on the way, as its evidence grows back to what it was).
+a rebuild of the streamed store must leave detections, risk state and history exactly as they
+are: the replay emits an episode cut by a batch boundary again as its evidence grows back, and
+only the last version may be recorded, or the stored detection goes back to partial evidence and a
+lower level on the way.
 """
 
 from __future__ import annotations
@@ -38,5 +40,33 @@ def test_streaming_equals_rebuild(tenant, tmp_path):
     only_rebuilt = sorted((r[1], r[2], r[0]) for r in want - got)
     assert (only_streamed, only_rebuilt) == ([], [])
 
-    streamed.detection.rebuild(batch_size=1000)
+    before = _risk_snapshot(streamed)
+    assert streamed.detection.rebuild(batch_size=1000) == 0
     assert detection_rows(streamed.store.risk.list_detections()) == got
+    assert _risk_snapshot(streamed) == before
+
+
+def _risk_snapshot(app):
+    """Every detection in full, every risky principal and its whole history."""
+    risk = app.store.risk
+    risky = risk.list_risky()
+    return (
+        risk.list_detections(),
+        risky,
+        {p.id: risk.history(p.id) for p in risky},
+    )
+
+
+@pytest.mark.slow
+def test_interrupted_rebuild_changes_nothing(tenant, tmp_path):
+    app = app_on(tmp_path / "streamed.db")
+    ingest(app, tenant, detect=True, batch_size=300)
+    before = _risk_snapshot(app), app.store.detector_state.sizes()
+
+    def stop(done: int) -> None:
+        if done > 5000:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        app.detection.rebuild(batch_size=500, progress=stop)
+    assert (_risk_snapshot(app), app.store.detector_state.sizes()) == before

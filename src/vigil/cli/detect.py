@@ -18,7 +18,8 @@ def detect(cli: CliContext, rebuild: bool, batch_size: int) -> None:
     """Recompute baselines and detections from the stored records.
 
     Gives the same detections as streaming ingest (detection ids come from the evidence), so
-    running it again changes nothing; admin actions and dismissals are kept.
+    running it again changes nothing; admin actions and dismissals are kept. One transaction:
+    interrupted, it changes nothing; ingests wait for it (stop followers first).
     """
     app = cli.app()
     progress = TerminalProgress() if TerminalProgress.wanted() else None

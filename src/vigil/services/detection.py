@@ -1,7 +1,9 @@
 """Runs the registered detectors: inline as an ingest observer, or over the whole store (rebuild).
 
 Streaming and rebuild share one path: records go to every detector, detections go through
-``RiskService.record_detection`` and detector state is written, all on the batch's connection.
+``RiskService.record_detection`` and detector state is written, all on the batch's connection. A
+rebuild is one transaction and records only the last version of each detection (see
+:meth:`DetectionService.rebuild`).
 
 Detector state read or saved during a transaction is kept in memory until the transaction ends
 (:meth:`DetectionService.commit` writes it on the same connection just before the commit;
@@ -22,7 +24,14 @@ from sqlalchemy import Connection
 
 from vigil.detections.base import Detector
 from vigil.ingest.pipeline import NewRecords
-from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
+from vigil.model import (
+    Application,
+    AuditEvent,
+    GraphActivity,
+    RiskDetection,
+    ServicePrincipal,
+    SignIn,
+)
 from vigil.services.risk import RiskService
 from vigil.store import Store
 from vigil.store.database import IMMEDIATE
@@ -104,14 +113,19 @@ class DetectionService:
         elif ctx.conn is not conn:
             raise RuntimeError("a new transaction began before commit() or rollback() of the last")
         changed = 0
-        for detector in self._detectors:
-            for detection in detector.detect(records, ctx):
-                if self._risk.record_detection(detection, conn) is not None:
-                    changed += 1
+        for detection in self._detect(records, ctx):
+            if self._risk.record_detection(detection, conn) is not None:
+                changed += 1
+        return changed
+
+    def _detect(self, records: NewRecords, ctx: StoreContext) -> list[RiskDetection]:
+        """What every detector finds in ``records``; past ``MAX_PENDING_STATES`` states held,
+        they are written early (on the context's transaction) and forgotten."""
+        found = [d for detector in self._detectors for d in detector.detect(records, ctx)]
         if ctx.held > MAX_PENDING_STATES:
             ctx.flush()
             ctx.forget()
-        return changed
+        return found
 
     def commit(self, conn: Connection) -> None:
         """Write the detector state held for this transaction (call before it commits)."""
@@ -126,28 +140,36 @@ class DetectionService:
         self._ctx = None
 
     def rebuild(self, batch_size: int = 5000, progress: Callable[[int], None] | None = None) -> int:
-        """Forget all detector state and replay every stored record, in time order.
+        """Forget all detector state and replay every stored record, in time order; returns how
+        many risk changes the findings made.
 
-        Detections are keyed by their evidence, so ones found before are kept as they are
-        (admin actions and dismissals included); only new findings change risk.
+        An episode is emitted again each time its evidence grows, so the replay keeps the last
+        version of each detection (by id, which comes from the evidence) and records only those,
+        once it has seen every record: a detection found before whose evidence ends the same is
+        left as it is, admin actions and dismissals included, with nothing added to the risk
+        history; only new or grown findings change risk. Recording the versions on the way would
+        take a stored detection back to its partial evidence and level for a while.
+
+        The replay is one transaction: stopped or killed midway, it changes nothing. It holds the
+        write lock meanwhile, so an ingest waits for it (and on SQLite gives up after the busy
+        timeout): stop followers before rebuilding a large store.
         """
-        self._store.detector_state.clear()
-        changed = 0
+        latest: dict[str, RiskDetection] = {}  # keeps the position of the first version
         done = 0
-        for batch in _replay_batches(self._store, batch_size):
-            with self._store.engine.connect() as conn:
-                conn = conn.execution_options(**{IMMEDIATE: True})
-                with conn.begin():
-                    try:
-                        changed += self.observe(conn, batch)
-                        self.commit(conn)
-                    except BaseException:
-                        self.rollback()
-                        raise
-            done += _size(batch)
-            if progress is not None:
-                progress(done)
-        return changed
+        with self._store.engine.connect() as conn:
+            conn = conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                self._store.detector_state.clear(conn=conn)
+                ctx = StoreContext(self._store, conn, self._clock)
+                for batch in _replay_batches(self._store, batch_size):
+                    for detection in self._detect(batch, ctx):
+                        latest[detection.id] = detection
+                    done += _size(batch)
+                    if progress is not None:
+                        progress(done)
+                ctx.flush()
+                recorded = (self._risk.record_detection(d, conn) for d in latest.values())
+                return sum(1 for t in recorded if t is not None)
 
 
 def _size(r: NewRecords) -> int:
