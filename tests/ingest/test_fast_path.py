@@ -156,6 +156,11 @@ def _mixed_file() -> bytes:
     graph_signin = dict(interactive, signInEventTypes=["servicePrincipal"])
     huge_code = dict(graph_signin, id="huge-code", status={"errorCode": 2**64 - 1})
     huge_asn = dict(graph_signin, id="huge-asn", autonomousSystemNumber=2**63)
+    # orjson writes no integer below -2**63, and reads one as a float that rounds to -2**63
+    low_code = orjson.dumps(dict(graph_signin, id="low-code", status={"errorCode": -1}))
+    low_code = low_code.replace(b'"errorCode":-1', b'"errorCode":-9223372036854775809')
+    low_asn = orjson.dumps(dict(graph_signin, id="low-asn", autonomousSystemNumber=-1))
+    low_asn = low_asn.replace(b'"autonomousSystemNumber":-1', b'"autonomousSystemNumber":-1e20')
     lines += [
         b'{"id": "truncated", "createdDateTime": ',
         b"",
@@ -166,6 +171,8 @@ def _mixed_file() -> bytes:
         orjson.dumps(bad_time),
         orjson.dumps(huge_code),  # fits msgspec and msgpack, not a 64-bit SQL integer
         orjson.dumps(huge_asn),
+        low_code,
+        low_asn,
         b"[1, 2, 3]",
         orjson.dumps({"value": GOLDEN[:3]}),
         b"x" * 5000,

@@ -113,7 +113,9 @@ def test_opt_int(value: object, expected: int | None) -> None:
     assert opt_int(value, "n") == expected
 
 
-@pytest.mark.parametrize("value", ["4.5", "x", True, 2.5, [1], {}])
+@pytest.mark.parametrize(
+    "value", ["4.5", "x", True, 2.5, [1], {}, -9.223372036854776e18, 1e20, "-1e20", "1e300"]
+)
 def test_opt_int_rejects(value: object) -> None:
     with pytest.raises(Invalid):
         opt_int(value, "n")

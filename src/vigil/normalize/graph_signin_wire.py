@@ -37,7 +37,7 @@ from vigil.normalize.timestamps import parse_time
 from vigil.normalize.values import CREDENTIAL_TYPES, IP_CACHE, MISS, canonical_ip, msi_type
 
 _SP = SignInKind.servicePrincipal
-_INT64_MAX = 2**63 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _fromisoformat = datetime.fromisoformat
 _make_signin = fast_constructor(SignIn)
 
@@ -187,8 +187,10 @@ def _values(w: _Wire) -> list[Any] | None:
     else:
         error_code, failure = status.errorCode or 0, status.failureReason
     asn = w.autonomousSystemNumber
-    if error_code > _INT64_MAX or (asn is not None and asn > _INT64_MAX):
-        return None  # msgspec reads up to 2**64 - 1; the generic path rejects what SQL can't hold
+    if not _INT64_MIN <= error_code <= _INT64_MAX or (
+        asn is not None and not _INT64_MIN <= asn <= _INT64_MAX
+    ):
+        return None  # msgspec reads integers of any size; the generic path rejects them
     ip = w.ipAddress
     if ip is not None:
         found = IP_CACHE.get(ip, MISS)

@@ -57,8 +57,16 @@ def check_strs(fields: tuple[str, ...], values: tuple[object, ...]) -> None:
             raise wrong_type(field, "a string", value)
 
 
+#: Floats beyond this magnitude are not exact integers: a JSON reader gives one for an integer
+#: literal it cannot hold (orjson past 64 bits), and converting it would store a wrong number.
+_EXACT_FLOAT_INT = 2**53
+
+
 def opt_int(value: object, field: str) -> int | None:
-    """An integer from an int, an integral float or a decimal string; ``""``/None → None."""
+    """An integer from an int, an integral float or a decimal string; ``""``/None → None.
+
+    A float (or float text) beyond ±2**53 is refused: it no longer says which integer was meant.
+    """
     if type(value) is int:
         return value
     if value is None:
@@ -75,10 +83,12 @@ def opt_int(value: object, field: str) -> int | None:
             number = float(text)
         except ValueError:
             number = 0.5
-        if number.is_integer():
+        if number.is_integer() and abs(number) <= _EXACT_FLOAT_INT:
             return int(number)
         raise Invalid(field, f"expected an integer, got {quote(value)}")
     if type(value) is float and value.is_integer():
+        if abs(value) > _EXACT_FLOAT_INT:
+            raise Invalid(field, f"an integer too large to read exactly (read as {value!r})")
         return int(value)
     raise wrong_type(field, "an integer", value)
 
