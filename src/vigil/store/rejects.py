@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, select
 
+from vigil.leaks.redact import redact, redact_text
 from vigil.store.database import transaction
 from vigil.store.inventory import upsert_statement
 from vigil.store.tables import rejected_records
@@ -16,11 +17,19 @@ from vigil.store.tables import rejected_records
 
 @dataclass(frozen=True, slots=True)
 class Reject:
+    """A rejected record; its text and reason are kept with secret values redacted
+    (:mod:`vigil.leaks.redact`), in the store as in the rejects file."""
+
     source: str
     line: int
     reason: str
     kind: str | None = None
     raw: bytes | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", redact_text(self.reason))
+        if self.raw is not None:
+            object.__setattr__(self, "raw", redact(bytes(self.raw)))
 
     @property
     def fingerprint(self) -> str:

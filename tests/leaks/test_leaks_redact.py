@@ -1,0 +1,99 @@
+"""Secret values in ingested input are never kept: raw records and rejects hold the hint only."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from leak_fixtures import secret
+
+from vigil.cli.main import cli
+from vigil.leaks.redact import redact, redact_shaped, redact_text
+from vigil.store import rawcodec
+
+SP = "44444444-0000-0000-0000-000000000001"
+
+
+def test_secret_shaped_strings_keep_only_their_hint() -> None:
+    s = secret(random.Random(1))
+    legacy = "Ab.7Q~" + "x" * 31
+    data = f'{{"a":"{s}","b":"pre {legacy} post"}}'.encode()
+    out = redact_shaped(data)
+    assert s.encode() not in out and legacy.encode() not in out
+    assert json.loads(out) == {
+        "a": s[:3] + "[redacted]",
+        "b": "pre Ab.[redacted] post",
+    }
+
+
+def test_secret_text_members_are_redacted_whatever_their_form() -> None:
+    data = b'{"passwordCredentials":[{"hint":"old","secretText" : "old-style \\"secret\\""}]}'
+    assert json.loads(redact(data)) == {
+        "passwordCredentials": [{"hint": "old", "secretText": "[redacted]"}]
+    }
+    assert redact(b'{"x":1}') == b'{"x":1}'
+    assert redact_text("got 'Xy18Q~" + "a" * 34 + "'") == "got 'Xy1[redacted]'"
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_ingest_keeps_no_secret_value(tmp_path: Path, workers: str) -> None:
+    rng = random.Random(7)
+    current, in_agent, in_reject = (secret(rng) for _ in range(3))
+    old_style = "0ld~style/secret+value=="
+    app = {
+        "id": "aaaaaaaa-0000-0000-0000-000000000001",
+        "appId": "bbbbbbbb-0000-0000-0000-000000000001",
+        "displayName": "leaky",
+        "publisherDomain": "contoso.onmicrosoft.com",
+        "passwordCredentials": [
+            {"keyId": "cccccccc-0000-0000-0000-000000000001", "hint": current[:3],
+             "secretText": current},
+            {"keyId": "cccccccc-0000-0000-0000-000000000002", "hint": "0ld",
+             "secretText": old_style},
+        ],
+    }  # fmt: skip
+    (tmp_path / "apps.json").write_text(json.dumps({"value": [app]}))
+    sign_in = {
+        "id": "s-1", "createdDateTime": "2026-10-25T00:14:52Z", "servicePrincipalId": SP,
+        "signInEventTypes": ["servicePrincipal"], "userAgent": f"curl {in_agent}",
+    }  # fmt: skip
+    lines = [json.dumps(dict(sign_in, id=f"s-{i}")) for i in range(50)]
+    (tmp_path / "signins.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "secrets.json").write_text(
+        json.dumps([{"keyId": "cccccccc-0000-0000-0000-000000000001", "secretText": in_reject}])
+    )
+    db = tmp_path / "v.db"
+    rejects = tmp_path / "rejects.jsonl"
+    runner = CliRunner()
+    args = ["--db", f"sqlite:///{db}"]
+    assert runner.invoke(cli, [*args, "migrate"]).exit_code == 0
+    result = runner.invoke(
+        cli,
+        [*args, "ingest", "--workers", workers, "--rejects", str(rejects), str(tmp_path / "apps.json"),
+         str(tmp_path / "signins.jsonl"), str(tmp_path / "secrets.json")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    secrets = [current, old_style, in_agent, in_reject]
+
+    kept = [rejects.read_bytes(), result.output.encode()]
+    kept += [p.read_bytes() for p in tmp_path.glob("v.db*") if p.is_file()]
+    with sqlite3.connect(db) as conn:
+        for table in ("applications", "sign_ins", "raw_blocks", "rejected_records"):
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                for value in row:
+                    if isinstance(value, bytes) and value[:4] == b"\x28\xb5\x2f\xfd":  # zstd
+                        value = rawcodec.decompress(value)
+                    kept.append(value if isinstance(value, bytes) else str(value).encode())
+        stored = conn.execute("SELECT count(*) FROM sign_ins").fetchone()[0]
+        blocks = conn.execute("SELECT count(*) FROM raw_blocks").fetchone()[0]
+    assert stored == 50 and blocks >= 1
+    for blob in kept:
+        for s in secrets:
+            assert s.encode() not in blob
+    everything = b"\n".join(kept)
+    assert f"curl {in_agent[:3]}[redacted]".encode() in everything  # the raw sign-in, redacted
+    assert b'"secretText":"[redacted]"' in everything.replace(b" ", b"")
