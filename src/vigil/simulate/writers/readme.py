@@ -51,7 +51,7 @@ def render(world: World, counts: dict[str, int]) -> str:
         "Use it (from this folder):",
         "",
         "```",
-        "vigil ingest signins audit graph inventory   # logs and inventory; not the other files",
+        "vigil ingest inventory audit signins graph   # audit before sign-ins; not the other files",
         "vigil intel add intel/threat-intel.stix.json",
         "vigil credentials import secrets.json",
         "vigil scan repos",
