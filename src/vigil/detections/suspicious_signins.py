@@ -70,7 +70,11 @@ from vigil.model import ActivityType, Location, RiskDetection, SignIn
 
 CAPS = {name: 24 if name in ("ip", "net") else 8 for name in FEATURES}
 CHANGES_KEY = "_changes"
-MAX_WINDOWS = 2_000
+#: Open change windows kept (all principals; ~120 bytes each in one state). A principal's windows
+#: go once its sign-ins pass them; this bounds those of principals that never sign in. Past it,
+#: the windows ending first are dropped: an audit backfill of more authorized changes than this,
+#: ingested before the sign-ins they explain, loses the earliest windows (ingest by period then).
+MAX_WINDOWS = 20_000
 _FAMILIAR_MAX = 512
 _by_time = attrgetter("created_date_time")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
