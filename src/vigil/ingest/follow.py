@@ -17,20 +17,19 @@ Contract
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import signal
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from vigil.ingest.pipeline import Ingestor
 from vigil.ingest.readers import (
     GZIP_MAGIC,
-    RawRecord,
-    ReadError,
     detect_format,
     expand,
+    read_lines,
     read_stream,
 )
 from vigil.ingest.summary import IngestSummary
@@ -38,11 +37,6 @@ from vigil.store.checkpoints import Checkpoint, CheckpointRepository
 
 _HEAD = 65_536
 _MAX_CHUNK = 64 << 20
-
-
-def _shift(items: Iterator[RawRecord | ReadError], lines: int) -> Iterator[RawRecord | ReadError]:
-    for item in items:
-        yield dataclasses.replace(item, line=item.line + lines) if item.line else item
 
 
 def _is_appendable(path: Path) -> bool:
@@ -96,8 +90,11 @@ class Follower:
         if end == 0:
             return  # only a partial line so far
         chunk = chunk[:end]
-        items = read_stream(io.BytesIO(chunk), str(path), _MAX_CHUNK)
-        self._ingestor.ingest_items(_shift(items, line), summary, self._kind, str(path))
+        # JSON Lines, as the file's start says: the appended data is not a new file to detect.
+        items = read_lines(
+            io.BytesIO(chunk), str(path), _MAX_CHUNK, first_line=line, file_start=offset == 0
+        )
+        self._ingestor.ingest_items(items, summary, self._kind, str(path))
         self._save(Checkpoint(str(path), offset + end, line + chunk.count(b"\n"), size, mtime))
 
     def _whole(
@@ -135,6 +132,7 @@ def follow(
     follower = Follower(ingestor, paths, kind)
     summary = IngestSummary(sources=len(paths))
     polls = 0
+    started = time.perf_counter()
     try:
         while not stop.is_set():
             follower.poll(summary)
@@ -144,6 +142,7 @@ def follow(
             stop.wait(poll_seconds)
     finally:
         restore()
+        summary.seconds = time.perf_counter() - started
     return summary
 
 
