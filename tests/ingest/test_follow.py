@@ -13,6 +13,7 @@ from vigil.app import build
 from vigil.ingest.follow import Follower, follow
 from vigil.ingest.summary import IngestSummary
 from vigil.settings import Settings
+from vigil.store.checkpoints import Checkpoint, CheckpointRepository
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LINES = (DATA / "graph" / "signins.jsonl").read_text().splitlines()
@@ -139,3 +140,127 @@ def test_follow_summary_reports_elapsed_time(tmp_path):
     assert summary.total.stored == 1
     assert summary.seconds >= 0.2
     assert "0.0s" not in summary.render()
+
+
+def test_replaced_file_is_read_from_the_start(tmp_path):
+    """A file moved over the followed one (another inode, other first bytes) is not resumed."""
+    app = make_app(tmp_path)
+    log = tmp_path / "s.jsonl"
+    log.write_text("".join(signin(n) + "\n" for n in range(1, 4)))
+    Follower(app.ingestor(), [str(log)], None).poll(IngestSummary())
+    new = tmp_path / "new.jsonl.tmp"
+    new.write_text("".join(signin(n) + "\n" for n in range(10, 18)))
+    new.replace(log)
+    summary = IngestSummary()
+    Follower(make_app(tmp_path).ingestor(), [str(log)], None).poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (8, 0)
+    assert stored_signins(app) == 11
+
+
+def test_file_rewritten_in_place_is_read_from_the_start(tmp_path):
+    """Same inode, longer, other first bytes (copytruncate, then rewritten): read again."""
+    app = make_app(tmp_path)
+    log = tmp_path / "s.jsonl"
+    log.write_text("".join(signin(n) + "\n" for n in range(1, 4)))
+    follower = Follower(app.ingestor(), [str(log)], None)
+    follower.poll(IngestSummary())
+    with log.open("w") as out:
+        out.write("".join(signin(n) + "\n" for n in range(10, 18)))
+    summary = IngestSummary()
+    follower.poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (8, 0)
+
+
+def test_checkpoints_without_identity_still_resume(tmp_path):
+    """Checkpoints written before revision 0007 (no identity, no format) are used."""
+    app = make_app(tmp_path)
+    log = tmp_path / "s.jsonl"
+    first = signin(1) + "\n"
+    log.write_text(first + signin(2) + "\n")
+    stat = log.stat()
+    old = Checkpoint(str(log), len(first), 1, stat.st_size, stat.st_mtime_ns)
+    CheckpointRepository(app.store.engine).set(old, app.clock())
+    summary = IngestSummary()
+    Follower(app.ingestor(), [str(log)], None).poll(summary)
+    assert summary.total.read == 1 and stored_signins(app) == 1  # line 2 only
+    saved = CheckpointRepository(app.store.engine).get(str(log))
+    assert saved is not None and saved.identity is not None and saved.format == "lines"
+
+
+def test_checkpoint_without_identity_not_at_a_line_end_reads_from_the_start(tmp_path):
+    app = make_app(tmp_path)
+    log = tmp_path / "s.jsonl"
+    log.write_text(signin(1) + "\n" + signin(2) + "\n")
+    stat = log.stat()
+    old = Checkpoint(str(log), 30, 1, stat.st_size, stat.st_mtime_ns)  # mid-line: another file
+    CheckpointRepository(app.store.engine).set(old, app.clock())
+    summary = IngestSummary()
+    Follower(app.ingestor(), [str(log)], None).poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (2, 0)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_unterminated_last_line_is_read_once_the_file_settles(tmp_path):
+    app = make_app(tmp_path)
+    rejects = tmp_path / "rejects.jsonl"
+    log = tmp_path / "s.jsonl"
+    log.write_text(signin(1) + "\n" + signin(2))  # a finished file, no final newline
+    clock = FakeClock()
+    summary = IngestSummary()
+    with rejects.open("wb") as out:
+        follower = Follower(
+            app.ingestor(rejects_file=out), [str(log)], None, settle_seconds=2, monotonic=clock
+        )
+        follower.poll(summary)
+        assert summary.total.stored == 1  # the last line may still be being written
+        clock.now = 1.0
+        follower.poll(summary)
+        assert summary.total.stored == 1
+        clock.now = 2.5
+        follower.poll(summary)
+        assert summary.total.stored == 2
+        clock.now = 10
+        follower.poll(summary)
+        assert summary.total.read == 2  # not read again
+
+        # The writer ends the line and goes on: line 2 is not read again, numbering stays right.
+        with log.open("a") as f:
+            f.write("\n" + signin(3) + "\nnot json\n")
+        follower.poll(summary)
+    assert (summary.total.read, summary.total.stored, summary.total.duplicate) == (4, 3, 0)
+    [reject] = [orjson.loads(line) for line in rejects.read_bytes().splitlines()]
+    assert reject["line"] == 4
+    cp = CheckpointRepository(app.store.engine).get(str(log))
+    assert cp is not None and (cp.offset, cp.line, cp.tail) == (log.stat().st_size, 4, 0)
+
+    # A restart resumes: nothing read again.
+    again = IngestSummary()
+    Follower(make_app(tmp_path).ingestor(), [str(log)], None).poll(again)
+    assert again.total.read == 0
+
+
+def test_settled_fragment_extended_later_is_read_whole(tmp_path):
+    app = make_app(tmp_path)
+    log = tmp_path / "s.jsonl"
+    whole = signin(2)
+    log.write_text(signin(1) + "\n" + whole[:30])  # a writer that paused mid-line
+    clock = FakeClock()
+    follower = Follower(app.ingestor(), [str(log)], None, settle_seconds=2, monotonic=clock)
+    summary = IngestSummary()
+    follower.poll(summary)
+    clock.now = 3
+    follower.poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (1, 1)  # the fragment: rejected
+    with log.open("a") as f:
+        f.write(whole[30:] + "\n" + signin(3) + "\n")
+    follower.poll(summary)
+    assert summary.total.stored == 3
+    cp = CheckpointRepository(app.store.engine).get(str(log))
+    assert cp is not None and (cp.line, cp.tail) == (3, 0)

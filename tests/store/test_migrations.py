@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 
 from vigil.model import ClientCredentialType, Location, SignIn, SignInKind
 from vigil.store import Store, rawcodec
+from vigil.store.checkpoints import Checkpoint, CheckpointRepository
 from vigil.store.database import connect
 from vigil.store.schema import current_revision, head_revision, upgrade
 from vigil.store.tables import metadata
@@ -70,5 +71,26 @@ def test_sign_ins_stored_before_0006_read_the_same_after_upgrading(db_url):
         assert s.activity.raw_record("signins", "old-1") == b'{"id": "old-1"}'
         # and a re-ingest of the same sign-in adds nothing
         assert s.activity.add_sign_ins([(old, None)]) == []
+    finally:
+        s.close()
+
+
+def test_checkpoints_written_before_0007_stay_readable(db_url):
+    """0007 adds file identity, format and tail: older rows read as unknown identity, tail 0."""
+    engine = connect(db_url)
+    upgrade(engine, "0006")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                'INSERT INTO ingest_checkpoints (path, "offset", line, size, mtime_ns, updated_at) '
+                "VALUES ('/logs/a.jsonl', 120, 2, 120, 5, :at)"
+            ),
+            {"at": to_micros(datetime(2026, 1, 1, tzinfo=UTC))},
+        )
+    engine.dispose()
+    s = Store.open(db_url, migrate=True)
+    try:
+        cp = CheckpointRepository(s.engine).get("/logs/a.jsonl")
+        assert cp == Checkpoint("/logs/a.jsonl", 120, 2, 120, 5, tail=0, format=None, identity=None)
     finally:
         s.close()

@@ -10,6 +10,8 @@ import click
 
 from vigil.cli.context import CliContext, pass_cli
 from vigil.cli.output import emit_json
+from vigil.ingest.follow import DEFAULT_SETTLE_SECONDS
+from vigil.ingest.follow import follow as follow_sources
 from vigil.ingest.pipeline import DEFER_CHOICES
 from vigil.ingest.progress import TerminalProgress
 
@@ -28,7 +30,8 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
 @click.option(
     "--follow",
     is_flag=True,
-    help="Keep running: tail growing files and pick up new files in folders.",
+    help="Keep running: tail growing files and pick up new files in folders. A file replaced at "
+    "its path (another device or inode, or other first bytes) is read from the start.",
 )
 @click.option(
     "--rejects",
@@ -64,6 +67,14 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     show_default=True,
     type=click.FloatRange(0.05, 60),
     help="With --follow: seconds between looks for new data.",
+)
+@click.option(
+    "--settle",
+    default=DEFAULT_SETTLE_SECONDS,
+    show_default=True,
+    type=click.FloatRange(0.0, 3600),
+    help="With --follow: a JSON Lines file's last line without a newline is read once the "
+    "file's size and modification time have stayed the same this many seconds (and a poll).",
 )
 @click.option(
     "--workers",
@@ -104,6 +115,7 @@ def ingest(
     commit_records: int,
     commit_seconds: float,
     poll: float,
+    settle: float,
     workers: int | None,
     defer_indexes: str,
     no_detect: bool,
@@ -143,9 +155,9 @@ def ingest(
             defer_indexes="off" if follow else defer_indexes,
         )
         if follow:
-            from vigil.ingest.follow import follow as follow_sources
-
-            summary = follow_sources(ingestor, list(paths), forced, poll_seconds=poll)
+            summary = follow_sources(
+                ingestor, list(paths), forced, poll_seconds=poll, settle_seconds=settle
+            )
         else:
             summary = ingestor.ingest(paths, forced)
     finally:

@@ -2,22 +2,35 @@
 
 Contract
 --------
-* JSON Lines files (Graph dumps, diagnostic-settings archives ``PT1H.json``) are read
-  incrementally: each poll reads the complete lines appended since the checkpoint, so a record is
-  handled within one poll interval of being written. A line still being written (no newline yet)
-  waits for the next poll.
+* A file's format is decided once, from its start, and kept: JSON Lines (Graph dumps,
+  diagnostic-settings archives ``PT1H.json``) are tailed, anything else is read whole. Data
+  appended to a JSON Lines file is JSON Lines: a bad line is rejected alone, at its line number.
+* JSON Lines files are read incrementally: each poll reads the complete lines appended since the
+  checkpoint, so a record is handled within one poll interval of being written. A last line
+  without a newline waits until the file has settled (size and modification time unchanged for
+  ``settle_seconds``, and over at least one poll), then is read. If the writer later ends that
+  line (``\\n``, then more lines), it is not read again; if it extends the line instead, the
+  whole line is read again (what was read was a fragment).
 * Other files (gzip, whole JSON documents, CSV) are read whole once their size and modification
   time have stayed the same for one poll; a later change reads them again (re-reading adds nothing
   twice).
-* Checkpoints (offset and line per file) are written after the records they cover have been
-  committed, so a crash can only re-read records, never skip them; a restart resumes from them. A
-  file that shrank was replaced or truncated: it is read again from the start.
+* Checkpoints (offset, line, format and file identity per path) are written after the records
+  they cover have been committed, so a crash can only re-read records, never skip them; a restart
+  resumes from them.
+* File identity: device, inode and the SHA-256 of the file's first bytes (up to
+  ``FINGERPRINT_BYTES`` of what was read). When any differs, or the file shrank below what was
+  read, the path holds another file (replaced by ``mv``, rotated, truncated and rewritten): it is
+  read again from the start (re-reading adds nothing twice). Checkpoints from before identities
+  were kept are trusted while the file is not smaller than their offset and the byte before it
+  is a newline.
 * SIGINT / SIGTERM stop it after the batch in hand.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import signal
 import threading
 import time
@@ -33,27 +46,81 @@ from vigil.ingest.readers import (
     read_stream,
 )
 from vigil.ingest.summary import IngestSummary
-from vigil.store.checkpoints import Checkpoint, CheckpointRepository
+from vigil.store.checkpoints import Checkpoint, CheckpointRepository, FileIdentity
+
+#: Seconds a JSON Lines file must stay unchanged before its unterminated last line is read.
+DEFAULT_SETTLE_SECONDS = 2.0
+#: How many of a file's first bytes its identity fingerprints.
+FINGERPRINT_BYTES = 4096
+LINES = "lines"
+WHOLE = "whole"
 
 _HEAD = 65_536
 _MAX_CHUNK = 64 << 20
+_MAX_DOCUMENT = 512 << 20
 
 
-def _is_appendable(path: Path) -> bool:
+def _format(path: Path) -> str | None:
+    """``lines`` or ``whole`` from the file's start; None while it has nothing to tell by."""
     with path.open("rb") as handle:
         head = handle.read(_HEAD)
     if head[:2] == GZIP_MAGIC:
+        return WHOLE
+    fmt = detect_format(head)
+    return None if fmt == "empty" else LINES if fmt == "jsonl" else WHOLE
+
+
+def _signed(value: int) -> int:
+    """A 64-bit unsigned stat field as the signed integer a BIGINT column holds."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _identity(stat: os.stat_result, head: bytes, read: int) -> FileIdentity:
+    """The identity of the file ``stat`` describes; ``head`` is its start, ``read`` bytes read."""
+    covered = head[: min(read, FINGERPRINT_BYTES)]
+    digest = hashlib.sha256(covered).hexdigest()
+    return FileIdentity(_signed(stat.st_dev), _signed(stat.st_ino), len(covered), digest)
+
+
+def _same_file(path: Path, stat: os.stat_result, cp: Checkpoint) -> bool:
+    """Whether ``path`` still holds the file ``cp`` was written for (module docstring)."""
+    ident = cp.identity
+    if ident is None:  # written before identities were kept
+        if cp.offset > stat.st_size:
+            return False
+        if cp.line == 0 or cp.offset == 0:
+            return True
+        with path.open("rb") as handle:
+            handle.seek(cp.offset - 1)
+            return handle.read(1) == b"\n"
+    if (ident.device, ident.inode) != (_signed(stat.st_dev), _signed(stat.st_ino)):
         return False
-    return detect_format(head) == "jsonl"
+    if stat.st_size < max(ident.head_length, cp.offset + cp.tail if cp.format == LINES else 0):
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(ident.head_length)
+    return hashlib.sha256(head).hexdigest() == ident.head_sha256
 
 
 class Follower:
-    def __init__(self, ingestor: Ingestor, paths: list[str], kind: str | None) -> None:
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        paths: list[str],
+        kind: str | None,
+        *,
+        settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ingestor = ingestor
         self._paths = paths
         self._kind = kind
+        self._settle_seconds = settle_seconds
+        self._monotonic = monotonic
         self._checkpoints = CheckpointRepository(ingestor.store.engine)
-        self._pending: dict[str, tuple[int, int]] = {}  # whole-read files: last (size, mtime)
+        # Files seen changing: whole-read ones, and tailed ones ending in an unterminated line.
+        self._pending: dict[str, tuple[int, int, int]] = {}  # (size, mtime, inode)
+        self._settling: dict[str, tuple[tuple[int, int, int], float]] = {}  # ... and since when
 
     def files(self) -> list[Path]:
         found: dict[str, Path] = {}
@@ -66,51 +133,102 @@ class Follower:
     def poll(self, summary: IngestSummary) -> None:
         """One pass over every file: read what is new."""
         for path in self.files():
+            cp = self._checkpoints.get(str(path))
             try:
                 stat = path.stat()
-                appendable = stat.st_size > 0 and _is_appendable(path)
+                if cp is not None and not _same_file(path, stat, cp):
+                    cp = None  # another file now: read it from the start
+                fmt = cp.format if cp is not None and cp.format is not None else _format(path)
             except OSError:
                 continue  # vanished or unreadable right now; look again next poll
-            cp = self._checkpoints.get(str(path))
-            if appendable:
-                self._tail(path, stat.st_size, stat.st_mtime_ns, cp, summary)
+            if fmt == LINES:
+                self._tail(path, stat, cp, summary)
             else:
-                self._whole(path, stat.st_size, stat.st_mtime_ns, cp, summary)
+                self._whole(path, stat, cp, fmt, summary)
 
     def _tail(
-        self, path: Path, size: int, mtime: int, cp: Checkpoint | None, summary: IngestSummary
+        self, path: Path, stat: os.stat_result, cp: Checkpoint | None, summary: IngestSummary
     ) -> None:
-        offset, line = (cp.offset, cp.line) if cp is not None and cp.offset <= size else (0, 0)
-        if offset >= size:
+        key, size = str(path), stat.st_size
+        offset, line, tail = (cp.offset, cp.line, cp.tail) if cp is not None else (0, 0, 0)
+        if offset + tail >= size:
             return
         with path.open("rb") as handle:
+            head = handle.read(FINGERPRINT_BYTES)
             handle.seek(offset)
             chunk = handle.read(min(size - offset, _MAX_CHUNK))
-        end = chunk.rfind(b"\n") + 1
-        if end == 0:
+        skip = 0
+        if tail:  # an unterminated last line was read: did the writer end it, or extend it?
+            rest = chunk[tail:]
+            if rest == b"\r":
+                return  # can't tell yet
+            if rest.startswith((b"\n", b"\r\n")):
+                skip = chunk.index(b"\n") + 1  # ended as read: read already
+            # else it was a fragment of a longer line: read the whole line again
+        start, first_line = offset + skip, line + (1 if skip else 0)
+        body = chunk[skip:]
+        end = body.rfind(b"\n") + 1
+        partial = body[end:]
+        at_eof = offset + len(chunk) == size
+        read_partial = bool(partial) and at_eof and self._settled(key, stat)
+        data = body if read_partial else body[:end]
+        if not data and not skip:
             return  # only a partial line so far
-        chunk = chunk[:end]
-        # JSON Lines, as the file's start says: the appended data is not a new file to detect.
-        items = read_lines(
-            io.BytesIO(chunk), str(path), _MAX_CHUNK, first_line=line, file_start=offset == 0
+        if data:
+            items = read_lines(
+                io.BytesIO(data), key, _MAX_CHUNK, first_line=first_line, file_start=start == 0
+            )
+            self._ingestor.ingest_items(items, summary, self._kind, key)
+        if read_partial:
+            self._settling.pop(key, None)
+        new_offset, new_tail = start + end, len(partial) if read_partial else 0
+        self._save(
+            Checkpoint(
+                key,
+                new_offset,
+                first_line + body.count(b"\n"),
+                size,
+                stat.st_mtime_ns,
+                tail=new_tail,
+                format=LINES,
+                identity=_identity(stat, head, new_offset + new_tail),
+            )
         )
-        self._ingestor.ingest_items(items, summary, self._kind, str(path))
-        self._save(Checkpoint(str(path), offset + end, line + chunk.count(b"\n"), size, mtime))
+
+    def _settled(self, key: str, stat: os.stat_result) -> bool:
+        """True once ``stat``'s file has looked the same for ``settle_seconds`` and a poll."""
+        seen = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        now = self._monotonic()
+        previous = self._settling.get(key)
+        if previous is None or previous[0] != seen:
+            self._settling[key] = (seen, now)
+            return False
+        return now - previous[1] >= self._settle_seconds
 
     def _whole(
-        self, path: Path, size: int, mtime: int, cp: Checkpoint | None, summary: IngestSummary
+        self,
+        path: Path,
+        stat: os.stat_result,
+        cp: Checkpoint | None,
+        fmt: str | None,
+        summary: IngestSummary,
     ) -> None:
-        key = str(path)
+        key, size, mtime = str(path), stat.st_size, stat.st_mtime_ns
         if cp is not None and (cp.size, cp.mtime_ns) == (size, mtime):
             return  # read already, unchanged since
-        if self._pending.get(key) != (size, mtime):
-            self._pending[key] = (size, mtime)  # still changing, or first seen: wait one poll
+        if self._pending.get(key) != (size, mtime, stat.st_ino):
+            self._pending[key] = (size, mtime, stat.st_ino)  # changing, or first seen: wait a poll
             return
         with path.open("rb") as handle:
-            items = read_stream(handle, key, 512 << 20)
+            items = read_stream(handle, key, _MAX_DOCUMENT)
             self._ingestor.ingest_items(items, summary, self._kind, key)
+            handle.seek(0)
+            head = handle.read(FINGERPRINT_BYTES)
         self._pending.pop(key, None)
-        self._save(Checkpoint(key, size, 0, size, mtime))
+        # Nothing but blanks (no format yet): if lines follow, they are tailed from the start.
+        offset = size if fmt is not None else 0
+        identity = _identity(stat, head, size)
+        self._save(Checkpoint(key, offset, 0, size, mtime, format=fmt, identity=identity))
 
     def _save(self, cp: Checkpoint) -> None:
         self._checkpoints.set(cp, self._ingestor.clock())
@@ -122,6 +240,7 @@ def follow(
     kind: str | None,
     *,
     poll_seconds: float = 1.0,
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     stop: threading.Event | None = None,
     max_polls: int | None = None,
 ) -> IngestSummary:
@@ -129,7 +248,7 @@ def follow(
     stop = stop or threading.Event()
     ingestor.repair_indexes()  # those a deferred load that died left missing
     restore = _stop_on_signals(stop)
-    follower = Follower(ingestor, paths, kind)
+    follower = Follower(ingestor, paths, kind, settle_seconds=settle_seconds)
     summary = IngestSummary(sources=len(paths))
     polls = 0
     started = time.perf_counter()
@@ -160,4 +279,4 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
-__all__ = ["Follower", "follow"]
+__all__ = ["DEFAULT_SETTLE_SECONDS", "FINGERPRINT_BYTES", "Follower", "follow"]

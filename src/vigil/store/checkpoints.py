@@ -14,12 +14,28 @@ C = ingest_checkpoints.c
 
 
 @dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """Which file a checkpoint is about: the same path may later hold another file."""
+
+    device: int
+    inode: int
+    head_length: int  # how many of the file's first bytes ``head_sha256`` covers
+    head_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class Checkpoint:
     path: str
     offset: int  # bytes consumed (up to the end of the last complete line)
-    line: int  # lines consumed
+    line: int  # lines consumed (complete ones)
     size: int  # file size when last seen
     mtime_ns: int
+    #: Bytes of an unterminated last line read (as line ``line + 1``) past ``offset``.
+    tail: int = 0
+    #: ``lines`` (tailed) or ``whole``, decided from the file's start; None: not known yet.
+    format: str | None = None
+    #: None for checkpoints written before identities were kept (revision 0007).
+    identity: FileIdentity | None = None
 
 
 class CheckpointRepository:
@@ -27,20 +43,31 @@ class CheckpointRepository:
         self._engine = engine
 
     def get(self, path: str) -> Checkpoint | None:
+        columns = (C.path, C.offset, C.line, C.size, C.mtime_ns, C.tail, C.format)
+        identity = (C.device, C.inode, C.head_length, C.head_sha256)
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(C.path, C.offset, C.line, C.size, C.mtime_ns).where(C.path == path)
-            ).first()
-        return None if row is None else Checkpoint(*row)
+            row = conn.execute(select(*columns, *identity).where(C.path == path)).first()
+        if row is None:
+            return None
+        ident = row[len(columns) :]
+        known = None if any(v is None for v in ident) else FileIdentity(*ident)
+        return Checkpoint(*row[: len(columns)], identity=known)
 
     def set(self, cp: Checkpoint, now: datetime) -> None:
         stmt = upsert_statement(self._engine, ingest_checkpoints)
+        ident = cp.identity
         values = {
             "path": cp.path,
             "offset": cp.offset,
             "line": cp.line,
             "size": cp.size,
             "mtime_ns": cp.mtime_ns,
+            "tail": cp.tail,
+            "format": cp.format,
+            "device": None if ident is None else ident.device,
+            "inode": None if ident is None else ident.inode,
+            "head_length": None if ident is None else ident.head_length,
+            "head_sha256": None if ident is None else ident.head_sha256,
             "updated_at": now,
         }
         stmt = stmt.values(values).on_conflict_do_update(

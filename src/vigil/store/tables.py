@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from vigil.store.types import Compressed, JsonDoc, UtcTimestamp
@@ -260,6 +261,16 @@ ingest_checkpoints = Table(
     Column("size", BigInteger, nullable=False),
     Column("mtime_ns", BigInteger, nullable=False),
     Column("updated_at", UtcTimestamp, nullable=False),
+    #: Bytes of an unterminated last line read past ``offset`` (revision 0007).
+    Column("tail", BigInteger, nullable=False, server_default=text("0")),
+    #: ``lines`` (tailed) or ``whole``, decided once from the file's start; NULL: not yet known.
+    Column("format", Text, nullable=True),
+    #: The file's identity when checkpointed: device, inode and the SHA-256 of its first
+    #: ``head_length`` bytes. NULL in checkpoints written before revision 0007.
+    Column("device", BigInteger, nullable=True),
+    Column("inode", BigInteger, nullable=True),
+    Column("head_length", Integer, nullable=True),
+    Column("head_sha256", Text, nullable=True),
 )
 
 # The API's default order is by id: with these, a page of ``riskLevel eq`` / ``riskState eq`` is an
