@@ -70,3 +70,20 @@ def test_interrupted_rebuild_changes_nothing(tenant, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         app.detection.rebuild(batch_size=500, progress=stop)
     assert (_risk_snapshot(app), app.store.detector_state.sizes()) == before
+
+
+@pytest.mark.slow
+def test_a_snapshot_after_the_logs_describes_the_risky_principals(tenant, tmp_path):
+    app = app_on(tmp_path / "late-inventory.db")
+    for part in ("audit", "signins", "graph", "inventory"):
+        ingest(app, tenant / part, detect=True, batch_size=2000)
+    listed = {sp.id: sp for sp in app.store.inventory.all_service_principals()}
+    risky = [p for p in app.store.risk.list_risky() if p.id in listed]
+    assert risky, "the scenarios should make principals of the snapshot risky"
+    for p in risky:
+        sp = listed[p.id]
+        assert (p.display_name, p.app_id, p.service_principal_type) == (
+            sp.display_name,
+            sp.app_id,
+            sp.service_principal_type.value,
+        )

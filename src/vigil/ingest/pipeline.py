@@ -280,6 +280,7 @@ class Ingestor:
             )
             audit_ids = store.activity.add_audit_events(batch.audit_events, conn)
             sp_ids = store.inventory.upsert_service_principals(batch.service_principals, now, conn)
+            store.risk.describe([sp for sp, _ in batch.service_principals], conn)
             app_ids = store.inventory.upsert_applications(batch.applications, now, conn)
             store.rejects.add(batch.rejects, now, conn)
             if self._observers:

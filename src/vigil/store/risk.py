@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, func, select, update
 
 from vigil.model import (
     ActivityType,
@@ -24,6 +24,7 @@ from vigil.model import (
     RiskLevel,
     RiskState,
     RiskyServicePrincipal,
+    ServicePrincipal,
     TokenIssuerType,
 )
 from vigil.risk import SpRisk, Transition
@@ -248,6 +249,30 @@ class RiskRepository:
             ],
         )
 
+    def describe(
+        self, principals: Sequence[ServicePrincipal], conn: Connection | None = None
+    ) -> None:
+        """Take the name, appId and type of risky principals from an inventory snapshot.
+
+        A principal that became risky before any snapshot listed it was described by its
+        detection (type unknown); these fields are what the inventory says, not risk state, so
+        they change in place, with no transition or history.
+        """
+        rows = [
+            {
+                "b_id": sp.id,
+                "display_name": sp.display_name,
+                "app_id": sp.app_id,
+                "service_principal_type": sp.service_principal_type.value,
+            }
+            for sp in principals
+        ]
+        if not rows:
+            return
+        stmt = update(risky_service_principals).where(R.id == bindparam("b_id"))
+        with transaction(self._engine, conn) as conn:
+            conn.execute(stmt, rows)
+
     def update_detection(self, d: RiskDetection, conn: Connection | None = None) -> None:
         """Rewrite a stored detection's evidence; its risk fields must be the stored ones."""
         row = _detection_row(d)
@@ -293,9 +318,7 @@ class RiskRepository:
         with self._engine.connect() as conn:
             return [_history_from(r) for r in conn.execute(query)]
 
-    def detection(
-        self, detection_id: str, conn: Connection | None = None
-    ) -> RiskDetection | None:
+    def detection(self, detection_id: str, conn: Connection | None = None) -> RiskDetection | None:
         with transaction(self._engine, conn) as conn:
             row = conn.execute(select(risk_detections).where(D.id == detection_id)).first()
         return None if row is None else _detection_from(row)
