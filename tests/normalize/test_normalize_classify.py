@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from vigil.model import AuditEvent, GraphActivity, SignIn
+from vigil.model import AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import KINDS, NORMALIZERS, SHAPE_KINDS, Rejected, classify, normalize
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -48,6 +48,43 @@ def test_classify_without_distinctive_keys_uses_the_page_hint() -> None:
         "graph.servicePrincipal",
     )
     assert classify(selected, "graph:applications/$entity") == ("directory", "graph.application")
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ("servicePrincipals(id,appId,displayName)/$entity", ("directory", "graph.servicePrincipal")),
+        ("servicePrincipals/$entity", ("directory", "graph.servicePrincipal")),
+        ("applications/$entity", ("directory", "graph.application")),
+        ("applications(id,appId)/$entity", ("directory", "graph.application")),
+        ("auditLogs/signIns/$entity", ("signins", "graph.signIn")),
+        ("auditLogs/directoryAudits/$entity", ("audit", "graph.directoryAudit")),
+    ],
+)  # fmt: skip
+def test_a_single_objects_own_odata_context_gives_its_kind(
+    context: str, expected: tuple[str, str]
+) -> None:
+    url = f"https://graph.microsoft.com/v1.0/$metadata#{context}"
+    selected = {"@odata.context": url, "id": "x", "appId": "y", "displayName": "z"}
+    assert classify(selected) == expected
+
+
+def test_a_selected_single_service_principal_normalizes_like_the_same_object_in_a_page() -> None:
+    obj = {
+        "id": "00000000-0000-0000-0000-000000000009",
+        "appId": "00000000-0000-0000-0000-000000000008",
+        "displayName": "x",
+    }
+    context = "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals(id,appId,displayName)"
+    in_page = normalize(obj, shape_hint="graph:" + context.split("#")[1])
+    single = normalize({"@odata.context": context + "/$entity", **obj})
+    assert isinstance(in_page, ServicePrincipal)
+    assert isinstance(single, ServicePrincipal)
+    assert (single.id, single.app_id, single.display_name) == (
+        in_page.id,
+        in_page.app_id,
+        in_page.display_name,
+    )
 
 
 def test_type_column_overwritten_by_a_hunting_query_falls_back_to_columns() -> None:

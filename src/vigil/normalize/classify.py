@@ -9,7 +9,9 @@ the wire format: ``graph.*`` (Graph JSON), ``la.<Table>`` (Log Analytics rows, P
 Evidence, strongest first:
 
 1. ``shape_hint`` from the reader: ``graph:<entity set>`` (a Graph page's ``@odata.context``,
-   e.g. ``graph:auditLogs/signIns``) fixes the Graph shape.
+   e.g. ``graph:auditLogs/signIns``) fixes the Graph shape; so does a single object's own
+   ``@odata.context`` (``...#servicePrincipals(id,appId)/$entity``, as a ``$select`` query or a
+   ``GET`` of one entity returns it).
 2. A diagnostic envelope: ``properties`` object + known ``category``.
 3. A Log Analytics ``Type`` column naming a known table (hunting exports sometimes overwrite
    ``Type`` with something else; that is then ignored).
@@ -95,6 +97,11 @@ def classify(data: Any, shape_hint: str | None = None) -> tuple[str | None, str 
 def _classify(d: dict[str, Any], hint: str | None) -> str | None:
     if hint is not None and hint.startswith("graph:"):
         shape = _GRAPH_ENTITY_SETS.get(_entity_set(hint[6:]))
+        if shape is not None:
+            return shape
+    context = d.get("@odata.context")
+    if type(context) is str and "#" in context:
+        shape = _GRAPH_ENTITY_SETS.get(_entity_set(context.split("#", 1)[1]))
         if shape is not None:
             return shape
     if "createdDateTime" in d and "servicePrincipalId" in d:
