@@ -74,8 +74,16 @@ def test_parse_time_round_trips_any_aware_datetime(dt: datetime) -> None:
     [
         ("1.2.3.4", "1.2.3.4"),
         ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"),
-        ("::ffff:1.2.3.4", str(__import__("ipaddress").ip_address("::ffff:1.2.3.4"))),
-        ("fe80::1%eth0", "fe80::1%eth0"),
+        ("::ffff:1.2.3.4", "1.2.3.4"),  # IPv4-mapped: stored as the IPv4 address
+        ("::FFFF:40.74.9.229", "40.74.9.229"),
+        ("::ffff:284a:9e5", "40.74.9.229"),
+        ("0:0:0:0:0:ffff:284a:09e5", "40.74.9.229"),
+        ("::1.2.3.4", "::102:304"),  # IPv4-compatible (deprecated) is not mapped
+        ("64:ff9b::1.2.3.4", "64:ff9b::102:304"),
+        ("fe80::1%eth0", "fe80::1"),  # a zone id is dropped
+        ("fe80::1%" + "x" * 60, "fe80::1"),
+        ("::ffff:1.2.3.4%1", "1.2.3.4"),
+        ("1.2.3.4%1", None),
         ("1.2.3", None),
         ("", None),
         (None, None),

@@ -120,6 +120,12 @@ def opt_bool(value: object, field: str, default: bool) -> bool:
 def canonical_ip(value: object, field: str) -> str | None:
     """The ``ipaddress`` canonical text (IPv6 compressed, lower case), or None if not an IP.
 
+    One address, one text: an IPv4-mapped IPv6 address (``::ffff:40.74.9.229``, RFC 4291
+    §2.5.5.2, as dual-stack sockets report IPv4 clients) is stored as its IPv4 address
+    (``40.74.9.229``), and an IPv6 zone id (``fe80::1%eth0``, RFC 4007 §11) is dropped: a zone
+    names an interface of the host that logged the address, means nothing elsewhere, and Entra
+    never logs one. The result is at most 39 characters.
+
     Results are memoised (most tenants see few distinct addresses); the cache is bounded.
     """
     if type(value) is str:
@@ -127,9 +133,14 @@ def canonical_ip(value: object, field: str) -> str | None:
         if hit is not MISS:
             return hit  # type: ignore[return-value]
         try:
-            canonical: str | None = str(ipaddress.ip_address(value.strip()))
+            address = ipaddress.ip_address(value.strip())
         except ValueError:
-            canonical = None
+            canonical: str | None = None
+        else:
+            if type(address) is ipaddress.IPv6Address:
+                # the mapped IPv4 address, else the address rebuilt without its zone id
+                address = address.ipv4_mapped or ipaddress.IPv6Address(address.packed)
+            canonical = str(address)
         if len(IP_CACHE) >= IP_CACHE_MAX:
             IP_CACHE.clear()
         IP_CACHE[value] = canonical
