@@ -50,7 +50,14 @@ def _locs(records: list[RawRecord]) -> list[tuple[int, str | None]]:
         (b'{"a":1}', "jsonl"),
         (b'{"a":\n  1}\n', "json"),
         (b'{\n  "value": []\n}\n', "json"),
-        (b'{"a": 1, "b":\n{"c": 1}}', "jsonl"),  # ambiguous: the next line starts an object
+        (b'{"a": 1, "b":\n{"c": 1}}', "json"),  # the first line starts a value: one document
+        (b'{"value":[\n{"id":"1"},\n{"id":"2"}\n]}\n', "json"),  # a page, a record a line
+        (b'{"records": [\r\n{"id":"1"}\r\n]}', "json"),
+        (b'{"a":1}}\n{"a":2}\n', "jsonl"),  # broken before its end: no document starts so
+        (b'{"a":1,}\n{"a":2}\n', "jsonl"),
+        (b'{"a":"\xff"\n{"a":2}\n', "jsonl"),
+        (b'{"a":1}\r\n{"a":2}\r\n', "jsonl"),
+        (b'{"a":"x' + b"y" * 70_000, "jsonl"),  # first line longer than the head
         (b"TimeGenerated [UTC],Id\n1,2\n", "csv"),
         (b"\xef\xbb\xbfOperationName,Id\r\n", "csv"),
         (b"\x00\x01\x02\xff\xfe", "unknown"),
@@ -178,6 +185,57 @@ def test_portal_csv_rows_start_lines_and_header_suffix() -> None:
     assert first["TimeGenerated"] == "5/14/2024, 9:21:07.123 AM"
     assert first["LocationDetails"].startswith('{"city":"Amsterdam"')  # JSON text stays a string
     assert {r.shape_hint for r in records} == {HINT_CSV}
+
+
+_ONE_PER_LINE = [
+    b'{"id":"p-%d","createdDateTime":"2026-10-25T00:14:52Z","servicePrincipalId":"sp",'
+    b'"signInEventTypes":["servicePrincipal"]}' % i
+    for i in (1, 2, 3)
+]
+_PAGE_ONE_PER_LINE = b'{"value":[\n' + b",\n".join(_ONE_PER_LINE) + b"\n]}\n"
+_RECORDS_ONE_PER_LINE = b'{"records": [\r\n' + b",\r\n".join(_ONE_PER_LINE) + b"\r\n]}"
+
+
+@pytest.mark.parametrize(
+    ("payload", "hint"),
+    [(_PAGE_ONE_PER_LINE, "graph"), (_RECORDS_ONE_PER_LINE, HINT_DIAGNOSTIC)],
+)
+@pytest.mark.parametrize("how", ["file", "gzip", "stdin", "stdin gzip"])
+def test_a_document_with_one_record_per_line_is_one_document(
+    tmp_path: Path, payload: bytes, hint: str, how: str
+) -> None:
+    """Its first line (``{"value":[``) is no JSON value, so it is not read as JSON Lines."""
+    data = gzip.compress(payload) if how.endswith("gzip") else payload
+    if how.startswith("stdin"):
+        items = list(iter_records("-", stdin=io.BytesIO(data)))
+        records = [i for i in items if isinstance(i, RawRecord)]
+        errors = [i for i in items if isinstance(i, ReadError)]
+    else:
+        target = tmp_path / "page.json"
+        target.write_bytes(data)
+        records, errors = _read(target)
+    assert errors == []
+    assert _locs(records) == [(1, "p-1"), (2, "p-2"), (3, "p-3")]
+    assert {r.shape_hint for r in records} == {hint}
+
+
+def test_json_lines_whose_first_line_is_cut_short_keep_the_lines_after_it(tmp_path: Path) -> None:
+    """The cut first line looks like the start of a document; the document breaks right there,
+    so the file is read as lines after all."""
+    for cut, reason in ((b'{"id": "1", "tru', "invalid JSON"), (b'{"id": "1",', "invalid JSON")):
+        target = tmp_path / "cut.jsonl"
+        target.write_bytes(cut + b'\n\n  {"id": "2"}\n{"id": "3"}\n')
+        records, errors = _read(target)
+        assert _locs(records) == [(3, "2"), (4, "3")]
+        assert [(e.line, e.reason.split(":")[0]) for e in errors] == [(1, reason)]
+
+
+def test_a_page_with_one_record_per_line_broken_further_on_is_one_error(tmp_path: Path) -> None:
+    target = tmp_path / "broken.json"
+    target.write_bytes(b'{"value":[\n{"id":"1"},\n{"id":"2"}\n{"id":"3"}\n]}\n')  # no comma
+    records, errors = _read(target)
+    assert records == []
+    assert [(e.line, e.reason.split(":")[0]) for e in errors] == [(4, "invalid JSON")]
 
 
 def test_stdin(tmp_path: Path) -> None:

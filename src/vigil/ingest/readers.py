@@ -13,9 +13,11 @@ Inputs
 Formats (chosen by :func:`detect_format` from the first bytes)
     * JSON Lines: one JSON value per physical line, decoded line by line from binary (a 1 GB file
       is never loaded whole). ``line`` is the physical line number.
-    * A whole JSON document (a pretty-printed object, or an array): loaded whole, rejected above
-      ``max_document_bytes`` (default 512 MiB). ``line`` is the record's index + 1 within its
-      collection (1 for a single object); for a syntax error, the physical line of the error.
+    * A whole JSON document (a pretty-printed object, a page with one record per line, or an
+      array; told from JSON Lines by a first line that is not a whole JSON value, see
+      :func:`detect_format`): loaded whole, rejected above ``max_document_bytes`` (default
+      512 MiB). ``line`` is the record's index + 1 within its collection (1 for a single
+      object); for a syntax error, the physical line of the error.
     * CSV with a header row (Log Analytics / portal exports). ``line`` is the physical line where
       the row starts (cells may contain newlines). Cells stay strings (JSON text included); a
       header's `` [UTC]`` suffix (portal export) is dropped.
@@ -60,6 +62,8 @@ BOM = b"\xef\xbb\xbf"
 _HEAD = 65_536
 _CSV_FIELD_MAX = 256 * 1024 * 1024
 _SKIP_CHUNK = 1 << 20
+#: orjson's message for input that ends inside a value (a valid start of a JSON text).
+_END_OF_DATA = "unexpected end of data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +156,13 @@ def _walk(folder: Path) -> Iterator[Path]:
 def detect_format(head: bytes) -> str:
     """``jsonl``, ``json`` (whole document), ``csv``, ``empty`` or ``unknown`` from the first bytes.
 
-    ``[`` → json. ``{`` → jsonl when the first line is a complete object or the next non-blank
-    line starts another object (or there is only one line); json (pretty-printed) otherwise.
+    ``[`` → json. ``{`` → decided by decoding the first line: jsonl when it is a complete JSON
+    value (or the only line, or longer than ``head``); json when it is the start of one
+    (``{"value":[`` of a page with one record per line, ``{`` of a pretty-printed object), whatever
+    the next line holds; jsonl when it is broken before its end (no document starts that way:
+    reading lines keeps the lines after it). A JSON Lines file whose first line is cut short
+    (a valid start) is detected as json: :func:`read_stream` reads it as lines when the document
+    breaks right there (see ``_first_line_cut_short``).
     Anything else → csv when the first line is UTF-8 text with a comma, else unknown.
     """
     text = head.removeprefix(BOM).lstrip()
@@ -163,11 +172,14 @@ def detect_format(head: bytes) -> str:
     if first == b"[":
         return "json"
     if first == b"{":
-        line, newline, rest = text.partition(b"\n")
-        if not newline or line.rstrip().endswith(b"}"):
+        line, newline, _ = text.partition(b"\n")
+        if not newline:
             return "jsonl"
-        following = rest.lstrip()
-        return "jsonl" if following.startswith(b"{") else "json"
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            return "json" if exc.msg == _END_OF_DATA else "jsonl"
+        return "jsonl"
     line = text.split(b"\n", 1)[0]
     try:
         line.decode("utf-8")
@@ -194,7 +206,7 @@ def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Itera
         if fmt == "jsonl":
             yield from _read_lines(stream, source, max_document_bytes, position)
         elif fmt == "json":
-            yield from _read_document(stream, source, max_document_bytes)
+            yield from _read_document(stream, source, max_document_bytes, position)
         elif fmt == "csv":
             yield from _read_csv(stream, source, position)
         elif fmt == "unknown":
@@ -305,7 +317,9 @@ def _is_record(value: object) -> bool:
     return type(value) is dict and "value" not in value and "records" not in value
 
 
-def _read_document(stream: io.BufferedReader, source: str, limit: int) -> Iterator[Item]:
+def _read_document(
+    stream: io.BufferedReader, source: str, limit: int, position: list[int]
+) -> Iterator[Item]:
     if _file_size(stream) > limit:  # a regular file: refuse before reading it
         yield ReadError(source, 0, f"JSON document larger than {limit} bytes")
         return
@@ -318,10 +332,28 @@ def _read_document(stream: io.BufferedReader, source: str, limit: int) -> Iterat
     try:
         value = orjson.loads(data.removeprefix(BOM))
     except orjson.JSONDecodeError as exc:
+        if _first_line_cut_short(data.removeprefix(BOM), exc):
+            yield from _read_lines(io.BufferedReader(io.BytesIO(data)), source, limit, position)
+            return
         excerpt = data[max(0, exc.pos - 40) : exc.pos + 40]
         yield ReadError(source, exc.lineno, _json_reason(data, exc), excerpt)
         return
     yield from _unwrap(value, source, 1, per_item_lines=True)
+
+
+def _first_line_cut_short(data: bytes, exc: orjson.JSONDecodeError) -> bool:
+    """True when ``data`` (detected as json: its first line is the start of a JSON value) is
+    JSON Lines whose first line was cut short: the next non-blank line starts an object and the
+    document breaks on the first line or at that object's ``{``. A document with one record per
+    line broken further on, or a pretty-printed one, stays one document with one error."""
+    _, newline, rest = data.partition(b"\n")
+    following = rest.lstrip()
+    if not newline or not following.startswith(b"{"):
+        return False
+    skipped = rest[: len(rest) - len(following)]
+    line = 2 + skipped.count(b"\n")
+    column = len(skipped) - skipped.rfind(b"\n")  # 1-based; the whitespace before is ASCII
+    return exc.lineno == 1 or (exc.lineno, exc.colno) == (line, column)
 
 
 def _file_size(stream: io.BufferedReader) -> int:
