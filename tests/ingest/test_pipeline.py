@@ -8,9 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from vigil.cli.main import cli
+from vigil.store.database import normalize_url
+from vigil.store.tables import sign_ins
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "public"
@@ -139,3 +142,59 @@ def test_forced_kind_rejects_other_kinds(tmp_path):
                           exit_code=1)  # nothing usable was read
     assert summary["total"]["stored"] == 0
     assert summary["total"]["rejected"] == summary["total"]["read"] > 0
+
+
+def _signin(sid: str, **extra: str) -> dict:
+    return {
+        "id": sid,
+        "createdDateTime": "2026-10-25T00:14:52Z",
+        "servicePrincipalId": "sp",
+        "signInEventTypes": ["servicePrincipal"],
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("layout", ["jsonl", "page"])
+def test_values_longer_than_their_columns_are_rejected_alike_on_every_database(
+    db_url, tmp_path, layout
+):
+    """PostgreSQL refuses a value longer than its varchar(n) (the whole run used to abort with
+    StringDataRightTruncation) where SQLite stores it: both reject that record and go on."""
+    records = [
+        _signin("w-1"),
+        _signin("w-2", servicePrincipalCredentialKeyId="{BF46B7A1-7aec-4674-8857-fd6c721f0cd3}"),
+        _signin("w-3", servicePrincipalCredentialKeyId="bf46b7a1-7aec-4674-8857-fd6c721f0cd3-x"),
+        _signin("w-4", ipAddress="fe80::1%" + "z" * 50),  # the zone id is dropped
+        _signin("w-5", correlationId="c" * 65),
+        _signin("w-6", ipAddress="::ffff:40.74.9.229"),
+    ]
+    src = tmp_path / "signins.json"
+    if layout == "jsonl":
+        src.write_text("".join(json.dumps(r) + "\n" for r in records))
+    else:
+        src.write_text(json.dumps({"value": records}, indent=1))
+    rejects = tmp_path / "rejects.jsonl"
+    run(db_url, "migrate")
+    summary = ingest_json(db_url, str(src), "--rejects", str(rejects), "--workers", "0")
+    assert summary["total"] == {"read": 6, "stored": 4, "duplicate": 0, "rejected": 2}
+    found = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert [(r["line"], r["reason"]) for r in found] == [
+        (3, "servicePrincipalCredentialKeyId: longer than 36 characters"),
+        (5, "correlationId: longer than 64 characters"),
+    ]
+    engine = sa.create_engine(normalize_url(db_url))
+    try:
+        with engine.connect() as conn:
+            rows = set(
+                conn.execute(
+                    sa.select(sign_ins.c.id, sign_ins.c.credential_key_id, sign_ins.c.ip_address)
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert rows == {
+        ("w-1", None, None),
+        ("w-2", "bf46b7a1-7aec-4674-8857-fd6c721f0cd3", None),
+        ("w-4", None, "fe80::1"),
+        ("w-6", None, "40.74.9.229"),
+    }

@@ -13,7 +13,14 @@ from vigil.model import AuditEvent, ClientCredentialType, Location, SignIn, Sign
 from vigil.normalize.fastbuild import fast_constructor, fast_replacer
 from vigil.normalize.rejected import Invalid
 from vigil.normalize.timestamps import parse_optional_time, parse_time
-from vigil.normalize.values import canonical_ip, credential_type, opt_int, tenant_from_resource_id
+from vigil.normalize.values import (
+    canonical_ip,
+    canonical_key_id,
+    credential_type,
+    lower_id,
+    opt_int,
+    tenant_from_resource_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -92,6 +99,22 @@ def test_parse_time_round_trips_any_aware_datetime(dt: datetime) -> None:
 def test_canonical_ip(value: str | None, expected: str | None) -> None:
     assert canonical_ip(value, "ip") == expected
     assert canonical_ip(value, "ip") == expected  # cached path
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("BF46B7A1-7aec-4674-8857-fd6c721f0cd3", "bf46b7a1-7aec-4674-8857-fd6c721f0cd3"),
+        ("{bf46b7a1-7aec-4674-8857-fd6c721f0cd3}", "bf46b7a1-7aec-4674-8857-fd6c721f0cd3"),
+        (" { BF46B7A1-7aec-4674-8857-fd6c721f0cd3 } ", "bf46b7a1-7aec-4674-8857-fd6c721f0cd3"),
+        ("{bf46b7a1", "{bf46b7a1"),  # not a braced value: kept (and checked against the width)
+        ("{}", None),
+        ("  ", None),
+    ],
+)
+def test_canonical_key_id(value: str, expected: str | None) -> None:
+    assert canonical_key_id(value) == expected
+    assert lower_id(value, "keyId") == expected
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Graph credential collections → model credentials (spec §10.2, §10.3).
 
-* ``passwordCredential`` → :class:`PasswordCredential` (``keyId`` lower-cased, ``hint`` kept; the
-  secret text, if an export carries it, is never read).
+* ``passwordCredential`` → :class:`PasswordCredential` (``keyId`` lower-cased without braces,
+  ``hint`` kept; the secret text, if an export carries it, is never read).
 * ``keyCredential`` → :class:`KeyCredential`. ``thumbprint`` comes from ``customKeyIdentifier``
   (Graph Binary, i.e. base64): when it decodes to 20 bytes (a SHA-1 digest) the thumbprint is
   their upper-case hex; otherwise, when the raw value is already 40 hex characters, it is that
@@ -19,7 +19,7 @@ import binascii
 
 from vigil.model import FederatedIdentityCredential, KeyCredential, PasswordCredential
 from vigil.normalize.timestamps import parse_optional_time
-from vigil.normalize.values import objects, opt_str, req_str, str_tuple
+from vigil.normalize.values import canonical_key_id, objects, opt_str, req_str, str_tuple
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -46,7 +46,7 @@ def password_credentials(value: object, field: str) -> tuple[PasswordCredential,
         g = item.get
         creds.append(
             PasswordCredential(
-                key_id=req_str(g("keyId"), f + ".keyId").strip().lower(),
+                key_id=canonical_key_id(req_str(g("keyId"), f + ".keyId")) or "",
                 display_name=opt_str(g("displayName"), f + ".displayName"),
                 hint=opt_str(g("hint"), f + ".hint"),
                 start_date_time=parse_optional_time(g("startDateTime"), f + ".startDateTime"),
@@ -62,7 +62,7 @@ def key_credentials(value: object, field: str) -> tuple[KeyCredential, ...]:
         g = item.get
         creds.append(
             KeyCredential(
-                key_id=req_str(g("keyId"), f + ".keyId").strip().lower(),
+                key_id=canonical_key_id(req_str(g("keyId"), f + ".keyId")) or "",
                 display_name=opt_str(g("displayName"), f + ".displayName"),
                 type=opt_str(g("type"), f + ".type"),
                 usage=opt_str(g("usage"), f + ".usage"),

@@ -3,6 +3,8 @@
 ``NORMALIZERS`` maps every shape of :data:`vigil.normalize.classify.SHAPE_KINDS` to its
 normalizer (a test keeps the two complete). ``normalize`` classifies a record, honours a forced
 kind (the CLI's ``--kind``), and returns a model object or :class:`Rejected`; it never raises.
+A record with an integer beyond 64 bits or a value longer than its store column
+(:mod:`vigil.normalize.widths`) is rejected here, naming the field, for every shape and database.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from vigil.normalize.graph_signin import normalize_graph_signin
 from vigil.normalize.la_audit import normalize_la_audit
 from vigil.normalize.la_signin import normalize_la_signin
 from vigil.normalize.rejected import Rejected
+from vigil.normalize.widths import too_long
 
 Normalized = SignIn | AuditEvent | GraphActivity | ServicePrincipal | Application
 Normalizer = Callable[[dict[str, Any]], Normalized | Rejected]
@@ -128,6 +131,10 @@ def normalize(
                 value = getattr(result, name)
                 if value is not None and not _INT64_MIN <= value <= _INT64_MAX:
                     return Rejected(detected, "out of the 64-bit integer range", label)
+        overlong = too_long(result)
+        if overlong is not None:
+            label, width = overlong
+            return Rejected(detected, f"longer than {width} characters", label)
         return result
     except Exception as exc:  # the contract is "never raises": report, don't crash
         return Rejected(detected, f"unexpected {type(exc).__name__}: {exc}")

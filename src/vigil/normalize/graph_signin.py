@@ -31,6 +31,7 @@ from vigil.normalize.values import (
     IP_CACHE,
     MISS,
     canonical_ip,
+    canonical_key_id,
     check_strs,
     credential_type,
     msi_type,
@@ -108,7 +109,7 @@ def normalize_graph_signin(
             if value is not None and value.__class__ is not str:
                 check_strs(_PLAIN, plain)  # raises, naming the field
         key_id = plain[11]
-        key_id = (key_id.strip().lower() or None) if key_id else None
+        key_id = canonical_key_id(key_id) if key_id else None
         thumbprint = plain[12]
         thumbprint = (thumbprint.strip().upper() or None) if thumbprint else None
         msi = g("managedServiceIdentity")

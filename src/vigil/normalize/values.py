@@ -150,10 +150,22 @@ def canonical_ip(value: object, field: str) -> str | None:
     raise wrong_type(field, "an IP address string", value)
 
 
+def canonical_key_id(text: str) -> str | None:
+    """A credential ``keyId`` as Graph writes it (a GUID: lower case, no braces); blank → None.
+
+    Some exports write GUIDs in the registry form ``{bf46b7a1-...}``; without the braces the same
+    credential has one id everywhere (and fits the store's 36-character GUID column).
+    """
+    text = text.strip().lower()
+    if text[:1] == "{" and text[-1:] == "}":
+        text = text[1:-1].strip()
+    return text or None
+
+
 def lower_id(value: object, field: str) -> str | None:
-    """An optional GUID-like id, lower-cased (keyIds, as Graph writes them)."""
+    """An optional credential keyId (see :func:`canonical_key_id`)."""
     text = opt_str(value, field)
-    return (text.strip().lower() or None) if text is not None else None
+    return canonical_key_id(text) if text is not None else None
 
 
 def upper_hex(value: object, field: str) -> str | None:

@@ -1,0 +1,126 @@
+"""The widths of the store's fixed-width columns, checked where records are normalized.
+
+A value longer than its ``varchar(n)`` column is an error on PostgreSQL (it would abort the whole
+transaction, and so the run) while SQLite stores it, so the limit is checked here, the same for
+every database: :func:`too_long` names the first value of a normalized record that would not fit,
+and :func:`vigil.normalize.normalize` rejects that record ("``servicePrincipalCredentialKeyId``:
+longer than 36 characters"); the others are stored. The widths mirror
+``vigil.store.tables`` (a test keeps them equal); enum-valued columns are left out, their values
+are the model's. Labels are Graph's field names, as in the int-range check beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
+
+#: ``vigil.store.tables.ID`` and ``GUID``.
+ID, GUID = 64, 36
+
+#: Model type → ``(attribute, width, label)`` for its top-level values stored in fixed-width
+#: columns (nested ones are checked in :func:`too_long`).
+WIDTHS: dict[type, tuple[tuple[str, int, str], ...]] = {
+    SignIn: (
+        ("id", ID, "id"),
+        ("service_principal_id", ID, "servicePrincipalId"),
+        ("app_id", ID, "appId"),
+        ("ip_address", 45, "ipAddress"),
+        ("resource_id", ID, "resourceId"),
+        ("credential_key_id", GUID, "servicePrincipalCredentialKeyId"),
+        ("correlation_id", ID, "correlationId"),
+    ),
+    GraphActivity: (
+        ("id", ID, "requestId"),
+        ("service_principal_id", ID, "servicePrincipalId"),
+        ("request_method", 16, "requestMethod"),
+        ("ip_address", 45, "ipAddress"),
+    ),
+    AuditEvent: (
+        ("id", ID, "id"),
+        ("category", 64, "category"),
+        ("result", 32, "result"),
+        ("correlation_id", ID, "correlationId"),
+    ),
+    ServicePrincipal: (
+        ("id", ID, "id"),
+        ("app_id", ID, "appId"),
+        ("app_owner_organization_id", GUID, "appOwnerOrganizationId"),
+        ("disabled_by_microsoft_status", 128, "disabledByMicrosoftStatus"),
+    ),
+    Application: (
+        ("id", ID, "id"),
+        ("app_id", ID, "appId"),
+        ("disabled_by_microsoft_status", 128, "disabledByMicrosoftStatus"),
+    ),
+}
+#: ``sign_ins.country`` (from ``location.countryOrRegion``).
+COUNTRY = 8
+#: ``audit_events.initiator_*_id``, ``audit_targets.target_id`` and ``target_type``.
+AUDIT_ID, AUDIT_TARGET_TYPE = ID, 64
+
+
+def too_long(record: Any) -> tuple[str, int] | None:
+    """``(label, width)`` of the first value of a model object longer than its column, else
+    None."""
+    kind = type(record)
+    if kind is SignIn:
+        return sign_in_too_long(record)
+    spec = WIDTHS.get(kind)
+    if spec is None:
+        return None
+    found = _first_too_long(record, spec)
+    if found is None and kind is AuditEvent:
+        return _audit_too_long(record)
+    return found
+
+
+def sign_in_too_long(signin: Any) -> tuple[str, int] | None:
+    """:func:`too_long` for a :class:`SignIn` or anything with its attributes (the fast path's
+    ``SignInDoc``). On the bulk path: one expression for the common case that all fit."""
+    s = signin
+    loc = s.location
+    if (
+        len(s.id) <= ID
+        and len(s.service_principal_id) <= ID
+        and len(s.credential_key_id or "") <= GUID
+        and len(s.ip_address or "") <= 45
+        and len(s.app_id or "") <= ID
+        and len(s.resource_id or "") <= ID
+        and len(s.correlation_id or "") <= ID
+        and (loc is None or len(loc.country_or_region or "") <= COUNTRY)
+    ):
+        return None
+    found = _first_too_long(signin, _SIGN_IN)
+    if found is None and signin.location is not None:
+        country = signin.location.country_or_region
+        if country is not None and len(country) > COUNTRY:
+            return "location.countryOrRegion", COUNTRY
+    return found
+
+
+_SIGN_IN = WIDTHS[SignIn]
+
+
+def _first_too_long(record: Any, spec: tuple[tuple[str, int, str], ...]) -> tuple[str, int] | None:
+    for name, width, label in spec:
+        value = getattr(record, name)
+        if value is not None and len(value) > width:
+            return label, width
+    return None
+
+
+def _audit_too_long(event: AuditEvent) -> tuple[str, int] | None:
+    ini = event.initiated_by
+    if ini is not None:
+        if ini.kind == "user" and ini.id is not None and len(ini.id) > AUDIT_ID:
+            return "initiatedBy.user.id", AUDIT_ID
+        sp = event.actor_service_principal_id
+        if sp is not None and len(sp) > AUDIT_ID:
+            return "initiatedBy.app.servicePrincipalId", AUDIT_ID
+    for i, target in enumerate(event.targets):
+        if target.id is not None and len(target.id) > AUDIT_ID:
+            return f"targetResources[{i}].id", AUDIT_ID
+        if target.type is not None and len(target.type) > AUDIT_TARGET_TYPE:
+            return f"targetResources[{i}].type", AUDIT_TARGET_TYPE
+    return None
