@@ -19,7 +19,7 @@ from vigil.enrich import Enricher, GeoIP, HostingClassifier
 from vigil.ingest.parse import Parsed, parse_items, parse_jsonl
 from vigil.ingest.readers import read_stream
 from vigil.model import SignIn
-from vigil.normalize import normalize
+from vigil.normalize import Rejected, normalize
 from vigil.normalize.graph_signin_wire import enriched_doc_from_line, signin_from_line
 from vigil.store.rawcodec import decompress
 from vigil.store.signin_rows import sign_in_from_row, sign_in_row
@@ -281,3 +281,23 @@ def test_lines_counts_every_line_of_a_piece() -> None:
             block, source="s", first_line=0, kind=None, received_at=RECEIVED, enricher=ENRICHER
         )
         assert p.lines == lines, block
+
+
+@pytest.mark.parametrize(
+    ("key_id", "ip"),
+    [
+        ("{BF46B7A1-7AEC-4674-8857-FD6C721F0CD3}", "40.74.9.229"),  # braces dropped: 36 chars
+        ("bf46b7a1-7aec-4674-8857-fd6c721f0cd3-and-more", "40.74.9.229"),  # too long: rejected
+        ("bf46b7a1-7aec-4674-8857-fd6c721f0cd3", "::ffff:40.74.9.229"),  # stored as IPv4
+    ],
+)
+def test_key_ids_and_widths_agree_with_the_generic_path(key_id: str, ip: str) -> None:
+    fast_one = next(r for r in GOLDEN if signin_from_line(orjson.dumps(r)) is not None)
+    record = dict(fast_one, servicePrincipalCredentialKeyId=key_id, ipAddress=ip)
+    line = orjson.dumps(record)
+    generic = normalize(record)
+    fast = signin_from_line(line)
+    if isinstance(generic, Rejected):
+        assert fast is None and enriched_doc_from_line(line, ENRICHER.ip_facts) is None
+    else:
+        assert fast == generic

@@ -39,7 +39,6 @@ from vigil.leaks.redact import redact, redact_shaped
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import Rejected, normalize
 from vigil.normalize.graph_signin_wire import enriched_doc_from_line
-from vigil.normalize.widths import sign_in_too_long
 from vigil.store import Reject
 from vigil.store.activity import RawBlocks, graph_row, sign_in_row
 from vigil.store.rawcodec import compress_block, compress_joined
@@ -163,8 +162,6 @@ def parse_jsonl(
         doc = None
         if fast and len(line) <= max_line and (lineno != bom_line or not line.startswith(BOM)):
             doc = enriched_doc_from_line(line, facts)
-            if doc is not None and sign_in_too_long(doc) is not None:
-                doc = None  # the generic path rejects it, naming the field
         if doc is not None:
             rows.append(sign_in_row(doc, None))
             raws.records.append(line.rstrip(b"\r"))

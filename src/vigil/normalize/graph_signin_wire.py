@@ -10,9 +10,10 @@ Contract of :func:`signin_from_line`: it returns exactly what the generic path
 (``orjson.loads`` → :func:`vigil.normalize.normalize` with no kind) returns for the same line,
 or None when it cannot be sure: a line that does not decode into the struct (not a Graph
 sign-in, a wrong type anywhere, bad JSON), an interactive-user sign-in, an invalid value. The
-caller then runs the generic path, which gives the rejection its usual reason. So the fast path
-never rejects and never accepts anything the generic path would not; the tests compare both on
-every sign-in shape Vigil has fixtures for, with corrupted fields.
+caller then runs the generic path, which gives the rejection its usual reason (a value longer
+than its store column included: :mod:`vigil.normalize.widths`). So the fast path never rejects
+and never accepts anything the generic path would not; the tests compare both on every sign-in
+shape Vigil has fixtures for, with corrupted fields.
 
 One deliberate exception: msgspec checks the JSON syntax of the fields it skips but not the size
 of their numbers, so a number beyond a double's range (``1e400``) in a field Vigil does not read
@@ -34,7 +35,15 @@ from vigil.model import Location, SignIn, SignInKind
 from vigil.normalize.fastbuild import fast_constructor
 from vigil.normalize.graph_signin import location_from, signin_kind
 from vigil.normalize.timestamps import parse_time
-from vigil.normalize.values import CREDENTIAL_TYPES, IP_CACHE, MISS, canonical_ip, msi_type
+from vigil.normalize.values import (
+    CREDENTIAL_TYPES,
+    IP_CACHE,
+    MISS,
+    canonical_ip,
+    canonical_key_id,
+    msi_type,
+)
+from vigil.normalize.widths import sign_in_too_long
 
 _SP = SignInKind.servicePrincipal
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -133,7 +142,10 @@ def signin_from_line(line: bytes) -> SignIn | None:
         values = _values(_decode(line))
     except Exception:  # not the shape, or an invalid value: the generic path names it
         return None
-    return None if values is None else _make_signin(*values)
+    if values is None:
+        return None
+    signin = _make_signin(*values)
+    return None if sign_in_too_long(signin) is not None else signin
 
 
 def enriched_doc_from_line(line: bytes, ip_facts: IpFacts) -> Any:
@@ -149,7 +161,8 @@ def enriched_doc_from_line(line: bytes, ip_facts: IpFacts) -> Any:
     ip = values[7]
     if ip is not None:
         values[9], values[10], values[11], values[8] = ip_facts(ip, values[9], values[8])
-    return SignInDoc(*values)
+    doc = SignInDoc(*values)
+    return None if sign_in_too_long(doc) is not None else doc  # the generic path rejects it
 
 
 def _values(w: _Wire) -> list[Any] | None:
@@ -164,7 +177,7 @@ def _values(w: _Wire) -> list[Any] | None:
     except ValueError:
         created = parse_time(w.createdDateTime, "createdDateTime")
     key_id = w.servicePrincipalCredentialKeyId
-    key_id = (key_id.strip().lower() or None) if key_id else None
+    key_id = canonical_key_id(key_id) if key_id else None
     thumbprint = w.servicePrincipalCredentialThumbprint
     thumbprint = (thumbprint.strip().upper() or None) if thumbprint else None
     msi = w.managedServiceIdentity
