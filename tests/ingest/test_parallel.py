@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from tests.ingest.test_fast_path import ENRICHER, RECEIVED, _comparable, _mixed_file
+from tests.ingest.test_readers import TRUNCATED, sign_in_lines, truncated_gzip
 
-from vigil.ingest.parallel import EnrichConfig, ParallelParser, ranges
+from vigil.ingest.parallel import EnrichConfig, ParallelParser, parse_in_process, ranges
 from vigil.ingest.parse import Parsed, parse_items
 from vigil.ingest.readers import ReadError, read_stream
 
@@ -105,3 +106,25 @@ def test_a_worker_that_may_not_lower_its_priority_still_parses(
     finally:
         p.close()
     assert merged.sign_in_rows
+
+
+def test_a_truncated_gzip_keeps_every_whole_line_in_every_block(
+    tmp_path: Path, parser: ParallelParser
+) -> None:
+    """GzipFile.read drops the block it was reading when the file ends early: nothing is lost."""
+    cut, whole, partial = truncated_gzip(sign_in_lines(2000))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(cut)
+    error = ReadError(
+        str(path), whole + 1, f"cannot read further after line {whole}: {TRUNCATED}", partial
+    )
+    for parts in (
+        list(parser.parse(path, None, RECEIVED)),  # 2 KiB blocks: many of them
+        list(parse_in_process(path, None, RECEIVED, ENRICHER)),
+    ):
+        assert parts[-1] == error
+        merged = Parsed()
+        for part in parts[:-1]:
+            merged.extend(part)
+        assert [row[0] for row in merged.sign_in_rows] == [f"t-{n:05d}" for n in range(whole)]
+        assert merged.rejects == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import shutil
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from tests.ingest.test_readers import TRUNCATED, sign_in_lines, truncated_gzip
 
 from vigil.cli.main import cli
 from vigil.store.database import normalize_url
@@ -64,10 +66,13 @@ def test_stats_match_the_records_given(tmp_path):
     lines = [json.loads(x) for x in (DATA / "graph" / "signins.jsonl").read_text().splitlines()]
     db = f"sqlite:///{tmp_path / 'v.db'}"
     ingest_json(db, str(DATA / "graph" / "signins.jsonl"))
+
     def is_mi(x: dict) -> bool:
         msi = (x.get("managedServiceIdentity") or {}).get("msiType")
         return "managedIdentity" in (x.get("signInEventTypes") or []) or msi in (
-            "userAssigned", "systemAssigned")
+            "userAssigned",
+            "systemAssigned",
+        )
 
     sp = sum(not is_mi(x) for x in lines)
     assert 0 < sp < len(lines)
@@ -116,8 +121,9 @@ def test_gzip_stdin_and_globs(tmp_path):
     db = f"sqlite:///{tmp_path / 'v.db'}"
     first = ingest_json(db, str(gz))
     assert first["total"]["rejected"] == 0 and first["total"]["stored"] > 0
-    result = CliRunner().invoke(cli, ["--db", db, "ingest", "--format", "json", "-"],
-                                input=src.read_bytes())
+    result = CliRunner().invoke(
+        cli, ["--db", db, "ingest", "--format", "json", "-"], input=src.read_bytes()
+    )
     assert json.loads(result.stdout)["total"]["duplicate"] == first["total"]["read"]
     copy = tmp_path / "logs" / "a" / "x.json"
     copy.parent.mkdir(parents=True)
@@ -126,20 +132,88 @@ def test_gzip_stdin_and_globs(tmp_path):
     assert globbed["kinds"]["audit"]["stored"] > 0
 
 
+def _read_error(source: str, whole: int, partial: bytes) -> dict:
+    reason = f"cannot read further after line {whole}: {TRUNCATED}"
+    return {
+        "source": source,
+        "line": whole + 1,
+        "kind": None,
+        "reason": reason,
+        "record": partial[:200].decode(),
+    }
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_truncated_gzip_keeps_every_whole_line_and_names_the_line_reached(tmp_path, workers):
+    cut, whole, partial = truncated_gzip(sign_in_lines(2000))  # the cut falls in line whole + 1
+    src = tmp_path / "cut.jsonl.gz"
+    src.write_bytes(cut)
+    rejects = tmp_path / "rejects.jsonl"
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = ingest_json(db, "--workers", workers, "--rejects", str(rejects), str(src))
+    assert summary["total"] == {"read": whole + 1, "stored": whole, "duplicate": 0, "rejected": 1}
+    assert stats(db)["signIns"] == whole
+    assert [json.loads(x) for x in rejects.read_text().splitlines()] == [
+        _read_error(str(src), whole, partial)
+    ]
+
+
+def test_a_truncated_gzip_on_stdin_keeps_every_whole_line(tmp_path):
+    cut, whole, partial = truncated_gzip(sign_in_lines(2000))
+    rejects = tmp_path / "rejects.jsonl"
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    result = CliRunner().invoke(
+        cli, ["--db", db, "ingest", "--format", "json", "--rejects", str(rejects), "-"], input=cut
+    )
+    summary = json.loads(result.stdout)
+    assert summary["total"] == {"read": whole + 1, "stored": whole, "duplicate": 0, "rejected": 1}
+    assert [json.loads(x) for x in rejects.read_text().splitlines()] == [
+        _read_error("<stdin>", whole, partial)
+    ]
+
+
+def test_a_truncated_csv_gzip_keeps_every_whole_row(tmp_path):
+    header, row = (
+        (DATA / "la" / "AADServicePrincipalSignInLogs.portal.csv").read_bytes().split(b"\n")[:2]
+    )
+    old_id = next(csv.reader([row.decode()]))[21].encode()
+    assert header.split(b",")[21] == b"Id" and row.count(old_id) == 1
+    rows = [row.replace(old_id, b"%036d" % n) for n in range(600)]
+    cut, whole, partial = truncated_gzip(b"\n".join([header, *rows]) + b"\n")
+    src = tmp_path / "cut.csv.gz"
+    src.write_bytes(cut)
+    rejects = tmp_path / "rejects.jsonl"
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = ingest_json(db, "--rejects", str(rejects), str(src))
+    rows_read = whole - 1  # the header is a line too
+    assert summary["total"] == {
+        "read": rows_read + 1,
+        "stored": rows_read,
+        "duplicate": 0,
+        "rejected": 1,
+    }
+    assert stats(db)["signIns"] == rows_read
+    assert [json.loads(x) for x in rejects.read_text().splitlines()] == [
+        _read_error(str(src), whole, partial)
+    ]
+
+
 def test_nothing_readable_exits_1(tmp_path):
     junk = tmp_path / "junk.jsonl"
     junk.write_bytes(b"\x00\xff\xfe not json at all\n")
     summary = ingest_json(f"sqlite:///{tmp_path / 'v.db'}", str(junk), exit_code=1)
     assert summary["total"] == {"read": 1, "stored": 0, "duplicate": 0, "rejected": 1}
-    missing = ingest_json(f"sqlite:///{tmp_path / 'v.db'}", str(tmp_path / "nope.json"),
-                          exit_code=1)
+    missing = ingest_json(
+        f"sqlite:///{tmp_path / 'v.db'}", str(tmp_path / "nope.json"), exit_code=1
+    )
     assert missing["total"]["rejected"] == 1
 
 
 def test_forced_kind_rejects_other_kinds(tmp_path):
     db = f"sqlite:///{tmp_path / 'v.db'}"
-    summary = ingest_json(db, "--kind", "audit", str(DATA / "graph" / "signins.jsonl"),
-                          exit_code=1)  # nothing usable was read
+    summary = ingest_json(
+        db, "--kind", "audit", str(DATA / "graph" / "signins.jsonl"), exit_code=1
+    )  # nothing usable was read
     assert summary["total"]["stored"] == 0
     assert summary["total"]["rejected"] == summary["total"]["read"] > 0
 

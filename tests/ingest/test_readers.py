@@ -5,10 +5,14 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import random
+import zlib
 from pathlib import Path
 
+import orjson
 import pytest
 
+from vigil.ingest.gzip_stream import GzipStream
 from vigil.ingest.readers import (
     HINT_CSV,
     HINT_DIAGNOSTIC,
@@ -312,15 +316,66 @@ def test_binary_file_is_one_error(tmp_path: Path) -> None:
     assert len(errors[0].text) == 200
 
 
+def truncated_gzip(data: bytes) -> tuple[bytes, int, bytes]:
+    """``data`` gzip-compressed and cut in half: (the half, the whole lines it holds, the partial
+    line after them), the last two as zlib decompresses them without complaint."""
+    half = gzip.compress(data)
+    half = half[: len(half) // 2]
+    readable = zlib.decompressobj(wbits=31).decompress(half)
+    whole = readable.count(b"\n")
+    assert 0 < whole < data.count(b"\n"), "the cut must fall after some lines"
+    return half, whole, readable[readable.rfind(b"\n") + 1 :]
+
+
+def sign_in_lines(count: int) -> bytes:
+    """``count`` service-principal sign-ins (ids ``t-00000``...) as JSON Lines; a random user
+    agent each, so that they do not compress to nothing and a cut falls mid-file."""
+    rng = random.Random(0)
+    return b"".join(
+        orjson.dumps(
+            {
+                "id": f"t-{n:05d}",
+                "createdDateTime": "2026-10-25T00:14:52Z",
+                "servicePrincipalId": "sp1",
+                "signInEventTypes": ["servicePrincipal"],
+                "userAgent": f"{rng.getrandbits(128):032x}",
+            }
+        )
+        + b"\n"
+        for n in range(count)
+    )
+
+
+TRUNCATED = "Compressed file ended before the end-of-stream marker was reached"
+
+
 def test_truncated_gzip_reports_and_keeps_what_was_read(tmp_path: Path) -> None:
-    payload = b"".join(b'{"id": "%d", "pad": "%s"}\n' % (i, b"x" * 200) for i in range(2000))
+    cut, whole, partial = truncated_gzip(sign_in_lines(2000))
     target = tmp_path / "cut.jsonl.gz"
-    target.write_bytes(gzip.compress(payload)[:-4000])
-    records, errors = _read(target)
-    assert 0 < len(records) < 2000
-    assert [r.line for r in records] == list(range(1, len(records) + 1))
-    assert len(errors) >= 1
-    assert errors[-1].reason.startswith("cannot read further")
+    target.write_bytes(cut)
+    for source, items in [
+        (str(target), list(iter_records(str(target)))),
+        (STDIN, list(iter_records("-", stdin=io.BytesIO(cut)))),
+    ]:
+        records = [i for i in items if isinstance(i, RawRecord)]
+        assert [r.line for r in records] == list(range(1, whole + 1))  # every whole line
+        assert [(e.source, e.line, e.reason, e.text) for e in items[whole:]] == [
+            (source, whole + 1, f"cannot read further after line {whole}: {TRUNCATED}", partial)
+        ]
+
+
+def test_a_gzip_stream_hands_out_whole_lines_and_keeps_them_on_an_error() -> None:
+    data = b"".join(b"line %d %s\n" % (n, b"x" * (n % 300)) for n in range(3000))
+    cut, whole, partial = truncated_gzip(data)
+    stream = GzipStream(io.BytesIO(cut))
+    pieces = list(iter(lambda: stream.read(1000), b""))
+    assert all(p.endswith(b"\n") for p in pieces)
+    assert b"".join(pieces) == data[: len(b"".join(pieces))]
+    assert (b"".join(pieces).count(b"\n"), stream.tail) == (whole, partial)
+    assert isinstance(stream.error, EOFError)
+    assert stream.read(1000) == b""
+    whole_file = GzipStream(io.BytesIO(gzip.compress(data + b"no newline")))
+    assert whole_file.read() == data + b"no newline" and whole_file.error is None
 
 
 def test_broken_document_points_at_the_physical_line(tmp_path: Path) -> None:

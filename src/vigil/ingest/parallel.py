@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import gzip
 import io
 import multiprocessing
 import os
@@ -33,8 +32,9 @@ from pathlib import Path
 from typing import IO
 
 from vigil.enrich import Enricher, GeoIP, HostingClassifier
+from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream
 from vigil.ingest.parse import Parsed, parse_jsonl
-from vigil.ingest.readers import GZIP_MAGIC, ReadError, detect_format
+from vigil.ingest.readers import GZIP_MAGIC, ReadError, detect_format, stopped_early
 
 BLOCK_BYTES = 4 << 20
 #: Added to each worker's nice value (module doc); the writer keeps its own.
@@ -149,15 +149,22 @@ def splittable(path: Path) -> bool:
             head = handle.read(_HEAD)
             if head[:2] == GZIP_MAGIC:
                 handle.seek(0)
-                with gzip.GzipFile(fileobj=handle) as gz:
+                with GzipStream(handle) as gz:  # a damaged file: its whole lines decide
                     head = gz.read(_HEAD)
-    except (OSError, EOFError, gzip.BadGzipFile):
+    except READ_ERRORS:
         return False
     return detect_format(head) == "jsonl"
 
 
-def blocks(stream: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
-    """(lines before the block, block) pieces of ``stream`` that end at a line end."""
+def blocks(
+    stream: IO[bytes], size: int = BLOCK_BYTES, lines_read: list[int] | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """(lines before the block, block) pieces of ``stream`` that end at a line end.
+
+    ``lines_read[0]`` follows the number of whole lines handed out. Read a gzip file through a
+    :class:`GzipStream`: ``GzipFile.read`` drops the block it was reading when the file turns out
+    damaged (``vigil.ingest.gzip_stream``).
+    """
     lines = 0
     rest = b""
     while chunk := stream.read(size):
@@ -169,6 +176,8 @@ def blocks(stream: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, by
         block, rest = data[:cut], data[cut:]
         yield lines, block
         lines += block.count(b"\n")
+        if lines_read is not None:
+            lines_read[0] = lines
     if rest:
         yield lines, rest
 
@@ -192,9 +201,10 @@ def parse_in_process(
     with handle:
         stream: IO[bytes] = handle
         if handle.peek(2)[:2] == GZIP_MAGIC:
-            stream = gzip.GzipFile(fileobj=handle)  # type: ignore[assignment]
+            stream = GzipStream(handle)
+        lines_read = [0]
         try:
-            for first_line, block in blocks(stream):
+            for first_line, block in blocks(stream, lines_read=lines_read):
                 yield parse_jsonl(
                     block,
                     source=source,
@@ -203,8 +213,14 @@ def parse_in_process(
                     received_at=received_at,
                     enricher=enricher,
                 )
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except READ_ERRORS as exc:
             yield ReadError(source, 0, f"cannot read further: {exc}")
+        yield from _stopped_early(stream, source, lines_read[0])
+
+
+def _stopped_early(stream: IO[bytes], source: str, lines: int) -> Iterator[ReadError]:
+    if isinstance(stream, GzipStream) and (error := stopped_early(stream, source, lines)):
+        yield error
 
 
 class ParallelParser:
@@ -233,8 +249,10 @@ class ParallelParser:
                 return
             stream: IO[bytes] = handle
             if compressed:
-                stream = gzip.GzipFile(fileobj=handle)  # type: ignore[assignment]
-            yield from self._parse_stream(stream, source, kind, received_at)
+                stream = GzipStream(handle)
+            lines_read = [0]
+            yield from self._parse_stream(stream, source, kind, received_at, lines_read)
+            yield from _stopped_early(stream, source, lines_read[0])
 
     def _parse_ranges(
         self, handle: IO[bytes], source: str, kind: str | None, received_at: str
@@ -283,12 +301,17 @@ class ParallelParser:
             yield ReadError(source, 0, f"cannot read further: {failed}")
 
     def _parse_stream(
-        self, stream: IO[bytes], source: str, kind: str | None, received_at: str
+        self,
+        stream: IO[bytes],
+        source: str,
+        kind: str | None,
+        received_at: str,
+        lines_read: list[int],
     ) -> Iterator[Parsed | ReadError]:
         """A compressed file: this process reads and cuts it, workers parse the pieces."""
         pending: deque[Future[Parsed]] = deque()
         try:
-            for first_line, block in blocks(stream, self._block_bytes):
+            for first_line, block in blocks(stream, self._block_bytes, lines_read):
                 pending.append(
                     self._pool.submit(_parse_block, source, first_line, block, kind, received_at)
                 )
@@ -296,7 +319,7 @@ class ParallelParser:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except READ_ERRORS as exc:
             while pending:  # what was read before the failure is good
                 yield pending.popleft().result()
             yield ReadError(source, 0, f"cannot read further: {exc}")

@@ -7,6 +7,8 @@ Inputs
     A file; a folder (recursive, hidden entries skipped, files ending in ``.json``, ``.jsonl``,
     ``.ndjson``, ``.csv``, optionally ``.gz``, in sorted path order); a glob (``**`` allowed,
     sorted); ``-`` for standard input (source ``<stdin>``). Gzip is recognised by its magic bytes;
+    a truncated or damaged one gives every whole line before the damage, then a ReadError on the
+    next line ("cannot read further after line N: ...", the partial line as its text);
     text is UTF-8 (BOM optional) or UTF-16 with a BOM (Windows PowerShell 5.1's ``Out-File``).
     Lines longer than ``max_document_bytes`` are skipped with a ReadError, never buffered whole.
 
@@ -32,18 +34,18 @@ Lines line share that line's number. CSV rows have hint ``csv``.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 import stat
 import sys
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+
+from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream
 
 DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 #: Bytes of offending input kept in a ReadError.
@@ -192,13 +194,16 @@ def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Itera
     """Read one byte stream of any supported format; never raises.
 
     The stream may be gzip-compressed (magic bytes) and UTF-8 (BOM optional) or UTF-16 with a
-    BOM. An I/O or decompression error ends the stream with a ReadError at the next line.
+    BOM. An I/O or decompression error ends the stream with a ReadError at the next line; from a
+    gzip stream every whole line before the damage is read first (:func:`stopped_early`).
     """
     position = [0]
+    unzipped: GzipStream | None = None
     try:
         stream = _buffered(binary)
         if stream.peek(2)[:2] == GZIP_MAGIC:
-            stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), _HEAD)  # type: ignore[arg-type]
+            unzipped = GzipStream(stream)
+            stream = io.BufferedReader(unzipped, _HEAD)
         if stream.peek(2)[:2] in _UTF16_BOMS:  # Windows PowerShell 5.1's Out-File default
             text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline="")
             stream = io.BufferedReader(_Utf8Encoder(text), _HEAD)
@@ -212,8 +217,21 @@ def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Itera
         elif fmt == "unknown":
             excerpt = stream.peek(ERROR_TEXT_MAX)[:ERROR_TEXT_MAX]
             yield ReadError(source, 1, "not JSON, JSON Lines or CSV", excerpt)
-    except (OSError, EOFError, zlib.error) as exc:
+    except READ_ERRORS as exc:
         yield ReadError(source, position[0] + 1, f"cannot read further: {exc}")
+        return
+    if unzipped is not None and (error := stopped_early(unzipped, source, position[0])):
+        yield error
+
+
+def stopped_early(stream: GzipStream, source: str, lines: int) -> ReadError | None:
+    """The ReadError of a gzip stream a read error ended after ``lines`` whole lines (all of them
+    read), None if it ended cleanly. It is placed on the next line, the partial one (its text).
+    """
+    if stream.error is None:
+        return None
+    reason = f"cannot read further after line {lines}: {stream.error}"
+    return ReadError(source, lines + 1, reason, stream.tail[:ERROR_TEXT_MAX])
 
 
 class _Utf8Encoder(io.RawIOBase):
@@ -329,6 +347,7 @@ def _read_document(
             source, 0, f"JSON document larger than {limit} bytes", data[:ERROR_TEXT_MAX]
         )
         return
+    position[0] = data.count(b"\n")  # where a read error stopped it
     try:
         value = orjson.loads(data.removeprefix(BOM))
     except orjson.JSONDecodeError as exc:
