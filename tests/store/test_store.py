@@ -68,6 +68,25 @@ def test_duplicates_inside_one_batch_are_stored_once(store):
     assert (counts["signIns"], counts["managedIdentitySignIns"]) == (1, 1)
 
 
+def test_an_audit_id_twice_in_one_batch_indexes_the_targets_of_the_stored_copy(store):
+    from dataclasses import replace
+
+    from vigil.store.tables import audit_targets
+
+    first = AuditEvent(
+        id="audit-dup",
+        activity_date_time=T0,
+        activity_display_name="Update application",
+        targets=(AuditTarget(id="target-a", type="Application"),),
+    )
+    second = replace(first, targets=(AuditTarget(id="target-b", type="Application"),))
+    assert store.activity.add_audit_events([(first, None), (second, None)]) == ["audit-dup"]
+    assert list(store.activity.iter_audit_events()) == [first]
+    with store.engine.connect() as conn:
+        targets = conn.execute(sa.select(audit_targets.c.target_id)).scalars().all()
+    assert targets == ["target-a"]
+
+
 def test_audit_events_and_graph_activity(store):
     event = AuditEvent(
         id="audit-1",

@@ -297,7 +297,9 @@ class ActivityRepository:
     ) -> list[str]:
         new_ids = self._insert_new(audit_events, [_audit_row(a, raw) for a, raw in items], conn)
         if new_ids:
-            by_id = {a.id: a for a, _ in items}
+            by_id: dict[str, AuditEvent] = {}
+            for a, _ in items:  # the first of an id is the one stored (_first_of_each_id)
+                by_id.setdefault(a.id, a)
             with transaction(self._engine, conn) as conn:
                 pks = dict(
                     conn.execute(
