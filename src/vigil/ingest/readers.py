@@ -22,7 +22,7 @@ Formats (chosen by :func:`detect_format` from the first bytes)
       object); for a syntax error, the physical line of the error.
     * CSV with a header row (Log Analytics / portal exports). ``line`` is the physical line where
       the row starts (cells may contain newlines). Cells stay strings (JSON text included); a
-      header's `` [UTC]`` suffix (portal export) is dropped.
+      header's `` [UTC]`` suffix (portal export) is dropped (:mod:`vigil.ingest.csv_reader`).
 
 Collections are unwrapped everywhere: a Graph page ``{"value": [...], "@odata.*": ...}`` yields
 its items with ``shape_hint`` ``graph:<entity set>`` (from ``@odata.context``, e.g.
@@ -33,27 +33,24 @@ Lines line share that line's number. CSV rows have hint ``csv``.
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import stat
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
+from vigil.ingest.csv_reader import HINT_CSV, read_csv
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream
+from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError
 
 DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
-#: Bytes of offending input kept in a ReadError.
-ERROR_TEXT_MAX = 200
 #: Suffixes a folder or glob walk picks up (an explicitly named file is always read).
 LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv")
 STDIN = "<stdin>"
-HINT_CSV = "csv"
 HINT_DIAGNOSTIC = "diagnostic"
 HINT_GRAPH = "graph"
 
@@ -62,39 +59,11 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: UTF-8 byte order mark, allowed at the start of a file.
 BOM = b"\xef\xbb\xbf"
 _HEAD = 65_536
-_CSV_FIELD_MAX = 256 * 1024 * 1024
 _SKIP_CHUNK = 1 << 20
 #: orjson's message for input that ends inside a value (a valid start of a JSON text).
 _END_OF_DATA = "unexpected end of data"
 
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """One JSON object read from ``source`` at ``line`` (see the module docstring for ``line``)."""
-
-    source: str
-    line: int
-    data: dict[str, Any]
-    shape_hint: str | None = None
-    #: The record's own bytes, when a JSON line held just this object: kept as the raw record
-    #: as read (else the raw record is ``data`` serialized again).
-    raw: bytes | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReadError:
-    """Input that could not be read: ``text`` is at most ``ERROR_TEXT_MAX`` bytes of it.
-
-    ``line`` is 0 when the whole source is at fault (missing file, unreadable path).
-    """
-
-    source: str
-    line: int
-    reason: str
-    text: bytes = b""
-
-
-Item = RawRecord | ReadError
 
 
 def iter_records(
@@ -213,7 +182,7 @@ def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Itera
         elif fmt == "json":
             yield from _read_document(stream, source, max_document_bytes, position)
         elif fmt == "csv":
-            yield from _read_csv(stream, source, position)
+            yield from read_csv(stream, source, position)
         elif fmt == "unknown":
             excerpt = stream.peek(ERROR_TEXT_MAX)[:ERROR_TEXT_MAX]
             yield ReadError(source, 1, "not JSON, JSON Lines or CSV", excerpt)
@@ -448,48 +417,24 @@ def _json_reason(raw: bytes, exc: orjson.JSONDecodeError) -> str:
     return f"invalid JSON: {exc.msg} (column {exc.colno})"
 
 
-def _read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Iterator[Item]:
-    if csv.field_size_limit() < _CSV_FIELD_MAX:
-        csv.field_size_limit(_CSV_FIELD_MAX)  # process-wide; Log Analytics cells can be large
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text)
-    header: list[str] | None = None
-    done = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            yield ReadError(source, done + 1, f"invalid CSV: {exc}")
-            if reader.line_num == done:
-                break
-            done = reader.line_num
-            continue
-        start, done = done + 1, reader.line_num
-        position[0] = done
-        if not row or row == [""]:
-            continue
-        joined = ",".join(row)
-        try:
-            joined.encode("utf-8")
-        except UnicodeEncodeError as bad:
-            excerpt = joined.encode("utf-8", "surrogateescape")[:ERROR_TEXT_MAX]
-            yield ReadError(source, start, f"invalid UTF-8 near character {bad.start}", excerpt)
-            continue
-        if header is None:
-            header = [_column(name) for name in row]
-            continue
-        if len(row) != len(header):
-            reason = f"row has {len(row)} cells, the header has {len(header)}"
-            yield ReadError(source, start, reason, joined.encode()[:ERROR_TEXT_MAX])
-            continue
-        yield RawRecord(source, start, dict(zip(header, row, strict=True)), HINT_CSV)
-
-
-def _column(name: str) -> str:
-    """``TimeGenerated [UTC]`` (portal export) → ``TimeGenerated``."""
-    name = name.strip()
-    if name.endswith("]") and " [" in name:
-        return name[: name.rindex(" [")]
-    return name
+__all__ = [
+    "BOM",
+    "DEFAULT_MAX_DOCUMENT_BYTES",
+    "ERROR_TEXT_MAX",
+    "GZIP_MAGIC",
+    "HINT_CSV",
+    "HINT_DIAGNOSTIC",
+    "HINT_GRAPH",
+    "LOG_SUFFIXES",
+    "STDIN",
+    "Item",
+    "RawRecord",
+    "ReadError",
+    "detect_format",
+    "expand",
+    "iter_records",
+    "read_line",
+    "read_lines",
+    "read_stream",
+    "stopped_early",
+]

@@ -1,0 +1,38 @@
+"""What the readers yield: a record read, or input that could not be read, with its location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: Bytes of offending input kept in a ReadError.
+ERROR_TEXT_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One JSON object read from ``source`` at ``line`` (see the module docstring for ``line``)."""
+
+    source: str
+    line: int
+    data: dict[str, Any]
+    shape_hint: str | None = None
+    #: The record's own bytes, when a JSON line held just this object: kept as the raw record
+    #: as read (else the raw record is ``data`` serialized again).
+    raw: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadError:
+    """Input that could not be read: ``text`` is at most ``ERROR_TEXT_MAX`` bytes of it.
+
+    ``line`` is 0 when the whole source is at fault (missing file, unreadable path).
+    """
+
+    source: str
+    line: int
+    reason: str
+    text: bytes = b""
+
+
+Item = RawRecord | ReadError
