@@ -137,7 +137,7 @@ def _read_error(source: str, whole: int, partial: bytes) -> dict:
     return {
         "source": source,
         "line": whole + 1,
-        "kind": None,
+        "kind": "unknown",
         "reason": reason,
         "record": partial[:200].decode(),
     }

@@ -463,3 +463,15 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     assert [(i.line, i.reason, i.text) for i in items] == [
         (0, "JSON document larger than 1000 bytes", b"")
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b'{"bad"\n', "invalid JSON: unexpected end of data (column 7)"),
+        (b'{"id": 1,\r\n', "invalid JSON: unexpected end of data (column 10)"),
+    ],
+)
+def test_a_json_line_that_ends_early_is_reported_where_it_ends(line: bytes, reason: str) -> None:
+    items = list(read_lines(io.BytesIO(line), "x.jsonl", 1000))
+    assert [(i.line, i.reason) for i in items] == [(1, reason)]

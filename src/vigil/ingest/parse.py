@@ -231,7 +231,7 @@ def _parse_into(
             c = counts.setdefault(which, [0, 0])
             c[0] += 1
             c[1] += 1
-            out.rejects.append(Reject(item.source, item.line, item.reason, kind, item.text))
+            out.rejects.append(Reject(item.source, item.line, item.reason, which, item.text))
             continue
         assert type(item) is RawRecord
         data = item.data

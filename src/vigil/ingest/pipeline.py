@@ -353,8 +353,9 @@ def _count(added: list[str] | int) -> int:
 
 
 def _error_part(error: ReadError, kind: str | None) -> Parsed:
-    part = Parsed(size=1, counts={kind or "unknown": [1, 1]})
-    part.rejects.append(Reject(error.source, error.line, error.reason, kind, error.text))
+    which = kind or "unknown"  # as the counts say, and as a reject of an unknown shape says
+    part = Parsed(size=1, counts={which: [1, 1]})
+    part.rejects.append(Reject(error.source, error.line, error.reason, which, error.text))
     return part
 
 

@@ -414,6 +414,13 @@ def _json_reason(raw: bytes, exc: orjson.JSONDecodeError) -> str:
         raw.decode("utf-8")
     except UnicodeDecodeError as bad:
         return f"invalid UTF-8 at byte {bad.start}"
+    if exc.lineno > 1 and raw.count(b"\n") == 1 and raw.endswith(b"\n"):
+        # a JSON line that ends early: orjson points past its newline; say where the line ended
+        line = raw.rstrip(b"\r\n")
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError as inner:
+            exc = inner
     return f"invalid JSON: {exc.msg} (column {exc.colno})"
 
 
