@@ -24,6 +24,7 @@ from vigil.ingest.readers import (
     iter_records,
     read_line,
     read_lines,
+    read_stream,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -475,3 +476,20 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
 def test_a_json_line_that_ends_early_is_reported_where_it_ends(line: bytes, reason: str) -> None:
     items = list(read_lines(io.BytesIO(line), "x.jsonl", 1000))
     assert [(i.line, i.reason) for i in items] == [(1, reason)]
+
+
+@pytest.mark.parametrize(
+    ("data", "lines"),
+    [
+        # a bare CR inside a quoted cell: not a line of its own
+        (b'Id,UserAgent\nc-1,"agent\rv2"\nc-2,x\n', [2, 3]),
+        (b'Id,UserAgent\r\nc-1,"agent\rv2"\r\nc-2,x\r\n', [2, 3]),
+        # a CR-only file (classic Mac): its lines end at CR
+        (b"Id,UserAgent\rc-1,a\rc-2,x\r", [2, 3]),
+        # LF inside a quoted cell: the row after it starts two lines on
+        (b'Id,UserAgent\nc-1,"agent\nv2"\nc-2,x\n', [2, 4]),
+    ],
+)
+def test_csv_rows_start_at_their_physical_line(data: bytes, lines: list[int]) -> None:
+    items = list(read_stream(io.BytesIO(data), "x.csv", 1 << 20))
+    assert [i.line for i in items] == lines, items

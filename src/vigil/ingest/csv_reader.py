@@ -1,7 +1,10 @@
 """CSV exports (Log Analytics, the portal) → records: the header names the cells.
 
-``line`` is the physical line where a row starts (cells may contain newlines). Cells stay
-strings (JSON text included); a header's `` [UTC]`` suffix (portal export) is dropped.
+``line`` is the physical line where a row starts (cells may contain newlines). Lines end at
+``\n`` (LF or CRLF); until a file's first LF, a lone ``\r`` ends a line too (classic Mac
+exports have no LF at all), so a ``\r`` inside a quoted cell, after a header that ends in LF or
+CRLF, does not start a line. Cells stay strings (JSON text included); a header's `` [UTC]``
+suffix (portal export) is dropped.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
     if csv.field_size_limit() < _CSV_FIELD_MAX:
         csv.field_size_limit(_CSV_FIELD_MAX)  # process-wide; Log Analytics cells can be large
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text)
+    lines = _PhysicalLines(text)
+    reader = csv.reader(lines)
     header: list[str] | None = None
-    done = 0
+    done = pieces = 0
     while True:
         try:
             row = next(reader)
@@ -31,11 +35,11 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
             break
         except csv.Error as exc:
             yield ReadError(source, done + 1, f"invalid CSV: {exc}")
-            if reader.line_num == done:
+            if lines.pieces == pieces:  # nothing more was consumed: it would fail again
                 break
-            done = reader.line_num
+            done, pieces = lines.number, lines.pieces
             continue
-        start, done = done + 1, reader.line_num
+        start, done, pieces = done + 1, lines.number, lines.pieces
         position[0] = done
         if not row or row == [""]:
             continue
@@ -62,3 +66,27 @@ def _column(name: str) -> str:
     if name.endswith("]") and " [" in name:
         return name[: name.rindex(" [")]
     return name
+
+
+class _PhysicalLines:
+    """The pieces a text stream with universal newlines gives (``\r``, ``\n`` or ``\r\n``
+    ended), counting physical lines as the module docstring says."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._text = text
+        self._lf_seen = False
+        self.number = 0  # physical lines consumed
+        self.pieces = 0  # pieces handed out
+
+    def __iter__(self) -> _PhysicalLines:
+        return self
+
+    def __next__(self) -> str:
+        piece = next(self._text)
+        self.pieces += 1
+        if piece.endswith("\n"):
+            self.number += 1
+            self._lf_seen = True
+        elif piece.endswith("\r") and not self._lf_seen:  # no LF so far: a CR-only file
+            self.number += 1
+        return piece
