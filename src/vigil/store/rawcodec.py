@@ -8,9 +8,8 @@ keys and values Entra's records repeat, which makes per-record compression fast 
 Each frame names its dictionary by id, so a future dictionary is added next to this one, never
 swapped in: frames written today stay readable.
 
-Secret values never reach a frame: :func:`compress` redacts a record
-(:func:`vigil.leaks.redact.redact`), and the blocks, which hold sign-ins and Graph activity,
-have client-secret-shaped strings cut to their hint (:func:`vigil.leaks.redact.redact_shaped`).
+Records arrive here with their secret values already redacted: the parser does it before it
+normalizes them (``vigil.ingest.parse``, :mod:`vigil.leaks.redact`).
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ import threading
 from importlib.resources import files
 
 import zstandard
-
-from vigil.leaks.redact import redact, redact_shaped
 
 _DICTIONARIES = {
     d.dict_id(): d
@@ -39,7 +36,7 @@ def compress(raw: bytes) -> bytes:
     comp = getattr(_local, "compressor", None)
     if comp is None:
         comp = _local.compressor = zstandard.ZstdCompressor(level=LEVEL, dict_data=CURRENT)
-    return comp.compress(redact(raw))
+    return comp.compress(raw)
 
 
 def decompress(frame: bytes) -> bytes:
@@ -67,9 +64,6 @@ def compress_block(records: list[bytes]) -> bytes:
 def compress_joined(joined: bytes | memoryview) -> bytes:
     """:func:`compress_block` of records already joined by :data:`BLOCK_SEPARATOR` (a JSON
     Lines piece whose every line is a record: the piece itself, without copying it)."""
-    whole = joined.obj if isinstance(joined, memoryview) else joined
-    if b"~" in whole:  # rarely: a record may hold a client-secret-shaped string
-        joined = redact_shaped(bytes(joined))
     comp = getattr(_local, "block_compressor", None)
     if comp is None:
         comp = _local.block_compressor = zstandard.ZstdCompressor(level=BLOCK_LEVEL)
