@@ -95,6 +95,8 @@ def _same_file(path: Path, stat: os.stat_result, cp: Checkpoint) -> bool:
             return handle.read(1) == b"\n"
     if (ident.device, ident.inode) != (_signed(stat.st_dev), _signed(stat.st_ino)):
         return False
+    if (stat.st_size, stat.st_mtime_ns) == (cp.size, cp.mtime_ns):
+        return True  # untouched since: no need to read its start (a folder of finished files)
     if stat.st_size < max(ident.head_length, cp.offset + cp.tail if cp.format == LINES else 0):
         return False
     with path.open("rb") as handle:
