@@ -3,8 +3,9 @@
 ``simulate(cfg, out)`` builds the tenant, runs the attack scenarios (they claim their victims
 first), applies the benign changes to principals no scenario claimed, adds the leak and indicator
 decoys, generates the benign traffic of every principal's (possibly changed) behaviour, adds noise
-indicators, and writes everything to ``out`` (layout: :mod:`vigil.simulate.writers.output`). The
-same :class:`SimConfig` always gives byte-identical files; nothing reads the wall clock.
+indicators, labels attack sign-ins that an indicator happens to name (``indicator_overlap``) and
+writes everything to ``out`` (layout: :mod:`vigil.simulate.writers.output`). The same
+:class:`SimConfig` always gives byte-identical files; nothing reads the wall clock.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vigil.simulate import attacks
+from vigil.simulate.attacks.indicator_overlap import label_indicator_overlaps
 from vigil.simulate.attacks.leaked_credentials import decoys as leak_decoys
 from vigil.simulate.attacks.threat_intelligence import indicator_decoys
 from vigil.simulate.baseline import generate_baseline
@@ -35,6 +37,7 @@ def build(cfg: SimConfig) -> World:
     indicator_decoys(world)
     generate_baseline(world.tenant, world.activity, cfg.seed)
     world.indicators.extend(noise(world.rng("stix", "noise"), cfg.start_ms, cfg.end_ms + DAY, 30))
+    label_indicator_overlaps(world)
     return world
 
 
