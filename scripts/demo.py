@@ -55,8 +55,9 @@ def main() -> int:
         vigil("credentials", "import", str(TENANT / "secrets.json"))
         vigil("intel", "add", str(TENANT / "intel" / "threat-intel.stix.json"))
         # Audit before sign-ins: authorized changes open re-learning windows for what follows.
-        vigil("ingest", str(TENANT / "inventory"), str(TENANT / "audit"), str(TENANT / "signins"),
-              str(TENANT / "graph"))
+        # The inventory snapshot last: it was taken after the logs, and dates maliciousApplication.
+        vigil("ingest", str(TENANT / "audit"), str(TENANT / "signins"), str(TENANT / "graph"),
+              str(TENANT / "inventory"))
         vigil("scan", str(TENANT / "repos"))
     vigil("stats")
     vigil("eval", "--labels", str(TENANT / "labels.json"))

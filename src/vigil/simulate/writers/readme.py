@@ -51,7 +51,8 @@ def render(world: World, counts: dict[str, int]) -> str:
         "Use it (from this folder):",
         "",
         "```",
-        "vigil ingest inventory audit signins graph   # audit before sign-ins; not the other files",
+        "vigil ingest audit signins graph inventory   # audit before sign-ins, snapshot last; "
+        "not the other files",
         "vigil intel add intel/threat-intel.stix.json",
         "vigil credentials import secrets.json",
         "vigil scan repos",
