@@ -220,3 +220,49 @@ def test_a_finished_episode_leaves_the_state_at_the_next_maintenance():
     state = ctx.load_state("suspiciousSignins", SP)
     assert "ep" not in state["x"]
     assert len(ctx.states[("suspiciousSignins", SP)]) < 1500
+
+
+DEPLOYED = {"ip_address": "20.61.77.5", "user_agent": "curl/8.9.1"}
+
+
+def test_deployment_use_without_its_window_is_medium():
+    """The control for the backfill test below: no window, the same use is medium."""
+    assert [d.risk_level for d in detect([*history(), signin(AFTER, **DEPLOYED)]).values()] == [
+        RiskLevel.medium]
+
+
+def test_an_audit_backfill_of_any_size_keeps_every_window():
+    """20,001 authorized changes of other apps, ending later than this principal's, ingested
+    before the sign-ins: every window is kept (a cap of 20,000 dropped this one, the first to end,
+    and the deployment's sign-in fired medium)."""
+    ours = audit(AFTER - timedelta(hours=2), "Update application", ADMIN)
+    others = [
+        AuditEvent(id=f"Directory_backfill_{i}", activity_date_time=AFTER - timedelta(hours=1),
+                   activity_display_name="Update application", initiated_by=ADMIN,
+                   targets=(AuditTarget(id=f"obj-{i}", type="Application", display_name="x"),),
+                   additional_details=(("AppId", f"00000000-0000-4000-a000-{i:012d}"),))
+        for i in range(20_001)
+    ]
+    ctx = MemoryContext()
+    later = signin(AFTER + timedelta(hours=80), **DEPLOYED)  # past the window: learned by now
+    found = detect([ours, *others, *history(), signin(AFTER, **DEPLOYED), later], batch=10_001,
+                   ctx=ctx)
+    assert found == {}
+    index = ctx.load_state("suspiciousSignins", "_changes")
+    assert index["version"] == 2 and len(index["keys"]) == 20_001  # ours is passed: gone
+    assert ctx.load_state("suspiciousSignins", f"_changes:app:{APP}") == {"version": 1, "w": []}
+
+
+def test_windows_of_the_single_state_version_are_split_and_still_explain():
+    """Stores written before windows were kept per key hold them all in one state (version 1)."""
+    at = int((AFTER - timedelta(hours=2)).timestamp())
+    window = [at, at + 72 * 3600, ["ip", "net", "asn", "cc", "host", "uaf", "ua", "res"],
+              "'Update application' by anouk@contoso.com", "Directory_old"]
+    ctx = MemoryContext()
+    detect(history(), ctx=ctx)
+    ctx.save_state("suspiciousSignins", "_changes", {"version": 1, "w": {f"app:{APP}": [window]}})
+    assert detect([signin(AFTER, **DEPLOYED)], ctx=ctx) == {}
+    assert ctx.load_state("suspiciousSignins", "_changes") == {
+        "version": 2, "keys": {f"app:{APP}": at + 72 * 3600}}
+    assert ctx.load_state("suspiciousSignins", f"_changes:app:{APP}") == {"version": 1,
+                                                                         "w": [window]}

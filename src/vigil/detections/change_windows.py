@@ -28,16 +28,17 @@ to application`` (on the client principal)
 ==========================================================  ===========================================
 
 A window is keyed by the principal it concerns: ``sp:<servicePrincipalId>`` when the record names
-the service principal, ``app:<appId>`` when it names the application.
+the service principal, ``app:<appId>`` when it names the application. :class:`ChangeWindows` keeps
+them per key in the detector's state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from vigil.detections.audit_fields import app_id_of, prop_names, prop_text
+from vigil.detections.base import DetectionContext
 from vigil.detections.signin_features import NETWORK
 from vigil.model import AuditEvent, Initiator
 from vigil.normalize.audit import activity_key
@@ -136,72 +137,93 @@ def authorized_change(event: AuditEvent, trust: Trust) -> Change | None:
 
 
 class ChangeWindows:
-    """Open re-learning windows; JSON state ``{"version": 1, "w": {key: [[start, end, [features],
-    what, auditId], ...]}}``. Adding the same change twice changes nothing."""
+    """The open re-learning windows, kept per principal key in the detector's state.
 
-    VERSION = 1
+    One state per key (``<prefix><key>``: ``{"version": 1, "w": [[start, end, [features], what,
+    auditId], ...]}``, sorted by start) and one index (``{"version": 2, "keys": {key: latest
+    end}}``), so a batch reads the windows of the principals it scores, not every open window,
+    and no count bounds them: an audit backfill of any size ingested before the sign-ins it
+    explains keeps every window. A key goes once a sign-in of its principal passes its latest
+    end (one principal's sign-ins arrive in time order; principals may interleave in any order,
+    e.g. all managed-identity sign-ins before the others); the windows of a principal that never
+    signs in stay, a few hundred bytes per authorized change. Adding the same change twice changes
+    nothing. Version 1 of the index held every window in itself; it is split on first load.
+    Call :meth:`save` at the end of the batch.
+    """
 
-    def __init__(self, windows: dict[str, list[list[Any]]] | None = None) -> None:
-        self.w: dict[str, list[list[Any]]] = windows or {}
+    VERSION = 2
+    WINDOWS_VERSION = 1
+
+    def __init__(self, ctx: DetectionContext, detector: str, index_key: str) -> None:
+        self._ctx, self._detector, self._index_key = ctx, detector, index_key
+        self._prefix = f"{index_key}:"
+        self.ends: dict[str, int] = {}
+        self._lists: dict[str, list[list[Any]]] = {}
+        self._changed: set[str] = set()
         self.dirty = False
+        state = ctx.load_state(detector, index_key) or {}
+        if state.get("version") == self.VERSION:
+            self.ends = {str(k): int(v) for k, v in dict(state.get("keys") or {}).items()}
+        elif state.get("version") == 1:  # every window in the index itself: split it
+            for key, items in dict(state.get("w") or {}).items():
+                if items:
+                    self._lists[str(key)] = [list(i) for i in items]
+                    self.ends[str(key)] = max(int(i[1]) for i in items)
+                    self._changed.add(str(key))
+            self.dirty = True
+
+    def __bool__(self) -> bool:
+        return bool(self.ends)
+
+    def _items(self, key: str) -> list[list[Any]]:
+        items = self._lists.get(key)
+        if items is None:
+            state = self._ctx.load_state(self._detector, self._prefix + key) or {}
+            ok = state.get("version") == self.WINDOWS_VERSION
+            items = self._lists[key] = [list(i) for i in state.get("w") or ()] if ok else []
+        return items
 
     def add(self, change: Change, hours: float) -> None:
         end = change.time + int(hours * 3600)
         for key in change.keys:
-            items = self.w.setdefault(key, [])
+            items = self._items(key)
             if any(item[4] == change.id for item in items):
                 continue
             items.append([change.time, end, list(change.explains), change.what, change.id])
             items.sort(key=lambda item: (item[0], item[4]))
+            self.ends[key] = max(self.ends.get(key, end), end)
+            self._changed.add(key)
             self.dirty = True
 
     def explained(self, sp_id: str, app_id: str | None, t: int) -> dict[str, str]:
         """Feature → the change that explains it, for a sign-in at ``t`` (earliest change first)."""
         out: dict[str, str] = {}
         for key in (f"sp:{sp_id.lower()}", f"app:{(app_id or '').lower()}"):
-            for start, end, feats, what, _ in self.w.get(key, ()):
+            if self.ends.get(key, -1) < t:
+                continue  # no window of this key reaches t (none at all, mostly): nothing to read
+            for start, end, feats, what, _ in self._items(key):
                 if start <= t <= end:
                     for f in feats:
                         out.setdefault(f, what)
         return out
 
     def passed(self, sp_id: str, app_id: str | None, t: int) -> None:
-        """Drop the principal's windows that ended before ``t``, its latest sign-in: its later
-        sign-ins cannot fall in them (one principal's sign-ins arrive in time order; principals
-        may interleave in any order, e.g. all managed-identity sign-ins before the others)."""
+        """Drop the principal's windows once ``t``, its latest sign-in, is past all of them."""
         for key in (f"sp:{sp_id.lower()}", f"app:{(app_id or '').lower()}"):
-            items = self.w.get(key)
-            if not items:
-                continue
-            kept = [item for item in items if item[1] >= t]
-            if len(kept) < len(items):
+            end = self.ends.get(key)
+            if end is not None and end < t:
+                del self.ends[key]
+                self._lists[key] = []
+                self._changed.add(key)
                 self.dirty = True
-                if kept:
-                    self.w[key] = kept
-                else:
-                    del self.w[key]
 
-    def limit(self, most: int) -> None:
-        """Keep at most ``most`` windows (those ending last): a bound for principals that stop."""
-        items = sorted((item[1], key, i) for key, v in self.w.items() for i, item in enumerate(v))
-        if len(items) <= most:
-            return
-        drop: dict[str, set[int]] = {}
-        for _, key, i in items[: len(items) - most]:
-            drop.setdefault(key, set()).add(i)
-        for key, idx in drop.items():
-            kept = [item for i, item in enumerate(self.w[key]) if i not in idx]
-            if kept:
-                self.w[key] = kept
-            else:
-                del self.w[key]
-        self.dirty = True
-
-    def to_state(self) -> dict[str, Any]:
-        return {"version": self.VERSION, "w": self.w}
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any] | None) -> ChangeWindows:
-        if not state or state.get("version") != cls.VERSION:
-            return cls()
-        return cls({str(k): [list(i) for i in v] for k, v in dict(state.get("w") or {}).items()})
+    def save(self) -> None:
+        """Write the windows changed in this batch and the index."""
+        for key in sorted(self._changed):
+            self._ctx.save_state(self._detector, self._prefix + key,
+                                 {"version": self.WINDOWS_VERSION, "w": self._lists[key]})
+        self._changed.clear()
+        if self.dirty:
+            self._ctx.save_state(self._detector, self._index_key,
+                                 {"version": self.VERSION, "keys": self.ends})
+            self.dirty = False

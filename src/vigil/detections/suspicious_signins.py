@@ -69,12 +69,7 @@ from vigil.detections.signin_features import FEATURES, LABELS, features, fingerp
 from vigil.model import ActivityType, Location, RiskDetection, SignIn
 
 CAPS = {name: 24 if name in ("ip", "net") else 8 for name in FEATURES}
-CHANGES_KEY = "_changes"
-#: Open change windows kept (all principals; ~120 bytes each in one state). A principal's windows
-#: go once its sign-ins pass them; this bounds those of principals that never sign in. Past it,
-#: the windows ending first are dropped: an audit backfill of more authorized changes than this,
-#: ingested before the sign-ins they explain, loses the earliest windows (ingest by period then).
-MAX_WINDOWS = 20_000
+CHANGES_KEY = "_changes"  # the change windows' index; each key's windows in "_changes:<key>"
 _FAMILIAR_MAX = 512
 _by_time = attrgetter("created_date_time")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -165,7 +160,7 @@ class SuspiciousSignins:
                    if (c := authorized_change(a, self._trust)) is not None]
         if not records.sign_ins and not changes:
             return []
-        windows = ChangeWindows.from_state(ctx.load_state(self.risk_event_type, CHANGES_KEY))
+        windows = ChangeWindows(ctx, self.risk_event_type, CHANGES_KEY)
         for c in changes:
             windows.add(c, self.params.change_window_hours)
         self._cache.begin(ctx)
@@ -197,14 +192,12 @@ class SuspiciousSignins:
                 changed[id(state)] = (sp, state)
         out = [self._detection(sp, state, now)
                for sp, state in sorted(changed.values(), key=_episode_order)]
-        if windows.w:
+        if windows:
             for sp, pr in touched.items():
                 self._flush(pr)
                 if pr.profile.last is not None:
                     windows.passed(sp, apps[sp], pr.profile.last)
-        windows.limit(MAX_WINDOWS)
-        if windows.dirty:
-            ctx.save_state(self.risk_event_type, CHANGES_KEY, windows.to_state())
+        windows.save()
         self._cache.commit()
         return out
 
