@@ -97,3 +97,44 @@ def test_ingest_keeps_no_secret_value(tmp_path: Path, workers: str) -> None:
     everything = b"\n".join(kept)
     assert f"curl {in_agent[:3]}[redacted]".encode() in everything  # the raw sign-in, redacted
     assert b'"secretText":"[redacted]"' in everything.replace(b" ", b"")
+
+
+def test_rejects_keep_no_part_of_a_secret_their_excerpt_cuts(tmp_path: Path) -> None:
+    """A reject keeps an excerpt of what could not be read; a cut through a secret, or one that
+    leaves out its ``secretText`` member name, must not keep the rest of it."""
+    old_style = "S3cretValueWithoutTildeABCDEFGH"
+    shaped = secret(random.Random(3))
+    # a pretty-printed export missing a comma just after the secret: the excerpt around the
+    # error starts inside the value, past its member name
+    (tmp_path / "app.json").write_text(
+        "{\n"
+        '  "id": "0b9e4d3c-0000-0000-0000-000000000001",\n'
+        '  "appId": "1c9e4d3c-0000-0000-0000-000000000001",\n'
+        '  "passwordCredentials": [{"keyId": "2d9e4d3c-0000-0000-0000-000000000001", '
+        f'"secretText": "{old_style}"}}]\n'
+        '  "displayName": "x"\n'
+        "}\n"
+    )
+    # a JSON line that breaks inside the secret, and one whose excerpt ends inside another
+    cut = '{"appId":"a","passwordCredentials":[{"keyId":"k","secretText":"' + old_style[:20]
+    padding = "p" * (200 - len('{"userAgent":"') - 10)
+    long = '{"userAgent":"' + padding + shaped + '",'  # broken: ends without its "}"
+    (tmp_path / "broken.jsonl").write_text(cut + "\n" + long + "\n")
+    rejects = tmp_path / "rejects.jsonl"
+    db = tmp_path / "v.db"
+    result = CliRunner().invoke(
+        cli,
+        ["--db", f"sqlite:///{db}", "ingest", "--no-detect", "--rejects", str(rejects),
+         str(tmp_path / "app.json"), str(tmp_path / "broken.jsonl")],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output  # nothing could be read
+    kept = [rejects.read_bytes()]
+    with sqlite3.connect(db) as conn:
+        for (raw,) in conn.execute("SELECT raw FROM rejected_records"):
+            if raw[:4] == b"\x28\xb5\x2f\xfd":
+                raw = rawcodec.decompress(raw)
+            kept.append(raw)
+    assert len(kept) == 4
+    for blob in kept:
+        assert old_style[:12].encode() not in blob
+        assert shaped[3:15].encode() not in blob

@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError
+from vigil.ingest.items import Item, RawRecord, ReadError, excerpt_of
 
 HINT_CSV = "csv"
 _CSV_FIELD_MAX = 256 * 1024 * 1024
@@ -47,7 +47,7 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
         try:
             joined.encode("utf-8")
         except UnicodeEncodeError as bad:
-            excerpt = joined.encode("utf-8", "surrogateescape")[:ERROR_TEXT_MAX]
+            excerpt = excerpt_of(joined.encode("utf-8", "surrogateescape"))
             yield ReadError(source, start, f"invalid UTF-8 near character {bad.start}", excerpt)
             continue
         if header is None:
@@ -55,7 +55,7 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
             continue
         if len(row) != len(header):
             reason = f"row has {len(row)} cells, the header has {len(header)}"
-            yield ReadError(source, start, reason, joined.encode()[:ERROR_TEXT_MAX])
+            yield ReadError(source, start, reason, excerpt_of(joined.encode()))
             continue
         yield RawRecord(source, start, dict(zip(header, row, strict=True)), HINT_CSV)
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from vigil.leaks.redact import redact_slice
+
 #: Bytes of offending input kept in a ReadError.
 ERROR_TEXT_MAX = 200
+
+
+def excerpt_of(data: bytes) -> bytes:
+    """The first ``ERROR_TEXT_MAX`` bytes of ``data``, with any secret the cut splits redacted
+    (:func:`vigil.leaks.redact.redact_slice`; the whole secrets a reject's text keeps are
+    redacted when it is made)."""
+    return redact_slice(data, 0, ERROR_TEXT_MAX)
 
 
 @dataclass(frozen=True, slots=True)

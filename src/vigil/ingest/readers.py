@@ -45,7 +45,8 @@ import orjson
 
 from vigil.ingest.csv_reader import HINT_CSV, read_csv
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream
-from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError
+from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError, excerpt_of
+from vigil.leaks.redact import redact_slice
 
 DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 #: Suffixes a folder or glob walk picks up (an explicitly named file is always read).
@@ -184,7 +185,7 @@ def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Itera
         elif fmt == "csv":
             yield from read_csv(stream, source, position)
         elif fmt == "unknown":
-            excerpt = stream.peek(ERROR_TEXT_MAX)[:ERROR_TEXT_MAX]
+            excerpt = excerpt_of(stream.peek(_HEAD)[:_HEAD])
             yield ReadError(source, 1, "not JSON, JSON Lines or CSV", excerpt)
     except READ_ERRORS as exc:
         yield ReadError(source, position[0] + 1, f"cannot read further: {exc}")
@@ -200,7 +201,7 @@ def stopped_early(stream: GzipStream, source: str, lines: int) -> ReadError | No
     if stream.error is None:
         return None
     reason = f"cannot read further after line {lines}: {stream.error}"
-    return ReadError(source, lines + 1, reason, stream.tail[:ERROR_TEXT_MAX])
+    return ReadError(source, lines + 1, reason, excerpt_of(stream.tail))
 
 
 class _Utf8Encoder(io.RawIOBase):
@@ -265,7 +266,7 @@ def _read_lines(
         lineno += 1
         position[0] = lineno
         if len(raw) > max_line and not raw.endswith(b"\n"):
-            excerpt = raw[:ERROR_TEXT_MAX]
+            excerpt = excerpt_of(raw)
             while raw and not raw.endswith(b"\n"):
                 raw = readline(_SKIP_CHUNK)
             yield ReadError(source, lineno, f"line longer than {max_line} bytes", excerpt)
@@ -276,7 +277,7 @@ def _read_lines(
             value = loads(raw)
         except orjson.JSONDecodeError as exc:
             if not raw.isspace():
-                yield ReadError(source, lineno, _json_reason(raw, exc), raw[:ERROR_TEXT_MAX])
+                yield ReadError(source, lineno, _json_reason(raw, exc), excerpt_of(raw))
             continue
         if _is_record(value):
             yield RawRecord(source, lineno, value, None, raw.rstrip(b"\r\n"))
@@ -313,7 +314,7 @@ def _read_document(
     data = stream.read(limit + 1)
     if len(data) > limit:
         yield ReadError(
-            source, 0, f"JSON document larger than {limit} bytes", data[:ERROR_TEXT_MAX]
+            source, 0, f"JSON document larger than {limit} bytes", excerpt_of(data)
         )
         return
     position[0] = data.count(b"\n")  # where a read error stopped it
@@ -323,7 +324,7 @@ def _read_document(
         if _first_line_cut_short(data.removeprefix(BOM), exc):
             yield from _read_lines(io.BufferedReader(io.BytesIO(data)), source, limit, position)
             return
-        excerpt = data[max(0, exc.pos - 40) : exc.pos + 40]
+        excerpt = redact_slice(data, exc.pos - 40, exc.pos + 40)
         yield ReadError(source, exc.lineno, _json_reason(data, exc), excerpt)
         return
     yield from _unwrap(value, source, 1, per_item_lines=True)
@@ -389,7 +390,7 @@ def _unwrap(value: Any, source: str, line: int, *, per_item_lines: bool) -> Iter
 
 def _not_object(value: Any, source: str, line: int) -> ReadError:
     try:
-        text = orjson.dumps(value)[:ERROR_TEXT_MAX]
+        text = excerpt_of(orjson.dumps(value))
     except orjson.JSONEncodeError:
         text = b""
     return ReadError(source, line, f"expected a JSON object, got {type(value).__name__}", text)

@@ -24,8 +24,12 @@ import re
 from vigil.leaks.entra_secret import PATTERN
 
 MARK = b"[redacted]"
-_MEMBER = re.compile(rb'("secretText"\s*:\s*)"(?:[^"\\]|\\.)*"')
+#: A ``secretText`` member's value; one cut short (an excerpt's or a broken line's end, where a
+#: JSON string, which holds no raw line break, stops at the line's end) counts to where it stops.
+_MEMBER = re.compile(rb'("secretText"\s*:\s*)"(?:[^"\\\r\n]|\\.)*(?:"|\\?(?=[\r\n]|\Z))')
 _MEMBER_NAME = b'"secretText"'
+#: More than a client secret's length (40): how far from an excerpt one that reaches it can start.
+_SECRET_REACH = 64
 
 
 def _hint_only(match: re.Match[bytes]) -> bytes:
@@ -45,6 +49,29 @@ def redact(data: bytes) -> bytes:
     if _MEMBER_NAME in data:
         data = _MEMBER.sub(rb'\1"' + MARK + rb'"', data)
     return data
+
+
+def redact_slice(data: bytes, start: int, end: int) -> bytes:
+    """``data[start:end]`` (an excerpt of input for a reject) with every secret of ``data`` that
+    reaches into it redacted, the parts of one the cut splits included: the slice alone may hold
+    a ``secretText`` value without its member name, or too little of a client secret to show its
+    form, and :func:`redact` would leave them.
+    """
+    start, end = max(0, start), min(len(data), max(start, end))
+    spans: list[tuple[int, int]] = []
+    lo, hi = max(0, start - _SECRET_REACH), end + _SECRET_REACH
+    if data.find(b"~", lo, hi) != -1:
+        spans += [(m.start(1) + 3, m.end(1)) for m in PATTERN.finditer(data, lo, hi)]
+    if data.find(_MEMBER_NAME, 0, hi) != -1:
+        spans += [(m.end(1), m.end()) for m in _MEMBER.finditer(data, 0, hi)]
+    out, at = [], start
+    for s, e in sorted(spans):
+        s, e = max(s, at), min(e, end)
+        if s < e:
+            out += [data[at:s], MARK]
+            at = e
+    out.append(data[at:end])
+    return b"".join(out)
 
 
 def redact_text(text: str) -> str:
