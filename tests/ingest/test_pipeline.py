@@ -272,3 +272,24 @@ def test_values_longer_than_their_columns_are_rejected_alike_on_every_database(
         ("w-4", None, "fe80::1"),
         ("w-6", None, "40.74.9.229"),
     }
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_json_lines_of_arrays_are_read_line_by_line(tmp_path, workers):
+    """``jq -c '.value'`` of each page gives a line per page holding an array of records: the
+    file starts with ``[`` but is JSON Lines (it was read as one document and rejected whole)."""
+    good = [json.loads(x) for x in (DATA / "graph" / "signins.jsonl").read_text().splitlines()]
+    broken = dict(good[3], id="bad-time", createdDateTime="garbage")
+    src = tmp_path / "pages.jsonl"
+    src.write_text(
+        json.dumps(good[:2]) + "\n" + json.dumps([good[2], broken]) + "\n"
+        + json.dumps(good[3:]) + "\n"
+    )  # fmt: skip
+    rejects = tmp_path / "rejects.jsonl"
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    summary = ingest_json(db, str(src), "--workers", workers, "--rejects", str(rejects))
+    assert summary["kinds"]["signins"] == {
+        "read": len(good) + 1, "stored": len(good), "duplicate": 0, "rejected": 1,
+    }  # fmt: skip
+    found = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert [(r["line"], "createdDateTime" in r["reason"]) for r in found] == [(2, True)]

@@ -51,6 +51,10 @@ def _locs(records: list[RawRecord]) -> list[tuple[int, str | None]]:
         (b"", "empty"),
         (b"  \n\r\n\t", "empty"),
         (b"\xef\xbb\xbf[1]", "json"),
+        (b'[{"a":1}]\n', "json"),
+        (b'[{"a":1},\n{"a":2}]\n', "json"),  # an array, a record a line
+        (b'[\n  {"a":1}\n]\n', "json"),
+        (b'[{"a":1}]\n[{"a":2}]\n', "jsonl"),  # JSON Lines of arrays (jq -c .value per page)
         (b'{"a":1}\n{"a":2}\n', "jsonl"),
         (b'{"a":1}', "jsonl"),
         (b'{"a":\n  1}\n', "json"),

@@ -128,13 +128,15 @@ def _walk(folder: Path) -> Iterator[Path]:
 def detect_format(head: bytes) -> str:
     """``jsonl``, ``json`` (whole document), ``csv``, ``empty`` or ``unknown`` from the first bytes.
 
-    ``[`` → json. ``{`` → decided by decoding the first line: jsonl when it is a complete JSON
-    value (or the only line, or longer than ``head``); json when it is the start of one
-    (``{"value":[`` of a page with one record per line, ``{`` of a pretty-printed object), whatever
-    the next line holds; jsonl when it is broken before its end (no document starts that way:
-    reading lines keeps the lines after it). A JSON Lines file whose first line is cut short
-    (a valid start) is detected as json: :func:`read_stream` reads it as lines when the document
-    breaks right there (see ``_first_line_cut_short``).
+    ``[`` → json, unless its first line is a whole JSON value and more lines follow (JSON
+    Lines of arrays: each line's objects are records). ``{`` → decided by decoding the first
+    line: jsonl when it is a complete JSON value (or the only line, or longer than ``head``);
+    json when it is the start of one (``{"value":[`` of a page with one record per line, ``{``
+    of a pretty-printed object), whatever the next line holds; jsonl when it is broken before
+    its end (no document starts that way: reading lines keeps the lines after it). A JSON
+    Lines file whose first line is cut short (a valid start) is detected as json:
+    :func:`read_stream` reads it as lines when the document breaks right there (see
+    ``_first_line_cut_short``).
     Anything else → csv when the first line is UTF-8 text with a comma, else unknown.
     """
     text = head.removeprefix(BOM).lstrip()
@@ -142,7 +144,7 @@ def detect_format(head: bytes) -> str:
         return "empty"
     first = text[:1]
     if first == b"[":
-        return "json"
+        return "jsonl" if _array_lines(text) else "json"
     if first == b"{":
         line, newline, _ = text.partition(b"\n")
         if not newline:
@@ -158,6 +160,20 @@ def detect_format(head: bytes) -> str:
     except UnicodeDecodeError:
         return "unknown"
     return "csv" if b"," in line and b"\x00" not in line else "unknown"
+
+
+def _array_lines(text: bytes) -> bool:
+    """True when ``text`` (starting with ``[``) is JSON Lines of arrays (``jq -c '.value'`` of
+    each page): its first line is a whole JSON value and another line follows. A document that
+    is one array never has another non-blank line after a complete first line."""
+    line, newline, rest = text.partition(b"\n")
+    if not newline or not rest.strip():
+        return False
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Iterator[Item]:
