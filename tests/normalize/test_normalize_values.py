@@ -35,6 +35,9 @@ from vigil.normalize.values import (
         ("8/2/2021, 1:29:25.983 PM", datetime(2021, 8, 2, 13, 29, 25, 983000, tzinfo=UTC)),
         ("12/31/2023, 12:00:01 AM", datetime(2023, 12, 31, 0, 0, 1, tzinfo=UTC)),
         ("5/14/2024, 12:30:00.5 PM", datetime(2024, 5, 14, 12, 30, 0, 500000, tzinfo=UTC)),
+        # saved again by a spreadsheet: no comma
+        ("5/1/2024 10:00:00 AM", datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)),
+        ("8/2/2021 1:29:25.983 PM", datetime(2021, 8, 2, 13, 29, 25, 983000, tzinfo=UTC)),
     ],
 )
 def test_parse_time(text: str, expected: datetime) -> None:
@@ -51,6 +54,8 @@ def test_parse_time(text: str, expected: datetime) -> None:
         "2022-13-01T00:00:00Z",
         "13/2/2021, 1:00:00 PM",
         "1/1/2021, 13:00 PM",
+        "1/1/2021",
+        "1/1/2021 13:00 PM",
         5,
         [],
         None,

@@ -72,9 +72,12 @@ def _parse_slow(text: str, field: str) -> datetime:
 
 
 def _parse_portal(s: str, field: str) -> datetime:
-    """``8/2/2021, 1:29:25.983 PM`` (US month/day order, as the portal writes it)."""
+    """``8/2/2021, 1:29:25.983 PM`` (US month/day order, as the portal writes it), also without
+    the comma (``8/2/2021 1:29:25 PM``, as a spreadsheet saves the file again)."""
     try:
-        date_part, _, time_part = s.partition(",")
+        date_part, comma, time_part = s.partition(",")
+        if not comma:
+            date_part, _, time_part = s.strip().partition(" ")
         month, day, year = (int(p) for p in date_part.strip().split("/"))
         clock, _, meridiem = time_part.strip().partition(" ")
         hms = clock.split(":")
