@@ -301,3 +301,20 @@ def test_key_ids_and_widths_agree_with_the_generic_path(key_id: str, ip: str) ->
         assert fast is None and enriched_doc_from_line(line, ENRICHER.ip_facts) is None
     else:
         assert fast == generic
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ({"errorCode": 0, "failureReason": "Other."}, None),  # Graph's filler on a success
+        ({"errorCode": 7000215, "failureReason": "Invalid client secret."}, "Invalid client secret."),
+        ({"errorCode": 7000215, "failureReason": ""}, None),
+    ],
+)
+def test_a_success_has_no_failure_reason_on_either_path(status: dict, reason: str | None) -> None:
+    """As in the Log Analytics shapes (ResultDescription only with an error), so the same sign-in
+    stores the same values whichever shape arrives first."""
+    record = {**copy.deepcopy(next(r for r in SIGNINS if "signInEventTypes" in r)), "status": status}
+    fast, generic = signin_from_line(orjson.dumps(record)), normalize(record)
+    assert fast == generic
+    assert generic.failure_reason == reason

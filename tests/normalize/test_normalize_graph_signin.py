@@ -100,10 +100,12 @@ def test_mi_page() -> None:
         "Azure Key Vault",
         "9e2d4f6a-1b3c-4d5e-8f7a-6b9c0d1e2f3a",
     )
+    # errorCode 0 with failureReason "Other." (Graph's filler): a success has no failure reason,
+    # as in the Log Analytics shapes, which give ResultDescription only with an error
     assert (second.msi_type, second.ip_address, second.failure_reason) == (
         MsiType.userAssigned,
         "10.1.2.3",
-        "Other.",
+        None,
     )
 
 

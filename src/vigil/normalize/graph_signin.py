@@ -171,7 +171,7 @@ def normalize_graph_signin(
             plain[5] or None,
             msi_kind,
             error_code,
-            failure or None,
+            (failure or None) if error_code else None,  # Graph says "Other." on success
             plain[6] or None,
             plain[7] or None,
             plain[8] or None,

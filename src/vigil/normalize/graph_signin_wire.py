@@ -230,7 +230,7 @@ def _values(w: _Wire) -> list[Any] | None:
         w.federatedCredentialId or None,
         msi_kind,
         error_code,
-        failure or None,
+        (failure or None) if error_code else None,  # as the generic path
         w.userAgent or None,
         w.correlationId or None,
         w.uniqueTokenIdentifier or None,
