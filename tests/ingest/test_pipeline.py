@@ -293,3 +293,44 @@ def test_json_lines_of_arrays_are_read_line_by_line(tmp_path, workers):
     }  # fmt: skip
     found = [json.loads(x) for x in rejects.read_text().splitlines()]
     assert [(r["line"], "createdDateTime" in r["reason"]) for r in found] == [(2, True)]
+
+
+def _as_query_response(rows: list[dict]) -> dict:
+    """Log Analytics rows (objects) as the query API answers them: columns and arrays."""
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    columns = [{"name": n, "type": "string"} for n in names]
+    return {"tables": [{"name": "PrimaryResult", "columns": columns,
+                        "rows": [[r.get(n) for n in names] for r in rows]}]}  # fmt: skip
+
+
+def test_log_analytics_query_responses_read_like_their_rows(tmp_path):
+    """``{"tables": [{"columns", "rows"}]}`` (the query API's body) gives the records the same
+    rows as objects give, and a row of the wrong length is rejected at its position."""
+    by_rows, by_tables = f"sqlite:///{tmp_path / 'rows.db'}", f"sqlite:///{tmp_path / 'tables.db'}"
+    for name in ("AADServicePrincipalSignInLogs", "AuditLogs", "MicrosoftGraphActivityLogs"):
+        rows = json.loads((DATA / "la" / f"{name}.json").read_text())
+        response = _as_query_response(rows)
+        indent = None  # one line: JSON Lines, whose unwrapped items share the line's number
+        if name == "AuditLogs":
+            response["tables"][0]["rows"].insert(1, ["too", "short"])
+            indent = 2  # a document: an item's line is its position
+        (tmp_path / f"{name}.json").write_text(json.dumps(response, indent=indent))
+        expected = ingest_json(by_rows, str(DATA / "la" / f"{name}.json"))
+        rejects = tmp_path / f"{name}.rejects.jsonl"
+        got = ingest_json(by_tables, str(tmp_path / f"{name}.json"), "--rejects", str(rejects))
+        bad = [json.loads(x) for x in rejects.read_text().splitlines()]
+        if name == "AuditLogs":
+            assert [(r["line"], r["reason"]) for r in bad] == [
+                (2, f"row has 2 cells, its table {len(response['tables'][0]['columns'])} columns")]
+            assert got["total"]["stored"] == expected["total"]["stored"]
+        else:
+            del got["seconds"], expected["seconds"]
+            assert (got, bad) == (expected, [])
+    tables = ("sign_ins", "graph_activities", "audit_events")
+    dumps = []
+    for db in (by_rows, by_tables):
+        engine = sa.create_engine(normalize_url(db))
+        with engine.connect() as conn:
+            dumps.append({t: sorted(map(tuple, conn.execute(sa.text(f"SELECT * FROM {t}"))))
+                          for t in tables})
+    assert dumps[0] == dumps[1] and all(dumps[0].values())

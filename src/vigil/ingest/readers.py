@@ -27,8 +27,10 @@ Formats (chosen by :func:`detect_format` from the first bytes)
 Collections are unwrapped everywhere: a Graph page ``{"value": [...], "@odata.*": ...}`` yields
 its items with ``shape_hint`` ``graph:<entity set>`` (from ``@odata.context``, e.g.
 ``graph:auditLogs/signIns``) or ``graph``; a diagnostic-settings ``{"records": [...]}`` yields its
-items with hint ``diagnostic``; a JSON array yields its objects. Items unwrapped from one JSON
-Lines line share that line's number. CSV rows have hint ``csv``.
+items with hint ``diagnostic``; a Log Analytics query API response ``{"tables": [{"columns",
+"rows"}]}`` yields each row as an object keyed by its column names (:mod:`vigil.ingest.la_tables`;
+``line`` counts rows across its tables); a JSON array yields its objects. Items unwrapped from
+one JSON Lines line share that line's number. CSV rows have hint ``csv``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import orjson
 from vigil.ingest.csv_reader import HINT_CSV, read_csv
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream
 from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError, excerpt_of
+from vigil.ingest.la_tables import BadRow, table_rows
 from vigil.leaks.redact import redact_slice
 
 DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
@@ -317,8 +320,12 @@ def read_line(line: bytes, source: str, lineno: int, *, bom: bool = False) -> It
 
 
 def _is_record(value: object) -> bool:
-    """A JSON line's value is one record, not a collection page or a records wrapper."""
-    return type(value) is dict and "value" not in value and "records" not in value
+    """A JSON line's value is one record, not a collection page, a records wrapper or a query
+    response."""
+    return (
+        type(value) is dict and "value" not in value and "records" not in value
+        and "tables" not in value
+    )  # fmt: skip
 
 
 def _read_document(
@@ -390,6 +397,9 @@ def _unwrap(value: Any, source: str, line: int, *, per_item_lines: bool) -> Iter
         return
     for index, item in enumerate(items):
         item_line = index + 1 if per_item_lines else line
+        if type(item) is BadRow:
+            yield ReadError(source, item_line, item.reason, _excerpt(item.row))
+            continue
         if type(item) is not dict:
             yield _not_object(item, source, item_line)
             continue
@@ -404,16 +414,21 @@ def _unwrap(value: Any, source: str, line: int, *, per_item_lines: bool) -> Iter
                 yield _not_object(element, source, item_line)
 
 
-def _not_object(value: Any, source: str, line: int) -> ReadError:
+def _excerpt(value: Any) -> bytes:
     try:
-        text = excerpt_of(orjson.dumps(value))
+        return excerpt_of(orjson.dumps(value))
     except orjson.JSONEncodeError:
-        text = b""
-    return ReadError(source, line, f"expected a JSON object, got {type(value).__name__}", text)
+        return b""
+
+
+def _not_object(value: Any, source: str, line: int) -> ReadError:
+    reason = f"expected a JSON object, got {type(value).__name__}"
+    return ReadError(source, line, reason, _excerpt(value))
 
 
 def _collection(obj: dict[str, Any]) -> tuple[list[Any] | None, str | None]:
-    """``(items, hint)`` when ``obj`` is a Graph page or a records wrapper, else ``(None, hint)``."""
+    """``(items, hint)`` when ``obj`` is a Graph page, a records wrapper or a Log Analytics query
+    response (:mod:`vigil.ingest.la_tables`), else ``(None, None)``."""
     value = obj.get("value")
     if type(value) is list and all(k == "value" or k.startswith("@") for k in obj):
         context = obj.get("@odata.context")
@@ -423,6 +438,8 @@ def _collection(obj: dict[str, Any]) -> tuple[list[Any] | None, str | None]:
     records = obj.get("records")
     if type(records) is list and all(k == "records" or k.startswith("@") for k in obj):
         return records, HINT_DIAGNOSTIC
+    if "tables" in obj:
+        return table_rows(obj), None
     return None, None
 
 
