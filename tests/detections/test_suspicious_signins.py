@@ -266,3 +266,17 @@ def test_windows_of_the_single_state_version_are_split_and_still_explain():
         "version": 2, "keys": {f"app:{APP}": at + 72 * 3600}}
     assert ctx.load_state("suspiciousSignins", f"_changes:app:{APP}") == {"version": 1,
                                                                          "w": [window]}
+
+
+def test_a_principal_changed_more_often_than_windows_last_keeps_only_its_open_ones():
+    """A deployment every other day keeps the principal's latest end ahead of its sign-ins: the
+    windows that ended before its latest sign-in still go (they accumulated, one per change)."""
+    records: list[Any] = []
+    for d in range(60):
+        if d % 2 == 0:
+            records.append(audit(T0 + timedelta(days=d, minutes=30), "Update application", ADMIN))
+        records += [signin(T0 + timedelta(days=d, hours=h, minutes=45)) for h in range(0, 24, 4)]
+    ctx = MemoryContext()
+    assert detect(records, ctx=ctx) == {}
+    windows = ctx.load_state("suspiciousSignins", f"_changes:app:{APP}")["w"]
+    assert [w[4] for w in windows] == [records[-6 * 2 - 1].id]  # the last change's, still open

@@ -141,10 +141,11 @@ class ChangeWindows:
 
     One state per key (``<prefix><key>``: ``{"version": 1, "w": [[start, end, [features], what,
     auditId], ...]}``, sorted by start) and one index (``{"version": 2, "keys": {key: latest
-    end}}``), so a batch reads the windows of the principals it scores, not every open window,
-    and no count bounds them: an audit backfill of any size ingested before the sign-ins it
-    explains keeps every window. A key goes once a sign-in of its principal passes its latest
-    end (one principal's sign-ins arrive in time order; principals may interleave in any order,
+    end}}``), so a batch reads the windows of the principals it scores or that signed in while
+    they have open windows, not every open window, and no count bounds them: an audit backfill of
+    any size ingested before the sign-ins it explains keeps every window. A window goes once a
+    sign-in of its principal passes its end, and the key with its last one (one principal's
+    sign-ins arrive in time order; principals may interleave in any order,
     e.g. all managed-identity sign-ins before the others); the windows of a principal that never
     signs in stay, a few hundred bytes per authorized change. Adding the same change twice changes
     nothing. Version 1 of the index held every window in itself; it is split on first load.
@@ -208,14 +209,24 @@ class ChangeWindows:
         return out
 
     def passed(self, sp_id: str, app_id: str | None, t: int) -> None:
-        """Drop the principal's windows once ``t``, its latest sign-in, is past all of them."""
+        """Drop the principal's windows that ended before ``t``, its latest sign-in (all of them,
+        and the key, once ``t`` is past the latest end): a principal changed more often than
+        windows last keeps only its open ones."""
         for key in (f"sp:{sp_id.lower()}", f"app:{(app_id or '').lower()}"):
             end = self.ends.get(key)
-            if end is not None and end < t:
+            if end is None:
+                continue
+            if end < t:
                 del self.ends[key]
                 self._lists[key] = []
                 self._changed.add(key)
                 self.dirty = True
+                continue
+            items = self._items(key)
+            kept = [item for item in items if item[1] >= t]
+            if len(kept) < len(items):
+                self._lists[key] = kept
+                self._changed.add(key)
 
     def save(self) -> None:
         """Write the windows changed in this batch and the index."""
