@@ -206,3 +206,27 @@ def test_the_public_platform_rotation_sample_is_not_anomalous():
     events = [r for r in records if isinstance(r, AuditEvent)]
     assert events and all(e.initiated_by and e.initiated_by.kind == "app" for e in events)
     assert detect([*routine(), *events]) == {}
+
+
+def test_a_changed_application_waits_for_an_inventory_read_after_a_long_audit_log():
+    """A folder ingest reads audit/ (here 35 days past the change) before the inventory: the
+    changed application's detection still comes when the inventory does, as in a rebuild."""
+    after = [retag(AT + timedelta(days=d), by=ADMIN) for d in range(1, 36)]
+    records = [*routine(), credential_added(), *after]
+    ctx = MemoryContext()
+    first = detect(records, ctx=ctx, size=5)
+    ctx.sps[VICTIM] = VICTIM_SP
+    later = run(AnomalousServicePrincipalActivity(), batches([], 1, [VICTIM_SP]), ctx)
+    assert levels({**first, **later}) == levels(detect(records, size=5)) == {
+        ACTOR: "high", VICTIM: "high"}
+
+
+def test_a_changed_application_without_principal_goes_after_a_snapshot_and_pending_days():
+    ctx = MemoryContext()
+    detect([*routine(), credential_added()], ctx=ctx)
+    other = ServicePrincipal(id="c4c4", app_id="c4c4-app", display_name="other")
+    run(AnomalousServicePrincipalActivity(), batches([], 1, [other]), ctx)  # lacks the victim
+    tenant = "_tenant"
+    assert len(ctx.load_state("anomalousServicePrincipalActivity", tenant)["pending"]) == 1
+    detect([retag(AT + timedelta(days=31), by=ADMIN)], ctx=ctx)
+    assert ctx.load_state("anomalousServicePrincipalActivity", tenant)["pending"] == []

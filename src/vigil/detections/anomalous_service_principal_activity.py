@@ -28,7 +28,8 @@ Two detections
     record's); the changed object's detection names the actor's (``actorDetectionId``), the
     actor's lists the changed objects. A changed *application* is reported on its service
     principal, found by appId in the inventory; until the inventory knows it that detection waits
-    (it is emitted, unchanged, when the principal appears).
+    (it is emitted, unchanged, when the principal appears; it is dropped once an inventory
+    snapshot ingested after it lacks the principal and the audit log is ``pending_days`` past it).
 Graph mapping
     ``riskEventType`` ``anomalousServicePrincipalActivity``, ``activity`` ``servicePrincipal``,
     ``detectionTimingType`` ``nearRealtime``, ``activityDateTime`` = the first anomalous record,
@@ -116,7 +117,7 @@ class AnomalousServicePrincipalActivity:
             first = int(events[0].activity_date_time.timestamp())
             tenant["first"] = min(tenant.get("first", first), first)
         now = ctx.now()
-        out = self._resolve(ctx, now, pending, events)
+        out = self._resolve(ctx, now, pending, events, bool(records.service_principals))
         changed: dict[int, tuple[str, dict[str, Any]]] = {}  # episodes extended in this batch
         for e in events:
             actor, ini = e.actor_service_principal_id, e.initiated_by
@@ -246,15 +247,21 @@ class AnomalousServicePrincipalActivity:
         return sp.id.lower() if sp is not None else None
 
     def _resolve(self, ctx: DetectionContext, now: datetime, pending: list[dict[str, Any]],
-                 events: list[AuditEvent]) -> list[RiskDetection]:
-        """Emit the waiting detections of changed applications whose principal is now known."""
+                 events: list[AuditEvent], snapshot: bool) -> list[RiskDetection]:
+        """Emit the waiting detections of changed applications whose principal is now known.
+
+        One waits until an inventory snapshot that came after it still lacks the principal
+        (``snapshot``: this batch has one) and the audit log is ``pending_days`` past it: an
+        audit log read before the inventory, as a folder ingest does, may run on for months."""
         out = []
         last = events[-1].activity_date_time if events else None
         for item in list(pending):
             tg = item["target"]
             sp = self._lookup(ctx, tg["app"])
-            expired = last is not None and (
+            expired = last is not None and bool(item.get("snapshot")) and (
                 last - datetime.fromisoformat(tg["at"])).days > self.params.pending_days
+            if sp is None and snapshot:
+                item["snapshot"] = True
             if sp is not None or expired:
                 pending.remove(item)
             if sp is not None and sp != item["actor"]:
