@@ -280,3 +280,11 @@ def test_a_principal_changed_more_often_than_windows_last_keeps_only_its_open_on
     assert detect(records, ctx=ctx) == {}
     windows = ctx.load_state("suspiciousSignins", f"_changes:app:{APP}")["w"]
     assert [w[4] for w in windows] == [records[-6 * 2 - 1].id]  # the last change's, still open
+
+
+def test_a_sign_in_dated_on_the_last_day_a_timestamp_holds_does_not_crash():
+    """A valid record dated 9999-12-31: the next maintenance day is past year 9999. (After
+    eight millennia of silence every value is forgotten: unfamiliar, weighed as new, low.)"""
+    last = T0.replace(year=9999, month=12, day=31, hour=12)
+    found = detect([*history(), signin(last, **ABROAD), signin(last + timedelta(hours=1))])
+    assert [d.risk_level for d in found.values()] == [RiskLevel.low]

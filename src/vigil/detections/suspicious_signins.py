@@ -73,6 +73,7 @@ CHANGES_KEY = "_changes"  # the change windows' index; each key's windows in "_c
 _FAMILIAR_MAX = 512
 _by_time = attrgetter("created_date_time")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST = int(datetime.max.replace(tzinfo=UTC).timestamp())
 
 DEFAULT_WEIGHTS = (("asn", 1.0), ("cc", 1.2), ("ct", 1.0), ("host", 1.0), ("ip", 0.5),
                    ("key", 0.8), ("net", 0.8), ("res", 0.6), ("ua", 0.3), ("uaf", 1.0))
@@ -116,6 +117,10 @@ class _Principal:
 
 
 def _day_start(day: int) -> datetime:
+    """Midnight UTC of ``day`` (days since the epoch); past year 9999 (the day after a sign-in
+    dated 9999-12-31), the latest time a datetime holds."""
+    if day * 86_400 > _LAST:
+        return datetime.max.replace(tzinfo=UTC)
     return datetime.fromtimestamp(day * 86_400, UTC)
 
 
