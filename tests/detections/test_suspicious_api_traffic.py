@@ -170,3 +170,16 @@ def test_endpoint_templates(uri, template, lists, sensitive):
 )
 def test_recon_tools(ua, tool):
     assert recon_tool(ua) == tool
+
+
+def test_refusals_after_many_successful_requests_are_flagged():
+    """The 10th 403 of the hour is under 5 % of its requests (10 of 210); the 40th is 17 %."""
+    usual = [call(T0 + timedelta(hours=h, seconds=60 * i)) for h in range(8 * 24) for i in range(50)]
+    at = T0 + timedelta(days=8, hours=2)
+    hour = [*(call(at + timedelta(seconds=i)) for i in range(200)),
+            *(call(at + timedelta(seconds=600 + i), status=403) for i in range(40))]
+    (d,) = detect([*usual, *hour], size=5000).values()
+    signals = {e.key: e.value for e in d.additional_info}["signals"]
+    assert d.risk_level.value == "low"
+    assert signals == ["2026-03-09T02:00Z forbidden: 11 of 211 requests refused with 403 in one "
+                       "hour; usually fewer than 1"]

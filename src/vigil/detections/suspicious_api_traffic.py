@@ -147,8 +147,11 @@ class SuspiciousAPITraffic:
         crossed = False
         if w["req"] >= th.req_floor or w["bytes"] >= th.bytes_floor or w["f403"] >= th.f403_floor:
             lim = limits(w, b, th)
+            # 403s: once they reach their limit *and* 5 % of the hour's requests, which may come
+            # well after the limit (a refused tail after hundreds of successful requests)
             crossed = w["req"] in (lim[0], 4 * lim[0]) or (
-                g.response_status_code == 403 and w["f403"] == lim[2])
+                g.response_status_code == 403 and w["f403"] >= lim[2]
+                and w["f403"] >= 0.05 * w["req"] and "forbidden" not in (w.get("sig") or ()))
             step = 2 if w["bytes"] >= 10 * lim[1] else 1 if w["bytes"] >= lim[1] else 0
             if step > w.get("b", 0):
                 w["b"], crossed = step, True
