@@ -183,3 +183,13 @@ def test_refusals_after_many_successful_requests_are_flagged():
     assert d.risk_level.value == "low"
     assert signals == ["2026-03-09T02:00Z forbidden: 11 of 211 requests refused with 403 in one "
                        "hour; usually fewer than 1"]
+
+
+def test_a_request_in_the_last_microsecond_a_timestamp_holds_does_not_crash():
+    """9999-12-31T23:59:59.999999: its float timestamp rounds up to year 10000."""
+    last = T0.replace(year=9999, month=12, day=31, hour=23, minute=59, second=59,
+                      microsecond=999_999)
+    (d,) = detect([*routine(), call(last, ua="azurehound/v2.2.1")]).values()
+    assert d.risk_level.value == "medium"
+    assert {e.key: e.value for e in d.additional_info}["signals"][0].startswith(
+        "9999-12-31T23:00Z recon")

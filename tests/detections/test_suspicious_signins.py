@@ -286,5 +286,6 @@ def test_a_sign_in_dated_on_the_last_day_a_timestamp_holds_does_not_crash():
     """A valid record dated 9999-12-31: the next maintenance day is past year 9999. (After
     eight millennia of silence every value is forgotten: unfamiliar, weighed as new, low.)"""
     last = T0.replace(year=9999, month=12, day=31, hour=12)
-    found = detect([*history(), signin(last, **ABROAD), signin(last + timedelta(hours=1))])
+    found = detect([*history(), signin(last, **ABROAD), signin(last + timedelta(hours=1)),
+                    signin(last.replace(hour=23, minute=59, second=59, microsecond=999_999))])
     assert [d.risk_level for d in found.values()] == [RiskLevel.low]

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import Any, ClassVar
 
@@ -88,8 +88,13 @@ class Params(DetectorParams):
     max_ids: int = 20
 
 
+_LAST = (datetime.max.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
+
+
 def _hour_iso(hour: int) -> str:
-    return datetime.fromtimestamp(hour * 3600, UTC).strftime("%Y-%m-%dT%H:00Z")
+    """The hour's start; a request at 9999-12-31T23:59:59.99999x has a float timestamp that
+    rounds up to year 10000: such an hour is named by the last one a datetime holds."""
+    return datetime.fromtimestamp(min(hour * 3600, _LAST), UTC).strftime("%Y-%m-%dT%H:00Z")
 
 
 class SuspiciousAPITraffic:

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import Any, ClassVar
 
@@ -73,7 +73,7 @@ CHANGES_KEY = "_changes"  # the change windows' index; each key's windows in "_c
 _FAMILIAR_MAX = 512
 _by_time = attrgetter("created_date_time")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_LAST = int(datetime.max.replace(tzinfo=UTC).timestamp())
+_LAST = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)  # exact, not float
 
 DEFAULT_WEIGHTS = (("asn", 1.0), ("cc", 1.2), ("ct", 1.0), ("host", 1.0), ("ip", 0.5),
                    ("key", 0.8), ("net", 0.8), ("res", 0.6), ("ua", 0.3), ("uaf", 1.0))
