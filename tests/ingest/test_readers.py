@@ -247,6 +247,50 @@ def test_a_page_with_one_record_per_line_broken_further_on_is_one_error(tmp_path
     assert [(e.line, e.reason.split(":")[0]) for e in errors] == [(4, "invalid JSON")]
 
 
+def test_whole_values_one_after_another_are_read_one_by_one(tmp_path: Path) -> None:
+    """``jq '.value[]'`` (pretty-printed records in a row) and appended ``az rest`` pages were one
+    "unexpected content after document" reject; each value now starts on its own line."""
+    first = json.dumps(
+        {"id": "a", "name": "caf\u00e9 \u20ac \U0001f600"}, ensure_ascii=False, indent=2
+    )
+    page = json.dumps(
+        {"@odata.context": "x#servicePrincipals", "value": [{"id": "b"}, {"id": "c"}]}, indent=2
+    )
+    target = tmp_path / "jq.json"
+    target.write_text(first + "\n" + page + "\n\n" + json.dumps({"id": "d"}), encoding="utf-8")
+    records, errors = _read(target)
+    b_line = first.count("\n") + 2
+    d_line = b_line + page.count("\n") + 2
+    assert errors == []
+    assert [(r.line, r.data["id"], r.shape_hint) for r in records] == [
+        (1, "a", None),
+        (b_line, "b", "graph:servicePrincipals"),
+        (b_line, "c", "graph:servicePrincipals"),
+        (d_line, "d", None),
+    ]
+
+
+def test_a_broken_value_in_a_row_of_values_loses_only_itself(tmp_path: Path) -> None:
+    values = [
+        json.dumps({"id": str(i), "n": "\u00e9" * i}, ensure_ascii=False, indent=2)
+        for i in range(4)
+    ]
+    values[1] = values[1].replace('",\n', '"\n', 1)  # a comma missing inside the second
+    target = tmp_path / "broken.json"
+    target.write_text("\n".join(values) + "\n", encoding="utf-8")
+    records, errors = _read(target)
+    assert [r.data["id"] for r in records] == ["0", "2", "3"]
+    assert [(e.line, e.reason.split(":")[0]) for e in errors] == [(7, "invalid JSON")]  # at "n"
+
+
+def test_a_page_followed_by_stray_content_keeps_the_page(tmp_path: Path) -> None:
+    target = tmp_path / "page.json"
+    target.write_text(json.dumps({"value": [{"id": "a"}, {"id": "b"}]}, indent=2) + "\n]\n")
+    records, errors = _read(target)
+    assert [r.data["id"] for r in records] == ["a", "b"]
+    assert [(e.line, e.reason.split(":")[0]) for e in errors] == [(11, "invalid JSON")]
+
+
 def test_stdin(tmp_path: Path) -> None:
     stream = io.BytesIO(b'{"id": "s1"}\n\n{"id": "s2"}')
     items = list(iter_records("-", stdin=stream))

@@ -19,7 +19,9 @@ Formats (chosen by :func:`detect_format` from the first bytes)
       array; told from JSON Lines by a first line that is not a whole JSON value, see
       :func:`detect_format`): loaded whole, rejected above ``max_document_bytes`` (default
       512 MiB). ``line`` is the record's index + 1 within its collection (1 for a single
-      object); for a syntax error, the physical line of the error.
+      object); for a syntax error, the physical line of the error. Whole values one after
+      another (``jq '.value[]'``, appended ``az rest`` outputs) are read one by one
+      (:mod:`vigil.ingest.json_sequence`); ``line`` is then the line each value starts on.
     * CSV with a header row (Log Analytics / portal exports). ``line`` is the physical line where
       the row starts (cells may contain newlines). Cells stay strings (JSON text included); a
       header's `` [UTC]`` suffix (portal export) is dropped (:mod:`vigil.ingest.csv_reader`).
@@ -45,6 +47,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from vigil.ingest import json_sequence
 from vigil.ingest.csv_reader import HINT_CSV, read_csv
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream
 from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError, excerpt_of
@@ -66,8 +69,6 @@ _HEAD = 65_536
 _SKIP_CHUNK = 1 << 20
 #: orjson's message for input that ends inside a value (a valid start of a JSON text).
 _END_OF_DATA = "unexpected end of data"
-
-
 
 
 def iter_records(
@@ -336,9 +337,7 @@ def _read_document(
         return
     data = stream.read(limit + 1)
     if len(data) > limit:
-        yield ReadError(
-            source, 0, f"JSON document larger than {limit} bytes", excerpt_of(data)
-        )
+        yield ReadError(source, 0, f"JSON document larger than {limit} bytes", excerpt_of(data))
         return
     position[0] = data.count(b"\n")  # where a read error stopped it
     try:
@@ -346,6 +345,13 @@ def _read_document(
     except orjson.JSONDecodeError as exc:
         if _first_line_cut_short(data.removeprefix(BOM), exc):
             yield from _read_lines(io.BufferedReader(io.BytesIO(data)), source, limit, position)
+            return
+        if exc.msg == json_sequence.TRAILING:  # whole values one after another (jq, az >>)
+            for item in json_sequence.values(data.removeprefix(BOM), source):
+                if type(item) is ReadError:
+                    yield item
+                else:
+                    yield from _unwrap(item[1], source, item[0], per_item_lines=False)
             return
         excerpt = redact_slice(data, exc.pos - 40, exc.pos + 40)
         yield ReadError(source, exc.lineno, _json_reason(data, exc), excerpt)
