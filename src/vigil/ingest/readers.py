@@ -26,13 +26,10 @@ Formats (chosen by :func:`detect_format` from the first bytes)
       the row starts (cells may contain newlines). Cells stay strings (JSON text included); a
       header's `` [UTC]`` suffix (portal export) is dropped (:mod:`vigil.ingest.csv_reader`).
 
-Collections are unwrapped everywhere: a Graph page ``{"value": [...], "@odata.*": ...}`` yields
-its items with ``shape_hint`` ``graph:<entity set>`` (from ``@odata.context``, e.g.
-``graph:auditLogs/signIns``) or ``graph``; a diagnostic-settings ``{"records": [...]}`` yields its
-items with hint ``diagnostic``; a Log Analytics query API response ``{"tables": [{"columns",
-"rows"}]}`` yields each row as an object keyed by its column names (:mod:`vigil.ingest.la_tables`;
-``line`` counts rows across its tables); a JSON array yields its objects. Items unwrapped from
-one JSON Lines line share that line's number. CSV rows have hint ``csv``.
+Collections are unwrapped everywhere (Graph pages, diagnostic ``records``, Log Analytics query
+responses, arrays: :mod:`vigil.ingest.unwrap`). Items unwrapped from one JSON Lines line share
+that line's number; in a document, ``line`` is an item's position in its collection (rows count
+across a query response's tables). CSV rows have hint ``csv``.
 """
 
 from __future__ import annotations
@@ -51,15 +48,13 @@ from vigil.ingest import json_sequence
 from vigil.ingest.csv_reader import HINT_CSV, read_csv
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream
 from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError, excerpt_of
-from vigil.ingest.la_tables import BadRow, table_rows
+from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH, is_record, unwrap
 from vigil.leaks.redact import redact_slice
 
 DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 #: Suffixes a folder or glob walk picks up (an explicitly named file is always read).
 LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv")
 STDIN = "<stdin>"
-HINT_DIAGNOSTIC = "diagnostic"
-HINT_GRAPH = "graph"
 
 GZIP_MAGIC = b"\x1f\x8b"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -299,10 +294,10 @@ def _read_lines(
             if not raw.isspace():
                 yield ReadError(source, lineno, _json_reason(raw, exc), excerpt_of(raw))
             continue
-        if _is_record(value):
+        if is_record(value):
             yield RawRecord(source, lineno, value, None, raw.rstrip(b"\r\n"))
         else:
-            yield from _unwrap(value, source, lineno, per_item_lines=False)
+            yield from unwrap(value, source, lineno, per_item_lines=False)
 
 
 def read_line(line: bytes, source: str, lineno: int, *, bom: bool = False) -> Item | None:
@@ -315,18 +310,9 @@ def read_line(line: bytes, source: str, lineno: int, *, bom: bool = False) -> It
         value = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    if _is_record(value):
+    if is_record(value):
         return RawRecord(source, lineno, value, None, line.rstrip(b"\r\n"))
     return None
-
-
-def _is_record(value: object) -> bool:
-    """A JSON line's value is one record, not a collection page, a records wrapper or a query
-    response."""
-    return (
-        type(value) is dict and "value" not in value and "records" not in value
-        and "tables" not in value
-    )  # fmt: skip
 
 
 def _read_document(
@@ -351,12 +337,12 @@ def _read_document(
                 if type(item) is ReadError:
                     yield item
                 else:
-                    yield from _unwrap(item[1], source, item[0], per_item_lines=False)
+                    yield from unwrap(item[1], source, item[0], per_item_lines=False)
             return
         excerpt = redact_slice(data, exc.pos - 40, exc.pos + 40)
         yield ReadError(source, exc.lineno, _json_reason(data, exc), excerpt)
         return
-    yield from _unwrap(value, source, 1, per_item_lines=True)
+    yield from unwrap(value, source, 1, per_item_lines=True)
 
 
 def _first_line_cut_short(data: bytes, exc: orjson.JSONDecodeError) -> bool:
@@ -383,70 +369,6 @@ def _file_size(stream: io.BufferedReader) -> int:
     except OSError:
         return 0
     return info.st_size if stat.S_ISREG(info.st_mode) else 0
-
-
-def _unwrap(value: Any, source: str, line: int, *, per_item_lines: bool) -> Iterator[Item]:
-    """Yield the objects in ``value``: itself, a Graph page's items, records, array elements.
-
-    One level of nesting is unwrapped (an array of pages); deeper arrays are errors.
-    """
-    hint: str | None = None
-    if type(value) is dict:
-        items, hint = _collection(value)
-        if items is None:
-            yield RawRecord(source, line, value)
-            return
-    elif type(value) is list:
-        items = value
-    else:
-        yield _not_object(value, source, line)
-        return
-    for index, item in enumerate(items):
-        item_line = index + 1 if per_item_lines else line
-        if type(item) is BadRow:
-            yield ReadError(source, item_line, item.reason, _excerpt(item.row))
-            continue
-        if type(item) is not dict:
-            yield _not_object(item, source, item_line)
-            continue
-        inner, inner_hint = _collection(item)
-        if inner is None:
-            yield RawRecord(source, item_line, item, hint)
-            continue
-        for element in inner:
-            if type(element) is dict:
-                yield RawRecord(source, item_line, element, inner_hint)
-            else:
-                yield _not_object(element, source, item_line)
-
-
-def _excerpt(value: Any) -> bytes:
-    try:
-        return excerpt_of(orjson.dumps(value))
-    except orjson.JSONEncodeError:
-        return b""
-
-
-def _not_object(value: Any, source: str, line: int) -> ReadError:
-    reason = f"expected a JSON object, got {type(value).__name__}"
-    return ReadError(source, line, reason, _excerpt(value))
-
-
-def _collection(obj: dict[str, Any]) -> tuple[list[Any] | None, str | None]:
-    """``(items, hint)`` when ``obj`` is a Graph page, a records wrapper or a Log Analytics query
-    response (:mod:`vigil.ingest.la_tables`), else ``(None, None)``."""
-    value = obj.get("value")
-    if type(value) is list and all(k == "value" or k.startswith("@") for k in obj):
-        context = obj.get("@odata.context")
-        if type(context) is str and "#" in context:
-            return value, f"{HINT_GRAPH}:{context.split('#', 1)[1]}"
-        return value, HINT_GRAPH
-    records = obj.get("records")
-    if type(records) is list and all(k == "records" or k.startswith("@") for k in obj):
-        return records, HINT_DIAGNOSTIC
-    if "tables" in obj:
-        return table_rows(obj), None
-    return None, None
 
 
 def _json_reason(raw: bytes, exc: orjson.JSONDecodeError) -> str:
