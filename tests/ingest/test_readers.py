@@ -541,3 +541,19 @@ def test_a_json_line_that_ends_early_is_reported_where_it_ends(line: bytes, reas
 def test_csv_rows_start_at_their_physical_line(data: bytes, lines: list[int]) -> None:
     items = list(read_stream(io.BytesIO(data), "x.csv", 1 << 20))
     assert [i.line for i in items] == lines, items
+
+
+def test_an_array_of_query_responses_rejects_a_bad_row_with_its_reason(tmp_path: Path) -> None:
+    """A short row of a Log Analytics query response inside an array of responses is rejected
+    for its length, like one in a response alone (it was 'expected a JSON object, got BadRow',
+    with the internal BadRow serialized as the record)."""
+    columns = [{"name": "Id", "type": "string"}, {"name": "ResultType", "type": "string"}]
+    response = {"tables": [{"name": "PrimaryResult", "columns": columns,
+                            "rows": [["a", "0"], ["short"], ["b", "0"]]}]}  # fmt: skip
+    src = tmp_path / "responses.json"
+    src.write_text(json.dumps([response, response], indent=2))
+    records, errors = _read(src)
+    assert [r.data["Id"] for r in records] == ["a", "b", "a", "b"]
+    assert [(e.line, e.reason, e.text) for e in errors] == [
+        (n, "row has 1 cells, its table 2 columns", b'["short"]') for n in (1, 2)
+    ]

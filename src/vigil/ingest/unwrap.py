@@ -62,6 +62,8 @@ def unwrap(value: Any, source: str, line: int, *, per_item_lines: bool) -> Itera
         for element in inner:
             if type(element) is dict:
                 yield RawRecord(source, item_line, element, inner_hint)
+            elif type(element) is BadRow:  # a query response's row, in an array of responses
+                yield ReadError(source, item_line, element.reason, _excerpt(element.row))
             else:
                 yield _not_object(element, source, item_line)
 
