@@ -557,3 +557,20 @@ def test_an_array_of_query_responses_rejects_a_bad_row_with_its_reason(tmp_path:
     assert [(e.line, e.reason, e.text) for e in errors] == [
         (n, "row has 1 cells, its table 2 columns", b'["short"]') for n in (1, 2)
     ]
+
+
+def test_json_lines_of_arrays_with_a_first_line_longer_than_the_head_are_lines(
+    tmp_path: Path,
+) -> None:
+    """``jq -c '.value'`` of pages of a thousand records: each line is megabytes, more than
+    detect_format looks at, so the file was taken for one document and rejected whole ('unexpected
+    content after document'); it is read line by line."""
+    pages = [[{"id": f"r{p}-{i}", "pad": "x" * 100} for i in range(1000)] for p in range(3)]
+    src = tmp_path / "pages.jsonl"
+    src.write_text("".join(json.dumps(page) + "\n" for page in pages))
+    assert len(src.read_text().split("\n", 1)[0]) > 65_536
+    records, errors = _read(src)
+    assert errors == []
+    assert [(r.line, r.data["id"]) for r in records] == [
+        (p + 1, f"r{p}-{i}") for p in range(3) for i in range(1000)
+    ]

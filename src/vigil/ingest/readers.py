@@ -347,12 +347,13 @@ def _read_document(
 
 def _first_line_cut_short(data: bytes, exc: orjson.JSONDecodeError) -> bool:
     """True when ``data`` (detected as json: its first line is the start of a JSON value) is
-    JSON Lines whose first line was cut short: the next non-blank line starts an object and the
-    document breaks on the first line or at that object's ``{``. A document with one record per
-    line broken further on, or a pretty-printed one, stays one document with one error."""
+    JSON Lines whose first line was cut short: the next non-blank line starts an object (or an
+    array: JSON Lines of arrays whose first line is longer than :func:`detect_format` looks) and
+    the document breaks on the first line or at that value's start. A document with one record
+    per line broken further on, or a pretty-printed one, stays one document with one error."""
     _, newline, rest = data.partition(b"\n")
     following = rest.lstrip()
-    if not newline or not following.startswith(b"{"):
+    if not newline or not following.startswith((b"{", b"[")):
         return False
     skipped = rest[: len(rest) - len(following)]
     line = 2 + skipped.count(b"\n")
