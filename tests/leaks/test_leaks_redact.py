@@ -138,3 +138,32 @@ def test_rejects_keep_no_part_of_a_secret_their_excerpt_cuts(tmp_path: Path) -> 
     for blob in kept:
         assert old_style[:12].encode() not in blob
         assert shaped[3:15].encode() not in blob
+
+
+def test_rejects_of_a_capitalised_member_or_a_bad_csv_row_keep_no_secret(tmp_path: Path) -> None:
+    """PowerShell's ``ConvertTo-Json`` writes ``SecretText``; a CSV row with the wrong number of
+    cells has no member name near its secret cell. Both kept old-style secrets in plaintext."""
+    old_style = "S3cretValueWithoutTildeABCDEFGH"
+    (tmp_path / "ps.json").write_text(
+        '{"keyId": "2d9e4d3c-0000-0000-0000-000000000001", "SecretText": "' + old_style + '"}\n'
+        '{"keyId": "k", "SecretText": "' + old_style + '"\n'  # broken: no closing brace
+    )
+    (tmp_path / "secrets.csv").write_text(
+        "keyId,secretText,appId\n2d9e4d3c-0000-0000-0000-000000000001," + old_style + ",a,extra\n"
+    )
+    rejects = tmp_path / "rejects.jsonl"
+    db = tmp_path / "v.db"
+    result = CliRunner().invoke(
+        cli,
+        ["--db", f"sqlite:///{db}", "ingest", "--no-detect", "--rejects", str(rejects),
+         str(tmp_path / "ps.json"), str(tmp_path / "secrets.csv")],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    kept = [rejects.read_bytes()]
+    with sqlite3.connect(db) as conn:
+        for (raw,) in conn.execute("SELECT raw FROM rejected_records"):
+            if raw[:4] == b"\x28\xb5\x2f\xfd":
+                raw = rawcodec.decompress(raw)
+            kept.append(raw)
+    assert len(kept) == 4, kept
+    assert all(old_style[:12].encode() not in blob for blob in kept), kept

@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterator
 
 from vigil.ingest.items import Item, RawRecord, ReadError, excerpt_of
+from vigil.leaks.redact import MARK
 
 HINT_CSV = "csv"
 _CSV_FIELD_MAX = 256 * 1024 * 1024
@@ -27,6 +28,7 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
     lines = _PhysicalLines(text)
     reader = csv.reader(lines)
     header: list[str] | None = None
+    secret = b""  # what a bad row keeps instead of its text when the header has a secret column
     done = pieces = 0
     while True:
         try:
@@ -47,15 +49,18 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
         try:
             joined.encode("utf-8")
         except UnicodeEncodeError as bad:
-            excerpt = excerpt_of(joined.encode("utf-8", "surrogateescape"))
+            excerpt = secret if secret else excerpt_of(joined.encode("utf-8", "surrogateescape"))
             yield ReadError(source, start, f"invalid UTF-8 near character {bad.start}", excerpt)
             continue
         if header is None:
             header = [_column(name) for name in row]
+            # a row that cannot become a record is not searched by member: its secret cell
+            # may be anywhere in it, so none of it is kept
+            secret = MARK if any(h.casefold() == "secrettext" for h in header) else b""
             continue
         if len(row) != len(header):
             reason = f"row has {len(row)} cells, the header has {len(header)}"
-            yield ReadError(source, start, reason, excerpt_of(joined.encode()))
+            yield ReadError(source, start, reason, secret or excerpt_of(joined.encode()))
             continue
         yield RawRecord(source, start, dict(zip(header, row, strict=True)), HINT_CSV)
 

@@ -9,8 +9,9 @@ secret pasted into any field. Before such text is stored or written to a rejects
 * every string of the form of an Entra client secret (:data:`vigil.leaks.entra_secret.PATTERN`,
   ``xxx7Q~...`` / ``xxx8Q~...``) becomes its three-character hint (Graph's ``hint``) followed by
   ``[redacted]``;
-* the value of every JSON member named ``secretText`` (older secrets have no ``Q~`` form) becomes
-  ``"[redacted]"``.
+* the value of every JSON member named ``secretText``, in any case (older secrets have no ``Q~``
+  form), becomes ``"[redacted]"``; a CSV row that cannot become a record in a file with such a
+  column is kept as ``[redacted]`` only (:mod:`vigil.ingest.csv_reader`).
 
 Both keep the JSON valid and a block's line structure unchanged. The first costs one byte search
 (``~``) on text without a tilde; :func:`redact_shaped` does only that, for the bulk sign-in and
@@ -26,8 +27,11 @@ from vigil.leaks.entra_secret import PATTERN
 MARK = b"[redacted]"
 #: A ``secretText`` member's value; one cut short (an excerpt's or a broken line's end, where a
 #: JSON string, which holds no raw line break, stops at the line's end) counts to where it stops.
-_MEMBER = re.compile(rb'("secretText"\s*:\s*)"(?:[^"\\\r\n]|\\.)*(?:"|\\?(?=[\r\n]|\Z))')
-_MEMBER_NAME = b'"secretText"'
+#: The name in any case: PowerShell's ``ConvertTo-Json`` of a credential object writes
+#: ``SecretText``.
+_MEMBER = re.compile(
+    rb'("(?i:secretText)"\s*:\s*)"(?:[^"\\\r\n]|\\.)*(?:"|\\?(?=[\r\n]|\Z))'
+)
 #: More than a client secret's length (40): how far from an excerpt one that reaches it can start.
 _SECRET_REACH = 64
 
@@ -43,10 +47,16 @@ def redact_shaped(data: bytes) -> bytes:
     return PATTERN.sub(_hint_only, data)
 
 
+def _may_name_member(data: bytes, end: int | None = None) -> bool:
+    """A cheap test before the member search: ``ecret`` in either case (``secretText``,
+    ``SecretText``, ``SECRETTEXT``)."""
+    return data.find(b"ecret", 0, end) != -1 or data.find(b"ECRET", 0, end) != -1
+
+
 def redact(data: bytes) -> bytes:
     """``data`` with secret-shaped strings and ``secretText`` values redacted (module doc)."""
     data = redact_shaped(data)
-    if _MEMBER_NAME in data:
+    if _may_name_member(data):
         data = _MEMBER.sub(rb'\1"' + MARK + rb'"', data)
     return data
 
@@ -62,7 +72,7 @@ def redact_slice(data: bytes, start: int, end: int) -> bytes:
     lo, hi = max(0, start - _SECRET_REACH), end + _SECRET_REACH
     if data.find(b"~", lo, hi) != -1:
         spans += [(m.start(1) + 3, m.end(1)) for m in PATTERN.finditer(data, lo, hi)]
-    if data.find(_MEMBER_NAME, 0, hi) != -1:
+    if _may_name_member(data, hi):
         spans += [(m.end(1), m.end()) for m in _MEMBER.finditer(data, 0, hi)]
     out, at = [], start
     for s, e in sorted(spans):
@@ -76,6 +86,6 @@ def redact_slice(data: bytes, start: int, end: int) -> bytes:
 
 def redact_text(text: str) -> str:
     """:func:`redact` for text (a reject's reason may quote a value)."""
-    if "~" not in text and "secretText" not in text:
+    if "~" not in text and "ecret" not in text and "ECRET" not in text:
         return text
     return redact(text.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
