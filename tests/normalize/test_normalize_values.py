@@ -38,6 +38,8 @@ from vigil.normalize.values import (
         # saved again by a spreadsheet: no comma
         ("5/1/2024 10:00:00 AM", datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)),
         ("8/2/2021 1:29:25.983 PM", datetime(2021, 8, 2, 13, 29, 25, 983000, tzinfo=UTC)),
+        # a browser's narrow no-break space before PM
+        ("8/2/2021, 1:29:25\u202fPM", datetime(2021, 8, 2, 13, 29, 25, tzinfo=UTC)),
     ],
 )
 def test_parse_time(text: str, expected: datetime) -> None:
@@ -56,6 +58,8 @@ def test_parse_time(text: str, expected: datetime) -> None:
         "1/1/2021, 13:00 PM",
         "1/1/2021",
         "1/1/2021 13:00 PM",
+        "5/1/2024 +10:00:00",
+        "5/1/2024, 1_0:00:00",
         5,
         [],
         None,

@@ -75,15 +75,17 @@ def _parse_portal(s: str, field: str) -> datetime:
     """``8/2/2021, 1:29:25.983 PM`` (US month/day order, as the portal writes it), also without
     the comma (``8/2/2021 1:29:25 PM``, as a spreadsheet saves the file again)."""
     try:
+        # browsers put a (narrow) no-break space before AM/PM
+        s = s.replace("\u202f", " ").replace("\xa0", " ")
         date_part, comma, time_part = s.partition(",")
         if not comma:
             date_part, _, time_part = s.strip().partition(" ")
-        month, day, year = (int(p) for p in date_part.strip().split("/"))
+        month, day, year = (_digits(p) for p in date_part.strip().split("/"))
         clock, _, meridiem = time_part.strip().partition(" ")
         hms = clock.split(":")
-        hour, minute = int(hms[0]), int(hms[1])
+        hour, minute = _digits(hms[0]), _digits(hms[1])
         sec_text, _, frac = (hms[2] if len(hms) > 2 else "0").partition(".")
-        micro = int((frac + "000000")[:6]) if frac else 0
+        micro = _digits((frac + "000000")[:6]) if frac else 0
         meridiem = meridiem.strip().upper()
         if meridiem in ("AM", "PM"):
             if not 1 <= hour <= 12:
@@ -91,6 +93,13 @@ def _parse_portal(s: str, field: str) -> datetime:
             hour = hour % 12 + (12 if meridiem == "PM" else 0)
         elif meridiem:
             raise ValueError(s)
-        return datetime(year, month, day, hour, minute, int(sec_text), micro, tzinfo=UTC)
+        return datetime(year, month, day, hour, minute, _digits(sec_text), micro, tzinfo=UTC)
     except (ValueError, IndexError):
         raise Invalid(field, f"invalid timestamp {quote(s)}") from None
+
+
+def _digits(text: str) -> int:
+    """A number of plain ASCII digits (``int`` also takes signs, spaces and underscores)."""
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(text)
+    return int(text)
