@@ -83,3 +83,20 @@ def test_matches_user_agent_ignoring_case_and_exact_addresses() -> None:
     assert matches(_indicator(s.ip, "ipv4" if "." in s.ip else "ipv6", s.t), s)
     assert not matches(_indicator("192.0.2.1", "ipv4", s.t), s)
     assert not matches(_indicator(s.ip, "ipv4" if "." in s.ip else "ipv6", s.t + 10_000), s)
+
+
+def test_a_threat_intel_label_on_other_records_does_not_hide_the_overlap() -> None:
+    """Skipping is per record: a principal with a threat-intel label elsewhere (a spray target,
+    say) still gets one for attack records that label does not name."""
+    world = _world()
+    lb, uses = _used_secret(world)
+    victim = uses[0].sp
+    other = next(
+        s for s in world.activity.signins if s.sp is victim and s.id not in lb.records["signIns"]
+    )
+    world.label(TYPE, victim, "threat-intel", "password-spray", [other], required=False)
+    world.indicators.append(
+        _indicator(uses[0].ip, "ipv4" if "." in uses[0].ip else "ipv6", uses[0].t)
+    )
+    assert label_indicator_overlaps(world) == 1
+    assert set(world.labels.labels[-1].records["signIns"]) == {s.id for s in uses}
