@@ -275,6 +275,46 @@ def test_values_longer_than_their_columns_are_rejected_alike_on_every_database(
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])
+def test_nul_characters_are_rejected_alike_on_every_database(db_url, tmp_path, workers):
+    """PostgreSQL's text columns refuse a NUL character (U+0000), which SQLite stores: the whole
+    ingest died with "PostgreSQL text fields cannot contain NUL (0x00) bytes", again on every
+    re-run. A record keeping one is rejected, naming it, on both; a NUL in a field that is not
+    kept, or the text ``\\u0000`` (a backslash, then ``u0000``), is stored."""
+    audit = json.loads((DATA / "graph" / "directory_audits.page.json").read_text())["value"][0]
+    lines = [
+        json.dumps(_signin("n-1")),
+        json.dumps(_signin("n-2", userAgent="@")).replace('"@"', '"curl\\u0000/8"'),
+        json.dumps(_signin("n-3", appDisplayName="@")).replace('"@"', '"a\\u0000b"'),
+        json.dumps(_signin("n-4", userAgent="x\\u0000y")),
+        json.dumps(_signin("@")).replace('"@"', '"n-5\\u0000"'),
+        json.dumps(dict(audit, id="n-6", activityDisplayName="@")).replace(
+            '"@"', '"Add\\u0000owner"'
+        ),
+    ]
+    src = tmp_path / "mixed.jsonl"
+    src.write_text("".join(line + "\n" for line in lines))
+    rejects = tmp_path / "rejects.jsonl"
+    run(db_url, "migrate")
+    summary = ingest_json(db_url, str(src), "--rejects", str(rejects), "--workers", workers)
+    assert summary["total"] == {"read": 6, "stored": 3, "duplicate": 0, "rejected": 3}
+    found = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert [(r["line"], r["reason"]) for r in found] == [
+        (2, "user_agent: holds a NUL character, which the store cannot keep"),
+        (5, "id: holds a NUL character, which the store cannot keep"),
+        (6, "activity_display_name: holds a NUL character, which the store cannot keep"),
+    ]
+    engine = sa.create_engine(normalize_url(db_url))
+    try:
+        with engine.connect() as conn:
+            rows = set(conn.execute(sa.select(sign_ins.c.id, sign_ins.c.user_agent)).all())
+    finally:
+        engine.dispose()
+    assert rows == {("n-1", None), ("n-3", None), ("n-4", "x\\u0000y")}
+    again = ingest_json(db_url, str(src), "--workers", workers)
+    assert again["total"] == {"read": 6, "stored": 0, "duplicate": 3, "rejected": 3}
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
 def test_json_lines_of_arrays_are_read_line_by_line(tmp_path, workers):
     """``jq -c '.value'`` of each page gives a line per page holding an array of records: the
     file starts with ``[`` but is JSON Lines (it was read as one document and rejected whole)."""

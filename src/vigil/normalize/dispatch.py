@@ -3,8 +3,9 @@
 ``NORMALIZERS`` maps every shape of :data:`vigil.normalize.classify.SHAPE_KINDS` to its
 normalizer (a test keeps the two complete). ``normalize`` classifies a record, honours a forced
 kind (the CLI's ``--kind``), and returns a model object or :class:`Rejected`; it never raises.
-A record with an integer beyond 64 bits or a value longer than its store column
-(:mod:`vigil.normalize.widths`) is rejected here, naming the field, for every shape and database.
+A record with an integer beyond 64 bits, a value longer than its store column or a string holding
+a NUL character (:mod:`vigil.normalize.widths`) is rejected here, naming the field, for every
+shape and database.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from vigil.normalize.graph_signin import normalize_graph_signin
 from vigil.normalize.la_audit import normalize_la_audit
 from vigil.normalize.la_signin import normalize_la_signin
 from vigil.normalize.rejected import Rejected
-from vigil.normalize.widths import too_long
+from vigil.normalize.widths import holds_nul, too_long
 
 Normalized = SignIn | AuditEvent | GraphActivity | ServicePrincipal | Application
 Normalizer = Callable[[dict[str, Any]], Normalized | Rejected]
@@ -135,6 +136,9 @@ def normalize(
         if overlong is not None:
             label, width = overlong
             return Rejected(detected, f"longer than {width} characters", label)
+        nul = holds_nul(result)
+        if nul is not None:
+            return Rejected(detected, "holds a NUL character, which the store cannot keep", nul)
         return result
     except Exception as exc:  # the contract is "never raises": report, don't crash
         return Rejected(detected, f"unexpected {type(exc).__name__}: {exc}")

@@ -43,7 +43,7 @@ from vigil.normalize.values import (
     canonical_key_id,
     msi_type,
 )
-from vigil.normalize.widths import sign_in_too_long
+from vigil.normalize.widths import NUL_ESCAPE, sign_in_too_long
 
 _SP = SignInKind.servicePrincipal
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -124,7 +124,11 @@ _LOCATIONS_MAX = 65_536
 
 
 def _utf8(line: bytes) -> bool:
-    """True when ``line`` is valid UTF-8 (msgspec does not check the fields it skips)."""
+    """True when ``line`` is valid UTF-8 (msgspec does not check the fields it skips) and holds
+    no NUL character (``\\u0000``: the generic path rejects a record keeping one, see
+    :func:`vigil.normalize.widths.holds_nul`)."""
+    if NUL_ESCAPE in line:
+        return False
     if line.isascii():
         return True
     try:

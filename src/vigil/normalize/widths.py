@@ -7,11 +7,19 @@ and :func:`vigil.normalize.normalize` rejects that record ("``servicePrincipalCr
 longer than 36 characters"); the others are stored. The widths mirror
 ``vigil.store.tables`` (a test keeps them equal); enum-valued columns are left out, their values
 are the model's. Labels are Graph's field names, as in the int-range check beside it.
+
+A NUL character (U+0000) is the same kind of value: PostgreSQL's text columns refuse it (the whole
+transaction aborts, every time the input is read again) while SQLite stores it, so
+:func:`holds_nul` names the first string of a normalized record that holds one and the record is
+rejected ("``user_agent``: holds a NUL character"), on every database.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
 from typing import Any
+
+import msgspec
 
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 
@@ -123,4 +131,38 @@ def _audit_too_long(event: AuditEvent) -> tuple[str, int] | None:
             return f"targetResources[{i}].id", AUDIT_ID
         if target.type is not None and len(target.type) > AUDIT_TARGET_TYPE:
             return f"targetResources[{i}].type", AUDIT_TARGET_TYPE
+    return None
+
+
+#: How JSON writes a NUL character (it has no other spelling: raw control characters are invalid).
+NUL_ESCAPE = b"\\u0000"
+_encode = msgspec.json.Encoder().encode
+
+
+def holds_nul(record: Any) -> str | None:
+    """The attribute path (``user_agent``, ``targets[0].display_name``) of the first string of a
+    normalized record that holds a NUL character, else None (see the module docstring)."""
+    if NUL_ESCAPE not in _encode(record):  # the common case: one encode and a byte search
+        return None
+    return _nul_path(record, "")
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return (path or "value") if "\x00" in value else None
+    if is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            found = _nul_path(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+            if found is not None:
+                return found
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            found = _nul_path(k, path) or _nul_path(v, f"{path}.{k}" if path else str(k))
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for i, v in enumerate(value):
+            found = _nul_path(v, f"{path}[{i}]")
+            if found is not None:
+                return found
     return None
