@@ -264,3 +264,37 @@ def test_settled_fragment_extended_later_is_read_whole(tmp_path):
     assert summary.total.stored == 3
     cp = CheckpointRepository(app.store.engine).get(str(log))
     assert cp is not None and (cp.line, cp.tail) == (3, 0)
+
+
+def test_line_longer_than_a_chunk_is_rejected_and_the_lines_after_it_are_read(
+    tmp_path, monkeypatch
+):
+    """A tailed line longer than a read chunk (64 MiB) held no newline, so nothing was read and
+    the checkpoint never moved: every poll read the same chunk again and the lines after it were
+    never ingested (a plain ingest rejects that line and goes on)."""
+    monkeypatch.setattr("vigil.ingest.follow._MAX_CHUNK", 8192)
+    app = make_app(tmp_path)
+    log = tmp_path / "live.jsonl"
+    long_line = '{"pad": "' + "x" * 20_000 + '"}'
+    log.write_text(LINES[0] + "\n" + long_line[:12_000])  # the long line, still being written
+    follower = Follower(app.ingestor(), [str(log)], None, settle_seconds=0)
+    summary = IngestSummary()
+    follower.poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (1, 0)
+    with log.open("a") as out:
+        out.write(long_line[12_000:] + "\n" + LINES[1] + "\n" + LINES[2] + "\n")
+    follower.poll(summary)
+    follower.poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (3, 1)
+    [reject] = app.store.rejects.list()
+    assert (reject.line, reject.reason) == (2, "line longer than 8192 bytes")
+    assert reject.raw is not None and reject.raw.startswith(b'{"pad": "xxx')
+
+    # A restart resumes after them: nothing is read twice.
+    again = IngestSummary()
+    Follower(make_app(tmp_path).ingestor(), [str(log)], None).poll(again)
+    assert again.total.read == 0
+    with log.open("a") as out:
+        out.write(LINES[3] + "\n")
+    Follower(make_app(tmp_path).ingestor(), [str(log)], None).poll(again)
+    assert (again.total.read, again.total.stored) == (1, 1)

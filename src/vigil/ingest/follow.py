@@ -10,7 +10,8 @@ Contract
   without a newline waits until the file has settled (size and modification time unchanged for
   ``settle_seconds``, and over at least one poll), then is read. If the writer later ends that
   line (``\\n``, then more lines), it is not read again; if it extends the line instead, the
-  whole line is read again (what was read was a fragment).
+  whole line is read again (what was read was a fragment). A line longer than a read chunk
+  (64 MiB) is rejected once it has ended ("line longer than ... bytes"), and tailing goes on after it.
 * Other files (gzip, whole JSON documents, CSV) are read whole once their size and modification
   time have stayed the same for one poll; a later change reads them again (re-reading adds nothing
   twice).
@@ -37,6 +38,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from vigil.ingest.items import ReadError, excerpt_of
 from vigil.ingest.pipeline import Ingestor
 from vigil.ingest.readers import (
     GZIP_MAGIC,
@@ -170,6 +172,9 @@ class Follower:
         start, first_line = offset + skip, line + (1 if skip else 0)
         body = chunk[skip:]
         end = body.rfind(b"\n") + 1
+        if not end and len(chunk) == _MAX_CHUNK:  # a line longer than a chunk: reject, go on
+            self._overlong(path, stat, head, start, first_line, body, summary)
+            return
         partial = body[end:]
         at_eof = offset + len(chunk) == size
         read_partial = bool(partial) and at_eof and self._settled(key, stat)
@@ -194,6 +199,46 @@ class Follower:
                 tail=new_tail,
                 format=LINES,
                 identity=_identity(stat, head, new_offset + new_tail),
+            )
+        )
+
+    def _overlong(
+        self,
+        path: Path,
+        stat: os.stat_result,
+        head: bytes,
+        start: int,
+        line: int,
+        body: bytes,
+        summary: IngestSummary,
+    ) -> None:
+        """The line at ``start`` is longer than a chunk (``body``, its first bytes, holds no
+        newline): once it has ended, reject it as ``read_lines`` does a line over its limit and
+        checkpoint past it, without buffering it; until then, wait (the lines after it were
+        never read at all: each poll read the same chunk of it again)."""
+        key = str(path)
+        with path.open("rb") as handle:
+            handle.seek(start + len(body))
+            position = handle.tell()
+            while piece := handle.read(1 << 20):
+                newline = piece.find(b"\n")
+                if newline >= 0:
+                    position += newline + 1
+                    break
+                position += len(piece)
+            else:
+                return  # not ended yet
+        error = ReadError(key, line + 1, f"line longer than {_MAX_CHUNK} bytes", excerpt_of(body))
+        self._ingestor.ingest_items(iter([error]), summary, self._kind, key)
+        self._save(
+            Checkpoint(
+                key,
+                position,
+                line + 1,
+                stat.st_size,
+                stat.st_mtime_ns,
+                format=LINES,
+                identity=_identity(stat, head, position),
             )
         )
 
