@@ -374,3 +374,17 @@ def test_log_analytics_query_responses_read_like_their_rows(tmp_path):
             dumps.append({t: sorted(map(tuple, conn.execute(sa.text(f"SELECT * FROM {t}"))))
                           for t in tables})
     assert dumps[0] == dumps[1] and all(dumps[0].values())
+
+
+def test_a_file_named_in_other_spellings_adds_no_rejects(tmp_path, monkeypatch):
+    """A cron job naming ``/var/log/...`` and a person typing ``./...`` read one file: its rejects
+    are kept once (they were keyed by the path as given, so each spelling added them again)."""
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "s.jsonl").write_text('{"id": "x", "createdDateTime": 5}\n{"broken\n')
+    (tmp_path / "link").symlink_to(tmp_path / "logs")
+    monkeypatch.chdir(tmp_path)
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    for spelling in ("logs/s.jsonl", "./logs/s.jsonl", str(tmp_path / "logs" / "s.jsonl"),
+                     "link/s.jsonl", "logs"):
+        ingest_json(db, spelling, exit_code=1)
+    assert stats(db)["rejected"] == 2

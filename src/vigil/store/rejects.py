@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,8 +34,12 @@ class Reject:
 
     @property
     def fingerprint(self) -> str:
-        """Same source, line and bytes → same fingerprint, so re-runs do not duplicate rejects."""
-        h = hashlib.sha256(f"{self.source}\x1f{self.line}\x1f".encode())
+        """Same file, line and bytes → same fingerprint, so re-runs do not duplicate rejects.
+
+        The file is its real path (a relative spelling, ``./``, a symlinked folder: one file),
+        ``<stdin>`` as it is; the reject keeps the source as it was given."""
+        source = self.source if self.source.startswith("<") else os.path.realpath(self.source)
+        h = hashlib.sha256(f"{source}\x1f{self.line}\x1f".encode())
         h.update(self.raw or b"")
         return h.hexdigest()
 
