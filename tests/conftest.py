@@ -63,6 +63,12 @@ def _postgres_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL (a schema of its own), for what only PostgreSQL does."""
+    yield from _postgres_schema_url()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A database URL per backend, empty (no schema yet)."""

@@ -242,3 +242,32 @@ def test_rejects_are_kept_once(store, clock):
     store.rejects.add([r], clock())
     assert store.rejects.count() == 1
     assert store.rejects.list() == [r]
+
+
+def test_writing_transactions_take_turns_on_postgresql(pg_url: str) -> None:
+    """BEGIN IMMEDIATE's counterpart: a second writing transaction waits for the first to end
+    (two ingests kept each its own detector state and lost the other's)."""
+    import threading
+    import time
+
+    from vigil.store.database import IMMEDIATE, connect
+
+    engine = connect(pg_url)
+    entered: list[float] = []
+    with engine.connect().execution_options(**{IMMEDIATE: True}) as first, first.begin():
+        first.exec_driver_sql("SELECT 1")
+
+        def second() -> None:
+            with engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
+                entered.append(time.monotonic())
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)
+        assert entered == []  # still waiting
+        released = time.monotonic()
+    thread.join(10)
+    assert entered and entered[0] >= released
+    with engine.connect() as plain, plain.begin():  # a reader takes no lock
+        plain.exec_driver_sql("SELECT 1")
+    engine.dispose()

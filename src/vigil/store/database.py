@@ -9,8 +9,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-#: Execution option that makes a SQLite transaction take the write lock when it begins.
+#: Execution option that makes a transaction take the write lock when it begins: ``BEGIN
+#: IMMEDIATE`` on SQLite, a transaction-level advisory lock on PostgreSQL (:data:`WRITE_LOCK_SQL`).
 IMMEDIATE = "vigil_immediate"
+#: PostgreSQL's write lock: one per schema (one Vigil store), in the two-key space of advisory
+#: locks, apart from the load lock's one-key space (``vigil.store.deferred_indexes``).
+WRITE_LOCK_SQL = "SELECT pg_advisory_xact_lock(1986618727, hashtext(current_schema()))"
 #: Page size of the SQLite databases Vigil creates (existing ones keep theirs).
 PAGE_SIZE = 16384
 
@@ -27,7 +31,18 @@ def connect(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``. SQLite gets WAL, a busy timeout and explicit transaction control."""
     url = normalize_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        pg = create_engine(url, pool_pre_ping=True, **kwargs)
+
+        @event.listens_for(pg, "begin")
+        def _serialize_writers(conn: Connection) -> None:
+            # What BEGIN IMMEDIATE is on SQLite: one writing transaction at a time. Detector
+            # state is read, changed and written back in the batch's transaction (and cached
+            # between batches, checked by a generation token); two ingests writing at once under
+            # READ COMMITTED would each keep its own version and lose the other's.
+            if conn.get_execution_options().get(IMMEDIATE, False):
+                conn.exec_driver_sql(WRITE_LOCK_SQL)
+
+        return pg
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")
