@@ -574,3 +574,26 @@ def test_json_lines_of_arrays_with_a_first_line_longer_than_the_head_are_lines(
     assert [(r.line, r.data["id"]) for r in records] == [
         (p + 1, f"r{p}-{i}") for p in range(3) for i in range(1000)
     ]
+
+
+def test_values_one_after_another_are_parsed_in_linear_time(monkeypatch) -> None:
+    """Each value is parsed from a window around it, not from it to the end of the data (that
+    made 8,000 pretty-printed sign-ins take a minute): orjson is given a few times the data."""
+    from vigil.ingest import json_sequence
+
+    given: list[int] = []
+    loads = json_sequence.orjson.loads
+
+    class Counting:
+        JSONDecodeError = orjson.JSONDecodeError
+
+        @staticmethod
+        def loads(data: memoryview) -> object:
+            given.append(len(data))
+            return loads(data)
+
+    monkeypatch.setattr(json_sequence, "orjson", Counting)
+    one = json.dumps({"id": "x", "pad": "p" * 300, "nested": {"a": [1, 2, 3]}}, indent=2) + "\n"
+    data = (one * 3000).encode()
+    assert sum(1 for _ in json_sequence.values(data, "x")) == 3000
+    assert sum(given) < 20 * len(data)

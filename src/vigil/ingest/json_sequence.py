@@ -22,6 +22,10 @@ from vigil.leaks.redact import redact_slice
 
 #: orjson's message when a whole value is followed by more than whitespace.
 TRAILING = "unexpected content after document"
+#: orjson's message when the data ends inside a value.
+END_OF_DATA = "unexpected end of data"
+_WINDOW = 4096
+_BROKEN = object()
 _WHITESPACE = b" \t\r\n"
 
 
@@ -47,26 +51,47 @@ def _resume(data: bytes, after: int) -> int:
     return min(found) + 1 if found else len(data)
 
 
+def _window_end(data: bytes, at: int, size: int) -> int:
+    """The end of a window of at least ``size`` bytes from ``at``: just after a line end (a JSON
+    string holds no raw line break, so no string or UTF-8 character is cut), or the data's end."""
+    if at + size >= len(data):
+        return len(data)
+    cut = data.find(b"\n", at + size)
+    return len(data) if cut == -1 else cut + 1
+
+
 def values(data: bytes, source: str) -> Iterator[tuple[int, Any] | ReadError]:
-    """``(line, value)`` for each value of ``data`` in order, or a ReadError for a broken one."""
+    """``(line, value)`` for each value of ``data`` in order, or a ReadError for a broken one.
+
+    Each value is parsed from a window that grows until it holds the value (orjson reads the
+    whole of what it is given: parsing from a value to the end of the data each time made a
+    file of many values quadratic)."""
     view = memoryview(data)
     at, line = _skip_blank(data, 0), 1
     counted = 0
     while at < len(data):
         line += data.count(b"\n", counted, at)
         counted = at
-        try:
-            value = orjson.loads(view[at:])
-            end = len(data)
-        except orjson.JSONDecodeError as exc:
-            stop = at + _byte_offset(data, at, exc.pos)
-            if exc.msg != TRAILING:
+        size = _WINDOW
+        while True:
+            end = _window_end(data, at, size)
+            try:
+                value = orjson.loads(view[at:end])
+                break
+            except orjson.JSONDecodeError as exc:
+                if exc.msg == END_OF_DATA and end < len(data):
+                    size *= 4  # the value goes on past the window
+                    continue
+                stop = at + _byte_offset(data, at, exc.pos)
+                if exc.msg == TRAILING:
+                    end = stop
+                    value = orjson.loads(view[at:end])
+                    break
                 error_line = line + data.count(b"\n", at, stop)
                 excerpt = redact_slice(data, stop - 40, stop + 40)
                 yield ReadError(source, error_line, f"invalid JSON: {exc.msg}", excerpt)
-                at = _skip_blank(data, _resume(data, stop))
-                continue
-            end = stop
-            value = orjson.loads(view[at:end])
-        yield line, value
+                value, end = _BROKEN, _resume(data, stop)
+                break
+        if value is not _BROKEN:
+            yield line, value
         at = _skip_blank(data, end)
