@@ -12,6 +12,7 @@ the next top-level value, so one broken value does not lose the ones after it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ TRAILING = "unexpected content after document"
 END_OF_DATA = "unexpected end of data"
 _WINDOW = 4096
 _BROKEN = object()
+_VALUE_START = re.compile(rb"\n[\[{]")
 _WHITESPACE = b" \t\r\n"
 
 
@@ -47,8 +49,8 @@ def _skip_blank(data: bytes, at: int) -> int:
 
 def _resume(data: bytes, after: int) -> int:
     """Where the next top-level value likely starts after a broken one (module docstring)."""
-    found = [i for i in (data.find(b"\n{", after), data.find(b"\n[", after)) if i != -1]
-    return min(found) + 1 if found else len(data)
+    found = _VALUE_START.search(data, after)  # the first of either (two finds scan to the end)
+    return found.start() + 1 if found else len(data)
 
 
 def _window_end(data: bytes, at: int, size: int) -> int:

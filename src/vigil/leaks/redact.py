@@ -34,6 +34,9 @@ _MEMBER = re.compile(
 )
 #: More than a client secret's length (40): how far from an excerpt one that reaches it can start.
 _SECRET_REACH = 64
+#: How far before an excerpt a ``secretText`` member reaching into it may start: its name, the
+#: colon and a value far longer than any secret.
+_MEMBER_REACH = 8192
 
 
 def _hint_only(match: re.Match[bytes]) -> bytes:
@@ -47,10 +50,10 @@ def redact_shaped(data: bytes) -> bytes:
     return PATTERN.sub(_hint_only, data)
 
 
-def _may_name_member(data: bytes, end: int | None = None) -> bool:
+def _may_name_member(data: bytes, start: int = 0, end: int | None = None) -> bool:
     """A cheap test before the member search: ``ecret`` in either case (``secretText``,
     ``SecretText``, ``SECRETTEXT``)."""
-    return data.find(b"ecret", 0, end) != -1 or data.find(b"ECRET", 0, end) != -1
+    return data.find(b"ecret", start, end) != -1 or data.find(b"ECRET", start, end) != -1
 
 
 def redact(data: bytes) -> bytes:
@@ -72,8 +75,11 @@ def redact_slice(data: bytes, start: int, end: int) -> bytes:
     lo, hi = max(0, start - _SECRET_REACH), end + _SECRET_REACH
     if data.find(b"~", lo, hi) != -1:
         spans += [(m.start(1) + 3, m.end(1)) for m in PATTERN.finditer(data, lo, hi)]
-    if _may_name_member(data, hi):
-        spans += [(m.end(1), m.end()) for m in _MEMBER.finditer(data, 0, hi)]
+    # a member whose value reaches the excerpt starts at most _MEMBER_REACH before it (scanning
+    # from the data's start made every reject of a large document cost the whole document)
+    back = max(0, start - _MEMBER_REACH)
+    if _may_name_member(data, back, hi):
+        spans += [(m.end(1), m.end()) for m in _MEMBER.finditer(data, back, hi)]
     out, at = [], start
     for s, e in sorted(spans):
         s, e = max(s, at), min(e, end)
