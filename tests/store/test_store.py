@@ -244,6 +244,7 @@ def test_rejects_are_kept_once(store, clock):
     assert store.rejects.list() == [r]
 
 
+@pytest.mark.postgres
 def test_writing_transactions_take_turns_on_postgresql(pg_url: str) -> None:
     """BEGIN IMMEDIATE's counterpart: a second writing transaction waits for the first to end
     (two ingests kept each its own detector state and lost the other's)."""
