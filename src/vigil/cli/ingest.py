@@ -123,8 +123,9 @@ def ingest(
 ) -> None:
     """Read records from PATHS (files, folders, globs, .gz, '-' for stdin) into the store.
 
-    Shapes: Graph JSON (collection pages, objects, arrays, JSON Lines) of signIn,
-    directoryAudit, servicePrincipal and application; Log Analytics rows (JSON or CSV) of
+    Shapes: Graph JSON (collection pages, objects, arrays, JSON Lines, values one after another
+    as jq prints them) of signIn, directoryAudit, servicePrincipal and application; Log
+    Analytics rows (JSON, CSV or query API responses {"tables": [...]}) of
     AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs, AuditLogs and
     MicrosoftGraphActivityLogs; diagnostic-settings records ({"records": [...]}, PT1H.json).
 
