@@ -99,6 +99,25 @@ def test_ingest_keeps_no_secret_value(tmp_path: Path, workers: str) -> None:
     assert b'"secretText":"[redacted]"' in everything.replace(b" ", b"")
 
 
+def _rejects_kept(tmp_path: Path, *names: str) -> list[bytes]:
+    """Ingest ``names`` (in ``tmp_path``), which hold nothing readable; return what their rejects
+    kept: the rejects file, then each stored reject's text, decompressed."""
+    rejects, db = tmp_path / "rejects.jsonl", tmp_path / "v.db"
+    result = CliRunner().invoke(
+        cli,
+        ["--db", f"sqlite:///{db}", "ingest", "--no-detect", "--rejects", str(rejects),
+         *(str(tmp_path / name) for name in names)],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output  # nothing could be read
+    kept = [rejects.read_bytes()]
+    with sqlite3.connect(db) as conn:
+        for (raw,) in conn.execute("SELECT raw FROM rejected_records"):
+            if raw[:4] == b"\x28\xb5\x2f\xfd":
+                raw = rawcodec.decompress(raw)
+            kept.append(raw)
+    return kept
+
+
 def test_rejects_keep_no_part_of_a_secret_their_excerpt_cuts(tmp_path: Path) -> None:
     """A reject keeps an excerpt of what could not be read; a cut through a secret, or one that
     leaves out its ``secretText`` member name, must not keep the rest of it."""
@@ -120,20 +139,7 @@ def test_rejects_keep_no_part_of_a_secret_their_excerpt_cuts(tmp_path: Path) -> 
     padding = "p" * (200 - len('{"userAgent":"') - 10)
     long = '{"userAgent":"' + padding + shaped + '",'  # broken: ends without its "}"
     (tmp_path / "broken.jsonl").write_text(cut + "\n" + long + "\n")
-    rejects = tmp_path / "rejects.jsonl"
-    db = tmp_path / "v.db"
-    result = CliRunner().invoke(
-        cli,
-        ["--db", f"sqlite:///{db}", "ingest", "--no-detect", "--rejects", str(rejects),
-         str(tmp_path / "app.json"), str(tmp_path / "broken.jsonl")],
-    )  # fmt: skip
-    assert result.exit_code == 1, result.output  # nothing could be read
-    kept = [rejects.read_bytes()]
-    with sqlite3.connect(db) as conn:
-        for (raw,) in conn.execute("SELECT raw FROM rejected_records"):
-            if raw[:4] == b"\x28\xb5\x2f\xfd":
-                raw = rawcodec.decompress(raw)
-            kept.append(raw)
+    kept = _rejects_kept(tmp_path, "app.json", "broken.jsonl")
     assert len(kept) == 4
     for blob in kept:
         assert old_style[:12].encode() not in blob
@@ -151,19 +157,6 @@ def test_rejects_of_a_capitalised_member_or_a_bad_csv_row_keep_no_secret(tmp_pat
     (tmp_path / "secrets.csv").write_text(
         "keyId,secretText,appId\n2d9e4d3c-0000-0000-0000-000000000001," + old_style + ",a,extra\n"
     )
-    rejects = tmp_path / "rejects.jsonl"
-    db = tmp_path / "v.db"
-    result = CliRunner().invoke(
-        cli,
-        ["--db", f"sqlite:///{db}", "ingest", "--no-detect", "--rejects", str(rejects),
-         str(tmp_path / "ps.json"), str(tmp_path / "secrets.csv")],
-    )  # fmt: skip
-    assert result.exit_code == 1, result.output
-    kept = [rejects.read_bytes()]
-    with sqlite3.connect(db) as conn:
-        for (raw,) in conn.execute("SELECT raw FROM rejected_records"):
-            if raw[:4] == b"\x28\xb5\x2f\xfd":
-                raw = rawcodec.decompress(raw)
-            kept.append(raw)
+    kept = _rejects_kept(tmp_path, "ps.json", "secrets.csv")
     assert len(kept) == 4, kept
     assert all(old_style[:12].encode() not in blob for blob in kept), kept
