@@ -170,8 +170,11 @@ def ingest(
         emit_json(summary.to_dict())
     else:
         click.echo(summary.render(), err=True)
-        if summary.total.rejected and rejects_path is not None:
-            click.echo(f"rejected records written to {rejects_path}", err=True)
+        if summary.total.rejected:
+            where = f"written to {rejects_path} and " if rejects_path is not None else ""
+            click.echo(
+                f"rejected records {where}kept in the store: `vigil rejects` lists them", err=True
+            )
     if summary.nothing_read:
         click.echo("error: nothing could be read", err=True)
         sys.exit(1)

@@ -313,6 +313,7 @@ class Ingestor:
             counts = summary.of(name)
             counts.read += read
             counts.rejected += rejected
+        summary.note_rejects(batch.rejects)
 
     def _write_rejects(self, rejects: list[Reject]) -> None:
         if self._rejects_file is None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from vigil.store import Reject
 
 #: Kinds in the order summaries list them; ``unknown`` holds input whose kind could not be told.
 KIND_ORDER = ("signins", "audit", "graphactivity", "directory", "unknown")
@@ -24,12 +27,40 @@ class KindCounts:
         }
 
 
+#: Rejects a summary names: the run's first; the others are only counted.
+REJECT_EXAMPLES = 5
+#: Characters of a reason a summary shows.
+REASON_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class RejectNote:
+    """Where a rejected record was and why (its text stays in the store and rejects file)."""
+
+    source: str
+    line: int
+    kind: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "line": self.line, "kind": self.kind, "reason": self.reason}
+
+
 @dataclass
 class IngestSummary:
     kinds: dict[str, KindCounts] = field(default_factory=dict)
     sources: int = 0
     seconds: float = 0.0
     detections: int = 0
+    #: The run's first rejects (:data:`REJECT_EXAMPLES` at most), in input order.
+    first_rejects: list[RejectNote] = field(default_factory=list)
+
+    def note_rejects(self, rejects: Iterable[Reject]) -> None:
+        """Keep the first rejects of the run for the summary to name."""
+        for r in rejects:
+            if len(self.first_rejects) >= REJECT_EXAMPLES:
+                return
+            self.first_rejects.append(RejectNote(r.source, r.line, r.kind, r.reason))
 
     def of(self, kind: str) -> KindCounts:
         counts = self.kinds.get(kind)
@@ -61,6 +92,7 @@ class IngestSummary:
             "sources": self.sources,
             "detections": self.detections,
             "seconds": round(self.seconds, 3),
+            "firstRejects": [r.to_dict() for r in self.first_rejects],
         }
 
     def render(self) -> str:
@@ -75,4 +107,15 @@ class IngestSummary:
             f"{self.sources} source(s), {self.detections} detection(s), "
             f"{self.seconds:.1f}s ({rate:,.0f} records/s)"
         )
+        if self.first_rejects:
+            shown, rejected = len(self.first_rejects), self.total.rejected
+            lines.append(
+                f"rejected (first {shown} of {rejected}):" if rejected > shown else "rejected:"
+            )
+            for r in self.first_rejects:
+                reason = (
+                    r.reason if len(r.reason) <= REASON_CHARS else r.reason[:REASON_CHARS] + "…"
+                )
+                where = f"{r.source}:{r.line}" if r.line else r.source
+                lines.append(f"  {where}: {reason}")
         return "\n".join(lines)

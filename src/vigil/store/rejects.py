@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, func, select
 
 from vigil.leaks.redact import redact, redact_text
 from vigil.store.database import transaction
@@ -70,11 +70,47 @@ class RejectRepository:
             conn.execute(stmt, rows)
 
     def list(self, limit: int = 100) -> list[Reject]:
+        """The first ``limit`` rejects kept, oldest first."""
         c = rejected_records.c
         query = select(c.source, c.line, c.reason, c.kind, c.raw).order_by(c.pk).limit(limit)
         with self._engine.connect() as conn:
             return [Reject(*row) for row in conn.execute(query)]
 
-    def count(self) -> int:
+    def latest(
+        self, limit: int, *, source: str | None = None, kind: str | None = None
+    ) -> list[KeptReject]:
+        """The ``limit`` rejects kept last, in the order they were kept (oldest of them first);
+        ``source``: only those whose source contains it; ``kind``: only that kind."""
+        c = rejected_records.c
+        query = select(c.source, c.line, c.reason, c.kind, c.raw, c.rejected_at)
+        for condition in _filters(source, kind):
+            query = query.where(condition)
+        query = query.order_by(c.pk.desc()).limit(limit)
         with self._engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(rejected_records)).scalar_one()
+            rows = list(conn.execute(query))
+        return [KeptReject(Reject(*row[:5]), row[5]) for row in reversed(rows)]
+
+    def count(self, *, source: str | None = None, kind: str | None = None) -> int:
+        query = select(func.count()).select_from(rejected_records)
+        for condition in _filters(source, kind):
+            query = query.where(condition)
+        with self._engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+
+@dataclass(frozen=True, slots=True)
+class KeptReject:
+    """A reject as the store keeps it, with when it was kept."""
+
+    reject: Reject
+    rejected_at: datetime
+
+
+def _filters(source: str | None, kind: str | None) -> list[ColumnElement[bool]]:
+    c = rejected_records.c
+    out: list[ColumnElement[bool]] = []
+    if source:
+        out.append(c.source.contains(source, autoescape=True))
+    if kind:
+        out.append(c.kind == kind)
+    return out
