@@ -119,6 +119,26 @@ def test_kind_from_columns_when_type_is_absent() -> None:
     assert normalize(sp_row).kind is SignInKind.servicePrincipal  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("blank", [(), ("ManagedServiceIdentity", "ClientCredentialType")])
+def test_kind_from_category_when_type_is_absent(blank: tuple[str, ...]) -> None:
+    # A hunting export without Type, of rows with no managed-identity evidence (the 2024 schema
+    # has neither column; newer rows may leave them empty): Category still names the table's
+    # diagnostic category, as Graph's signInEventTypes and the diagnostic record's category do.
+    row = _json_rows("AADManagedIdentitySignInLogs.json")[0]
+    del row["Type"]
+    for column in ("ManagedServiceIdentity", "ClientCredentialType", "SourceAppClientId"):
+        if column in blank:
+            row[column] = ""
+        else:
+            row.pop(column, None)
+    assert row["Category"] == "ManagedIdentitySignInLogs"
+    result = normalize(row)
+    assert isinstance(result, SignIn) and result.kind is SignInKind.managedIdentity
+    sp_row = _json_rows("AADServicePrincipalSignInLogs.json")[0]
+    del sp_row["Type"]
+    assert normalize(sp_row).kind is SignInKind.servicePrincipal  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     ("result_type", "signature", "description", "expected"),
     [

@@ -12,7 +12,7 @@ id), ``ResourceDisplayName``, ``ResourceServicePrincipalId``, ``ClientCredential
 spacing), ``ServicePrincipalCredentialKeyId``, ``ServicePrincipalCredentialThumbprint``,
 ``FederatedCredentialId``, ``ManagedServiceIdentity`` (JSON or a bare msiType), ``ResultType`` /
 ``ResultSignature`` / ``ResultDescription``, ``UserAgent``, ``CorrelationId``,
-``UniqueTokenIdentifier``.
+``UniqueTokenIdentifier``; ``Type`` (the table) else ``Category`` for the kind.
 
 Error code: ``ResultType`` holds the code (``"0"`` = success) in observed data, but the docs say
 ``Success`` / ``Failure``; for ``Failure`` the code comes from ``ResultSignature``, else from an
@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.model import SignIn, SignInKind
+from vigil.normalize.diagnostic import SIGNIN_CATEGORIES
 from vigil.normalize.fastbuild import fast_constructor
 from vigil.normalize.graph_signin import KIND, location_from, signin_kind
 from vigil.normalize.rejected import Invalid, Rejected, quote
@@ -70,8 +71,10 @@ def normalize_la_signin(
 ) -> SignIn | Rejected:
     """Normalize one Log Analytics sign-in row; never raises.
 
-    The kind is ``kind`` if given, else the ``Type`` column's table, else managed identity when
-    ``ManagedServiceIdentity`` / ``ClientCredentialType`` say so, else service principal.
+    The kind is ``kind`` if given, else the ``Type`` column's table, else the ``Category`` column's
+    diagnostic category (``ManagedIdentitySignInLogs``: a hunting export may drop ``Type`` but
+    keep it), else managed identity when ``ManagedServiceIdentity`` / ``ClientCredentialType`` say
+    so, else service principal.
     """
     try:
         return _signin(data, kind)
@@ -99,6 +102,9 @@ def _signin(row: dict[str, Any], kind: SignInKind | None) -> SignIn:
     if kind is None:
         table = g("Type")
         kind = TABLE_KINDS.get(table) if type(table) is str else None
+    if kind is None:
+        category = g("Category")
+        kind = SIGNIN_CATEGORIES.get(category) if type(category) is str else None
     if kind is None:
         kind = signin_kind(None, msi_kind, cct)
     error_code = result_code(g("ResultType"), g("ResultSignature"), description)
