@@ -135,3 +135,48 @@ def test_successful_sign_in_of_a_disabled_principal():
     (d,) = found.values()
     assert (d.activity_date_time, d.risk_level, d.ip_address) == (
         T0 + timedelta(hours=2), RiskLevel.high, "5.5.5.5")
+
+
+def enabled(n: int, t: datetime, value: bool) -> AuditEvent:
+    old, new = ("[true]", "[false]") if not value else ("[false]", "[true]")
+    return AuditEvent(
+        id=f"a{n}", activity_date_time=t, activity_display_name="Update service principal",
+        result="success", targets=(AuditTarget(id="sp01", type="ServicePrincipal",
+                                               modified_properties=(ModifiedProperty(
+                                                   "AccountEnabled", old, new),)),))
+
+
+@pytest.mark.parametrize("size", [1, 3, 100])
+@pytest.mark.parametrize("audit_first", [False, True], ids=["time-order", "audit-first"])
+def test_a_disabled_period_is_found_whatever_the_order_and_batches(size, audit_first):
+    """Disabled 04:00-09:00, again from 12:00: the audit log read before the sign-ins (as a
+    folder ingest reads it), or one batch holding the whole period (a rebuild), used to leave
+    only the period open at the batch's end, so the 06:00 sign-in was missed."""
+    audit = [enabled(1, T0, False), enabled(2, T0 + timedelta(hours=5), True),
+             enabled(3, T0 + timedelta(hours=8), False)]
+    signs = [sign_in(1, "sp01", T0 + timedelta(hours=2), "5.5.5.5"),
+             sign_in(2, "sp01", T0 + timedelta(hours=3), "5.5.5.6"),
+             sign_in(3, "sp01", T0 + timedelta(hours=6), "20.1.1.1"),  # enabled again: fine
+             sign_in(4, "sp01", T0 + timedelta(hours=9), "6.6.6.6")]
+    records = audit + signs if audit_first else sorted(
+        audit + signs, key=lambda r: r.activity_date_time if isinstance(r, AuditEvent)
+        else r.created_date_time)
+    found = run(InvestigationsThreatIntelligence(), batches(records, size),
+                MemoryContext(sps=sps(2)))
+    assert sorted((d.activity_date_time, d.ip_address, d.risk_level) for d in found.values()) == [
+        (T0 + timedelta(hours=2), "5.5.5.5", RiskLevel.high),
+        (T0 + timedelta(hours=9), "6.6.6.6", RiskLevel.high),
+    ]
+
+
+def test_a_disabled_index_of_version_1_is_read():
+    """A store written before the index kept every change: its open periods still count."""
+    ctx = MemoryContext(sps=sps(2))
+    ctx.save_state("investigationsThreatIntelligence", "disabled:index",
+                   {"version": 1, "periods": {"sp01": [T0.isoformat(), "a1"]}})
+    found = run(InvestigationsThreatIntelligence(),
+                batches([sign_in(1, "sp01", T0 + timedelta(hours=1), "5.5.5.5"),
+                         enabled(2, T0 + timedelta(hours=2), True),
+                         sign_in(2, "sp01", T0 + timedelta(hours=3), "5.5.5.6")], 1), ctx)
+    assert [(d.activity_date_time, d.ip_address) for d in found.values()] == [
+        (T0 + timedelta(hours=1), "5.5.5.5")]

@@ -7,13 +7,17 @@ ignores the flag, a replayed or forged log line, or a compromise of the tenant's
 and is reported ``high``. Re-enabling (``AccountEnabled`` true) ends the disabled period.
 
 The disabled periods come from the audit log only: an inventory snapshot says *that* a principal is
-disabled, not *since when*. State: an index of principals disabled now (with the audit id and
-time), and per period the earliest successful sign-in.
+disabled, not *since when*. State: an index of every ``AccountEnabled`` change per principal (time,
+new value, audit id; a few a year), from which the period a sign-in falls in is found at its own
+time, whatever order the changes and the sign-ins arrived in (an audit export read before the
+sign-ins, one batch holding a whole disabled period); and per period the earliest successful
+sign-in. A period is named by its first disabling audit event.
 """
 
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +36,7 @@ from vigil.model import (
 
 TYPE = "investigationsThreatIntelligence"
 INDEX = "disabled:index"
+INDEX_VERSION = 2  # 1 kept only the periods open at the time
 STATE_VERSION = 1
 UPDATE_SP = "Update service principal"
 
@@ -55,20 +60,23 @@ def enabled_change(event: AuditEvent) -> tuple[str, bool] | None:
 
 
 def detect_disabled_sign_ins(records: Records, ctx: DetectionContext) -> list[RiskDetection]:
-    changes = [c for e in records.audit_events if (c := _timed(e)) is not None]
-    index = ctx.load_state(TYPE, INDEX) if (changes or records.sign_ins) else None
-    periods: dict[str, Any] = dict(index["periods"]) if index else {}
-    for sp_id, enabled, t, audit_id in sorted(changes, key=lambda c: c[2]):
-        if enabled:
-            periods.pop(sp_id, None)
-        elif sp_id not in periods:
-            periods[sp_id] = [t.isoformat(), audit_id]
-    if periods != (index["periods"] if index else {}):
-        ctx.save_state(TYPE, INDEX, {"version": STATE_VERSION, "periods": periods})
+    new = [c for e in records.audit_events if (c := _timed(e)) is not None]
+    index = ctx.load_state(TYPE, INDEX) if (new or records.sign_ins) else None
+    changes = _changes(index)
+    if new:
+        changes = {sp: [list(c) for c in cs] for sp, cs in changes.items()}
+        for sp_id, enabled, t, audit_id in new:
+            known = changes.setdefault(sp_id, [])
+            change = [t.isoformat(), enabled, audit_id]
+            if change not in known:
+                known.append(change)
+                known.sort(key=lambda c: (datetime.fromisoformat(c[0]), c[2]))
+        ctx.save_state(TYPE, INDEX, {"version": INDEX_VERSION, "changes": changes})
     out: dict[str, RiskDetection] = {}
     for s in sorted(records.sign_ins, key=lambda s: (s.created_date_time, s.id)):
-        period = periods.get(s.service_principal_id)
-        if not s.succeeded or period is None or s.created_date_time < datetime.fromisoformat(period[0]):
+        known = changes.get(s.service_principal_id)
+        period = _period(known, s.created_date_time) if known and s.succeeded else None
+        if period is None:
             continue
         key = f"disabled:{s.service_principal_id}:{period[1]}"
         seen = ctx.load_state(TYPE, key)
@@ -78,6 +86,28 @@ def detect_disabled_sign_ins(records: Records, ctx: DetectionContext) -> list[Ri
         d = _detection(s, period, ctx)
         out[d.id] = d
     return list(out.values())
+
+
+def _changes(index: Any) -> dict[str, list[list[Any]]]:
+    """The ``AccountEnabled`` changes per principal, in time order (not to be changed)."""
+    if index is None:
+        return {}
+    if index["version"] == 1:  # the periods open then, [start, audit id]: closed ones are lost
+        return {sp: [[p[0], False, p[1]]] for sp, p in index["periods"].items()}
+    changes: dict[str, list[list[Any]]] = index["changes"]
+    return changes
+
+
+def _period(changes: list[list[Any]], t: datetime) -> list[str] | None:
+    """[start, audit id] of the disabled period holding ``t`` (changes at ``t`` included)."""
+    times = [datetime.fromisoformat(c[0]) for c in changes]
+    period = None
+    for when, enabled, audit_id in changes[: bisect_right(times, t)]:
+        if enabled:
+            period = None
+        elif period is None:
+            period = [when, audit_id]
+    return period
 
 
 def _timed(e: AuditEvent) -> tuple[str, bool, datetime, str] | None:
