@@ -12,6 +12,9 @@ lower level on the way.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import orjson
 import pytest
 from behaviour_sim import app_on, detection_rows, ingest, simulated
 
@@ -87,3 +90,46 @@ def test_a_snapshot_after_the_logs_describes_the_risky_principals(tenant, tmp_pa
             sp.app_id,
             sp.service_principal_type.value,
         )
+
+
+SP = "5a0d8a3e-0000-4000-8000-000000000001"
+APP = "5a0d8a3e-0000-4000-8000-0000000000a1"
+OTHER = "5a0d8a3e-0000-4000-8000-000000000002"
+
+
+def _sign_in(n: int, sp: str, when: str, error: int = 0) -> dict:
+    return {"id": f"5a0d8a3e-0000-4000-8000-{n:012d}", "createdDateTime": when,
+            "appId": APP if sp == SP else f"{sp[:-2]}b2", "servicePrincipalId": sp,
+            "servicePrincipalName": "DocuSign" if sp == SP else "other",
+            "ipAddress": "20.61.237.54", "status": {"errorCode": error},
+            "signInEventTypes": ["servicePrincipal"]}
+
+
+def _write(path, records: list[dict]) -> None:
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in records) + b"\n")
+
+
+def test_a_rebuild_keeps_the_time_a_disabled_app_was_dated_by(tmp_path):
+    """maliciousApplication dates a snapshot without 7000112 failures by the newest record
+    ingested before it: a fact about the order of ingestion that the replay cannot re-derive
+    (it replays the inventory first). A rebuild used to forget it, and a 7000112 failure
+    ingested afterwards re-dated the detection to the failure, 4 days later than streaming."""
+    _write(tmp_path / "before.jsonl", [_sign_in(1, OTHER, "2026-10-02T10:00:00Z")])
+    _write(tmp_path / "after.jsonl", [_sign_in(2, SP, "2026-10-06T10:00:00Z", 7000112)])
+    snapshot = {"value": [{"id": SP, "appId": APP, "displayName": "DocuSign",
+                           "servicePrincipalType": "Application", "accountEnabled": True,
+                           "disabledByMicrosoftStatus": "DisabledDueToViolationOfServicesAgreement"}]}
+    (tmp_path / "servicePrincipals.json").write_bytes(orjson.dumps(snapshot))
+
+    found = {}
+    for rebuild in (False, True):
+        app = app_on(tmp_path / f"rebuild-{rebuild}.db")
+        ingest(app, tmp_path / "before.jsonl", detect=True)
+        ingest(app, tmp_path / "servicePrincipals.json", detect=True)
+        if rebuild:
+            app.detection.rebuild()
+        ingest(app, tmp_path / "after.jsonl", detect=True)
+        found[rebuild] = {(d.risk_event_type, d.service_principal_id, d.activity_date_time)
+                          for d in app.store.risk.list_detections()}
+    assert found[True] == found[False] == {
+        ("maliciousApplication", SP, datetime(2026, 10, 2, 10, tzinfo=UTC))}

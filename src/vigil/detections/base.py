@@ -12,6 +12,11 @@ the store in time order); both must give the same detections, so a detector:
   persisted in the same transaction as the batch, so a crash loses nothing that was committed;
 * does not depend on how records are cut into batches.
 
+What a detector learns from the order records *arrived* in, not from the records, cannot be
+replayed (maliciousApplication dates a snapshot by the newest record ingested before it, and the
+replay gives the inventory first). Such a detector implements :class:`CarriesOver`: the rebuild
+hands it each of its states before forgetting them and keeps what it returns.
+
 ``detect`` must not raise on odd but valid records; a detector that needs data it lacks (e.g.
 inventory) simply reports nothing.
 """
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from vigil.model import (
     Application,
@@ -69,3 +74,12 @@ class Detector(Protocol):
     risk_event_type: ClassVar[str]
 
     def detect(self, records: Records, ctx: DetectionContext) -> list[RiskDetection]: ...
+
+
+@runtime_checkable
+class CarriesOver(Protocol):
+    """A detector with state that ``vigil detect --rebuild`` must keep (see the module doc)."""
+
+    def carry_over(self, key: str, state: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """What of ``state`` (saved under ``key``) the replay cannot re-derive, or None."""
+        ...

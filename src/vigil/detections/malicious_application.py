@@ -19,9 +19,10 @@ Timing
     An inventory snapshot carries no time, so ``activityDateTime`` is the first 7000112 failure
     when one is known, else the time of the newest record ingested before the snapshot was seen
     (the snapshot is taken after the logs it follows; kept once chosen), whichever is earlier. A
-    snapshot seen before any record waits for a 7000112 failure (``vigil detect --rebuild``
-    replays the inventory first, so it re-derives only failure-dated detections and keeps the
-    others as stored).
+    snapshot seen before any record waits for a 7000112 failure. ``vigil detect --rebuild``
+    replays the inventory first, so it cannot re-derive that anchor: it keeps each principal's
+    (:meth:`MaliciousApplication.carry_over`), and failures ingested after a rebuild date the
+    detection as they would have without it.
 Example
     A consented SaaS app "DocuSign" is disabled by Microsoft on 30 Oct; its sign-ins fail with
     7000112 from then on; the 1 Nov inventory export carries the status: one high detection at the
@@ -30,8 +31,9 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from vigil.detections.base import DetectionContext, Records
 from vigil.model import (
@@ -79,6 +81,12 @@ class MaliciousApplication:
             if d is not None:
                 out.append(d)
         return out
+
+    def carry_over(self, key: str, state: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """A principal's anchor: when its snapshot was seen, which no replay can tell."""
+        if key == CLOCK or state.get("anchor") is None:
+            return None
+        return {"version": STATE_VERSION, "anchor": state["anchor"]}
 
     def _clock(self, records: Records, ctx: DetectionContext) -> datetime | None:
         """The newest record time seen so far (kept in state), including this batch's."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from vigil.detections.base import Detector
+from vigil.detections.base import CarriesOver, Detector
 from vigil.ingest.pipeline import NewRecords
 from vigil.model import (
     Application,
@@ -159,8 +159,11 @@ class DetectionService:
         with self._store.engine.connect() as conn:
             conn = conn.execution_options(**{IMMEDIATE: True})
             with conn.begin():
+                kept = self._carried_over(conn)
                 self._store.detector_state.clear(conn=conn)
                 ctx = StoreContext(self._store, conn, self._clock)
+                for (detector, key), state in kept.items():
+                    ctx.save_state(detector, key, state)
                 for batch in _replay_batches(self._store, batch_size):
                     for detection in self._detect(batch, ctx):
                         latest[detection.id] = detection
@@ -170,6 +173,19 @@ class DetectionService:
                 ctx.flush()
                 recorded = (self._risk.record_detection(d, conn) for d in latest.values())
                 return sum(1 for t in recorded if t is not None)
+
+    def _carried_over(self, conn: Connection) -> dict[tuple[str, str], Mapping[str, Any]]:
+        """The states the replay cannot re-derive, as the detectors that keep them say."""
+        kept: dict[tuple[str, str], Mapping[str, Any]] = {}
+        for detector in self._detectors:
+            if not isinstance(detector, CarriesOver):
+                continue
+            name = detector.risk_event_type
+            for key, state in self._store.detector_state.items(name, conn):
+                carried = detector.carry_over(key, state)
+                if carried is not None:
+                    kept[(name, key)] = carried
+        return kept
 
 
 def _size(r: NewRecords) -> int:

@@ -44,6 +44,12 @@ class DetectorStateRepository:
         with transaction(self._engine, conn) as conn:
             return {(d, k): s for d, k, s in conn.execute(query).all()}
 
+    def items(self, detector: str, conn: Connection | None = None) -> list[tuple[str, Any]]:
+        """Every (key, state) of one detector."""
+        query = select(C.key, C.state).where(C.detector == detector).order_by(C.key)
+        with transaction(self._engine, conn) as conn:
+            return [(k, s) for k, s in conn.execute(query).all()]
+
     def save(
         self,
         states: Mapping[tuple[str, str], Any],
