@@ -196,6 +196,19 @@ def test_portal_csv_rows_start_lines_and_header_suffix() -> None:
     assert {r.shape_hint for r in records} == {HINT_CSV}
 
 
+def test_portal_csv_in_local_time_is_rejected_row_by_row(tmp_path: Path) -> None:
+    """`[Local Time]` columns hold times of a zone the file does not name: not stored hours off."""
+    portal = (DATA / "la" / "AADServicePrincipalSignInLogs.portal.csv").read_text()
+    local = tmp_path / "local.csv"
+    local.write_text(portal.replace("TimeGenerated [UTC]", "TimeGenerated [Local Time]"))
+    records, errors = _read(local)
+    assert records == []
+    assert [e.line for e in errors] == [2, 3, 5]
+    assert all("'TimeGenerated [Local Time]'" in e.reason for e in errors)
+    assert all("display time zone set to UTC" in e.reason for e in errors)
+    assert errors[0].text is not None and b"5/14/2024, 9:21:07.123 AM" in errors[0].text
+
+
 _ONE_PER_LINE = [
     b'{"id":"p-%d","createdDateTime":"2026-10-25T00:14:52Z","servicePrincipalId":"sp",'
     b'"signInEventTypes":["servicePrincipal"]}' % i

@@ -5,6 +5,10 @@
 exports have no LF at all), so a ``\r`` inside a quoted cell, after a header that ends in LF or
 CRLF, does not start a line. Cells stay strings (JSON text included); a header's `` [UTC]``
 suffix (portal export) is dropped.
+
+The portal writes `` [Local Time]`` instead when its display time zone is the browser's: those
+times are in a zone the file does not name, so each row of such a file is rejected, naming the
+column, rather than stored hours off.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from vigil.ingest.items import Item, RawRecord, ReadError, excerpt_of
 from vigil.leaks.redact import MARK
 
 HINT_CSV = "csv"
+LOCAL_TIME = " [local time]"
 _CSV_FIELD_MAX = 256 * 1024 * 1024
 
 
@@ -28,6 +33,7 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
     lines = _PhysicalLines(text)
     reader = csv.reader(lines)
     header: list[str] | None = None
+    local: str | None = None  # a header naming local times: every row is rejected
     secret = b""  # what a bad row keeps instead of its text when the header has a secret column
     done = pieces = 0
     while True:
@@ -54,15 +60,27 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
             continue
         if header is None:
             header = [_column(name) for name in row]
+            local = next((name.strip() for name in row if _is_local(name)), None)
             # a row that cannot become a record is not searched by member: its secret cell
             # may be anywhere in it, so none of it is kept
             secret = MARK if any(h.casefold() == "secrettext" for h in header) else b""
+            continue
+        if local is not None:
+            reason = (
+                f"column {local!r} holds times in the exporting browser's time zone, which the "
+                "file does not name: export with the display time zone set to UTC"
+            )
+            yield ReadError(source, start, reason, secret or excerpt_of(joined.encode()))
             continue
         if len(row) != len(header):
             reason = f"row has {len(row)} cells, the header has {len(header)}"
             yield ReadError(source, start, reason, secret or excerpt_of(joined.encode()))
             continue
         yield RawRecord(source, start, dict(zip(header, row, strict=True)), HINT_CSV)
+
+
+def _is_local(name: str) -> bool:
+    return name.strip().casefold().endswith(LOCAL_TIME)
 
 
 def _column(name: str) -> str:
