@@ -63,6 +63,16 @@ def test_scanning_again_changes_nothing(world):
     assert len(app.store.risk.list_detections()) == 2
 
 
+def test_the_same_place_spelled_another_way_is_the_same_leak(world, tmp_path, monkeypatch):
+    app, svc, files, _ = world
+    svc.scan([str(files)])
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "link").symlink_to(files)
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    for spelling in ("../files", f"{tmp_path}/elsewhere/../files/", "../link"):
+        assert svc.scan([spelling]).detections == 0, spelling
+    assert len(app.store.risk.list_detections()) == 2
+
 def test_git_leak_is_dated_by_its_commit(world, tmp_path):
     app, svc, _, secrets = world
     repo = tmp_path / "repo"

@@ -7,11 +7,11 @@ and passed to the leakedCredentials detector, whose detections go through
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vigil.detections.leaked_credentials import LeakedCredentials, LeakFinding, LeakLocation
@@ -194,7 +194,9 @@ class LeakService:
 
 
 def _location(origin: Origin, line: int | None) -> LeakLocation:
-    path = origin.path if origin.path == "-" else str(Path(origin.path).absolute())
+    """Where the finding is; a path is real (``..``, ``./`` and symlinks resolved), since it
+    names the detection: the same file scanned under another spelling is the same leak."""
+    path = origin.path if origin.path == "-" else os.path.realpath(origin.path)
     return LeakLocation(path=path, line=line, commit=origin.commit, file=origin.file)
 
 
