@@ -68,10 +68,13 @@ class IndicatorLookup(Protocol):
 
 def _hits(lookup: IndicatorLookup, at: datetime, ip: str | None, asn: int | None,
           ua: str | None) -> list[tuple[IndicatorHit, str, str]]:
+    by_ip, by_asn, by_ua = lookup.ip(ip, at), lookup.asn(asn, at), lookup.user_agent(ua, at)
+    if not (by_ip or by_asn or by_ua):  # nearly every record
+        return []
     found: list[tuple[IndicatorHit, str, str]] = []
-    found += [(h, "ipAddress", ip or "") for h in lookup.ip(ip, at)]
-    found += [(h, "autonomousSystemNumber", str(asn)) for h in lookup.asn(asn, at)]
-    found += [(h, "userAgent", ua or "") for h in lookup.user_agent(ua, at)]
+    found += [(h, "ipAddress", ip or "") for h in by_ip]
+    found += [(h, "autonomousSystemNumber", str(asn)) for h in by_asn]
+    found += [(h, "userAgent", ua or "") for h in by_ua]
     return found
 
 
@@ -82,31 +85,41 @@ def _loc(loc: Location | None) -> dict[str, Any] | None:
             "latitude": loc.latitude, "longitude": loc.longitude}
 
 
-def _observations(records: Records) -> list[tuple[str, datetime, dict[str, Any], tuple]]:
-    """(service principal, time, evidence, (ip, asn, ua)) per record that can be matched."""
-    out: list[tuple[str, datetime, dict[str, Any], tuple]] = []
+Hits = list[tuple[IndicatorHit, str, str]]
+
+
+def _observations(records: Records,
+                  lookup: IndicatorLookup) -> list[tuple[str, datetime, dict[str, Any], Hits]]:
+    """(service principal, time, evidence, hits) per record that matches an indicator (the
+    evidence is built for those only: matching every record is the hot path)."""
+    out: list[tuple[str, datetime, dict[str, Any], Hits]] = []
     for s in records.sign_ins:
-        ev = {"recordType": "signIn", "recordId": s.id, "succeeded": s.succeeded,
-              "ipAddress": s.ip_address, "keyId": s.credential_key_id,
-              "correlationId": s.correlation_id, "location": _loc(s.location),
-              "errorCode": s.error_code, "appId": s.app_id, "name": s.service_principal_name}
-        out.append((s.service_principal_id, s.created_date_time, ev,
-                    (s.ip_address, s.asn, s.user_agent)))
+        at = s.created_date_time
+        if hits := _hits(lookup, at, s.ip_address, s.asn, s.user_agent):
+            ev = {"recordType": "signIn", "recordId": s.id, "succeeded": s.succeeded,
+                  "ipAddress": s.ip_address, "keyId": s.credential_key_id,
+                  "correlationId": s.correlation_id, "location": _loc(s.location),
+                  "errorCode": s.error_code, "appId": s.app_id, "name": s.service_principal_name}
+            out.append((s.service_principal_id, at, ev, hits))
     for g in records.graph_activities:
-        if g.service_principal_id and not g.user_id:
+        if not g.service_principal_id or g.user_id:
+            continue
+        if hits := _hits(lookup, g.time, g.ip_address, None, g.user_agent):
             ev = {"recordType": "graphActivity", "recordId": g.id, "succeeded": True,
                   "ipAddress": g.ip_address, "requestUri": g.request_uri[:200],
                   "appId": g.app_id}
-            out.append((g.service_principal_id, g.time, ev, (g.ip_address, None, g.user_agent)))
+            out.append((g.service_principal_id, g.time, ev, hits))
     for a in records.audit_events:
         actor = a.actor_service_principal_id
-        ip = a.initiated_by.ip_address if a.initiated_by else None
-        if actor and ip:
-            ini = a.initiated_by
+        ini = a.initiated_by
+        ip = ini.ip_address if ini else None
+        if not actor or not ip:
+            continue
+        if hits := _hits(lookup, a.activity_date_time, ip, None, None):
             ev = {"recordType": "directoryAudit", "recordId": a.id, "succeeded": True,
                   "ipAddress": ip, "activity": a.activity_display_name,
                   "appId": ini.app_id if ini else None, "name": ini.display_name if ini else None}
-            out.append((actor, a.activity_date_time, ev, (ip, None, None)))
+            out.append((actor, a.activity_date_time, ev, hits))
     return out
 
 
@@ -122,8 +135,8 @@ def match_indicators(records: Records, lookup: IndicatorLookup,
                      ctx: DetectionContext) -> list[RiskDetection]:
     """Detections for records matching ``lookup``; state keeps the earliest / strongest match."""
     changed: dict[tuple[str, str], tuple[IndicatorHit, dict[str, Any]]] = {}
-    for sp_id, at, evidence, (ip, asn, ua) in sorted(_observations(records), key=lambda o: o[1]):
-        for hit, field, value in _hits(lookup, at, ip, asn, ua):
+    for sp_id, at, evidence, hits in sorted(_observations(records, lookup), key=lambda o: o[1]):
+        for hit, field, value in hits:
             state = _update(ctx, sp_id, hit, at, evidence, field, value)
             if state is not None:
                 changed[(sp_id, hit.id)] = (hit, state)
