@@ -289,3 +289,16 @@ def test_a_sign_in_dated_on_the_last_day_a_timestamp_holds_does_not_crash():
     found = detect([*history(), signin(last, **ABROAD), signin(last + timedelta(hours=1)),
                     signin(last.replace(hour=23, minute=59, second=59, microsecond=999_999))])
     assert [d.risk_level for d in found.values()] == [RiskLevel.low]
+
+
+def test_never_in_n_days_covers_only_what_the_profile_remembers():
+    """A value last seen 90 days ago was forgotten after 60: the explanation may not say it was
+    never seen in the profile's 100 days (it said "never in 100 days" of a country used on day 0)."""
+    early = [signin(T0 + timedelta(hours=h), **ABROAD) for h in range(0, 10 * 24)]
+    later = history(days=90, start=T0 + timedelta(days=10))
+    back = signin(T0 + timedelta(days=100, hours=5), **ABROAD)
+    found = detect([*early, *later, back])
+    (d,) = [d for d in found.values() if d.activity_date_time == back.created_date_time]
+    unfamiliar = {e.key: e.value for e in d.additional_info}["unfamiliarProperties"]
+    assert "country IN: never in 60 days; usual NL 100%" in unfamiliar
+    assert not any("in 100 days" in text for text in unfamiliar)

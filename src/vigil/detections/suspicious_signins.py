@@ -22,7 +22,8 @@ Learning
     successful sign-ins nothing is reported (``report_learning=True``: a sign-in that would be
     medium or high is reported low, with the learning reason in ``additionalInfo``). Sign-ins that
     score medium or high are not learned (protected learning); the others are. Failed sign-ins are
-    neither learned nor scored. Values unseen for 60 days are forgotten; counts halve every 30.
+    neither learned nor scored. Values unseen for 60 days are forgotten (so an explanation says
+    "never in N days" for at most those 60 days); counts halve every 30.
 Change-aware
     An authorized change in the audit log opens a 72-hour re-learning window for the properties it
     explains (credential added → keyId and credential type; federated credential added → those
@@ -245,7 +246,7 @@ class SuspiciousSignins:
         if level is None:
             self._learn(pr, fp, values, t)
             return False
-        notes = self._notes(prof, t, values, unfamiliar, explained)
+        notes = self._notes(prof, t, values, unfamiliar, explained, p.forget_days)
         if level == "low":
             self._learn(pr, fp, values, t)  # protected learning: medium and high are not learned
         self._extend(pr, s, t, score, level, notes, learning)
@@ -253,9 +254,13 @@ class SuspiciousSignins:
 
     @staticmethod
     def _notes(prof: FeatureProfile, t: int, values: dict[str, str | None],
-               unfamiliar: dict[str, float], explained: dict[str, str]) -> list[tuple[str, str, str]]:
-        """(kind, ident, text) explaining each unfamiliar property against the baseline."""
-        age = prof.age_days(t)
+               unfamiliar: dict[str, float], explained: dict[str, str],
+               forget_days: int) -> list[tuple[str, str, str]]:
+        """(kind, ident, text) explaining each unfamiliar property against the baseline.
+
+        "never in N days" covers what the profile remembers: values unseen for ``forget_days``
+        are forgotten, so N is the profile's age up to ``forget_days``."""
+        age = min(prof.age_days(t), forget_days)
         out = []
         for f in unfamiliar:
             value = str(values[f])
