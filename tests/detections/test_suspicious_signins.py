@@ -302,3 +302,22 @@ def test_never_in_n_days_covers_only_what_the_profile_remembers():
     unfamiliar = {e.key: e.value for e in d.additional_info}["unfamiliarProperties"]
     assert "country IN: never in 60 days; usual NL 100%" in unfamiliar
     assert not any("in 100 days" in text for text in unfamiliar)
+
+
+def test_every_unfamiliar_feature_is_named_however_many_values_came_before():
+    """Twelve sign-ins from new addresses filled the 20 listed properties; the one that then came
+    from a new country with a new credential was not explained at all, and nothing said so."""
+    attack = [signin(AFTER + timedelta(minutes=m), **{**ABROAD, "ip_address": f"139.59.{m}.2"})
+              for m in range(12)]
+    odd = signin(AFTER + timedelta(minutes=30), **{
+        **ABROAD, "ip_address": "139.59.99.2", "location": Location(country_or_region="KP"),
+        "credential_key_id": "9d9fea30-d8e3-481b-b57c-0ef569a989e5"})
+    (d,) = detect([*history(), *attack, odd]).values()
+    info = {e.key: e.value for e in d.additional_info}
+    listed = info["unfamiliarProperties"]
+    assert any(text.startswith("country KP: never in 30 days") for text in listed)
+    assert any(text.startswith("credential 9d9fea30-") for text in listed)
+    # IP, block, ASN, country, user agent and version of the first; IP and block of 12 more;
+    # country and credential of the last: 6 + 24 + 2 = 32 values, 20 + KP + the key listed
+    assert len(listed) == 22
+    assert info["unfamiliarPropertiesNotListed"] == 32 - 22

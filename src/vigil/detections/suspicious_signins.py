@@ -38,7 +38,9 @@ Graph mapping
     ``riskEventType`` ``suspiciousSignins``, ``activity`` ``signin``, ``detectionTimingType``
     ``nearRealtime``; ``ipAddress``, ``location``, ``requestId`` (the sign-in id) and
     ``correlationId`` of the first suspicious sign-in; ``keyIds`` used; ``additionalInfo``: reason,
-    ``unfamiliarProperties`` (e.g. ``"country NG: never in 41 days; usual US 100%"``), score,
+    ``unfamiliarProperties`` (e.g. ``"country NG: never in 41 days; usual US 100%"``; the first
+    20 values and the first 3 of each feature, the rest counted per sign-in in
+    ``unfamiliarPropertiesNotListed``), score,
     ``signInCount``, first and last sign-in, ``requestIds``, ``correlationIds``.
 Known false positives
     Unannounced migrations or SDK changes (no audit record explains them), new pipeline runners
@@ -132,6 +134,24 @@ def _episode_order(item: tuple[str, dict[str, Any]]) -> tuple[str, int, str]:
 def _location(first: Mapping[str, Any]) -> Location | None:
     loc = first.get("loc")
     return Location(**loc) if loc else None
+
+
+def _note(ep: Episode, kind: str, ident: str, text: str, limit: int = 20,
+          per_feature: int = 3) -> None:
+    """List one property (``ident`` is ``feature=value``) under ``kind``: the first ``limit``,
+    and past them the first ``per_feature`` values of each feature, so a new country or
+    credential is named after many new addresses; a value left out is counted under ``omitted``
+    (once per sign-in that carried it)."""
+    items = ep.s["notes"].setdefault(kind, {})
+    if ident in items:
+        return
+    feature = ident.partition("=")[0]
+    if len(items) < limit or sum(
+            k.partition("=")[0] == feature for k in items) < per_feature:
+        items[ident] = text
+    else:
+        omitted = ep.s.setdefault("omitted", {})
+        omitted[kind] = int(omitted.get(kind, 0)) + 1
 
 
 class SuspiciousSignins:
@@ -299,7 +319,7 @@ class SuspiciousSignins:
                key_ids=(s.credential_key_id.lower(),) if s.credential_key_id else (),
                max_ids=self.params.max_ids)
         for kind, ident, text in notes:
-            ep.note(kind, ident, text)
+            _note(ep, kind, ident, text)
         if learning is not None:
             ep.note("learning", "learning", learning)
 
@@ -307,12 +327,17 @@ class SuspiciousSignins:
         ep = Episode(state)
         first = ep.s["first"]
         learning = ep.notes("learning")
+        omitted = ep.s.get("omitted") or {}
         info: list[tuple[str, Any]] = [
             ("reason", "unfamiliar sign-in properties" + (" (learning)" if learning else "")),
             ("unfamiliarProperties", ep.notes("unfamiliar")),
         ]
+        if omitted.get("unfamiliar"):
+            info.append(("unfamiliarPropertiesNotListed", omitted["unfamiliar"]))
         if ep.notes("explained"):
             info.append(("explainedByChanges", ep.notes("explained")))
+        if omitted.get("explained"):
+            info.append(("explainedByChangesNotListed", omitted["explained"]))
         if learning:
             info.append(("learning", learning[0]))
         info += [("score", ep.s["score"]), ("signInCount", ep.s["n"]),
