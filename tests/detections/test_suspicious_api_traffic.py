@@ -193,3 +193,16 @@ def test_a_request_in_the_last_microsecond_a_timestamp_holds_does_not_crash():
     assert d.risk_level.value == "medium"
     assert {e.key: e.value for e in d.additional_info}["signals"][0].startswith(
         "9999-12-31T23:00Z recon")
+
+
+@pytest.mark.parametrize("size", [7, 400, 10_000])
+def test_a_long_episode_explains_its_first_hours_and_counts_the_rest(size):
+    """Ten days of hourly AzureHound calls are one episode: its signals and hours lists (kept in
+    the principal's state and re-sent with every update) grew by one entry an hour, 240 each."""
+    recon = [call(HOUR + timedelta(hours=h, minutes=1), ua="azurehound/v2.2.1")
+             for h in range(240)]
+    (d,) = detect([*routine(), *recon], size=size).values()
+    info = {e.key: e.value for e in d.additional_info}
+    assert len(info["signals"]) == len(info["hours"]) == 24
+    assert info["signals"][0].startswith("2026-03-15T02:00Z recon: ")
+    assert info["flaggedHoursNotListed"] == 240 - 24

@@ -27,8 +27,9 @@ Episodes
 Graph mapping
     ``riskEventType`` ``suspiciousAPITraffic``, ``activity`` ``servicePrincipal``,
     ``detectionTimingType`` ``nearRealtime``; ``ipAddress`` and ``requestId`` of that first
-    request; ``additionalInfo``: reason, ``signals`` (per hour, with the baseline), request ids,
-    first request time.
+    request; ``additionalInfo``: reason, ``signals`` (per hour, with the baseline) and ``hours``
+    (each finished hour's totals) of the first ``max_hours`` (24) flagged hours, the count of the
+    later ones in ``flaggedHoursNotListed``, request ids, first request time.
 Known false positives
     A new report or sync job that legitimately reads the whole directory once, a bulk export
     after an admin's request, a security team's sanctioned AzureHound run (dismiss it).
@@ -70,7 +71,8 @@ class Params(DetectorParams):
     """Tunables. Learning: ``min_days``, ``min_requests``, ``report_learning``;
     ``episode_gap_hours``; ``halve_days``; the hour's limits (``*_floor``, ``*_factor`` × the
     baseline's p99 hour) and enumeration (``enum_min`` collections, ``enum_new`` of them new;
-    see :mod:`vigil.detections.traffic_windows`); ``max_ids``."""
+    see :mod:`vigil.detections.traffic_windows`); ``max_ids``; ``max_hours`` flagged hours
+    explained."""
 
     min_days: float = 7.0
     min_requests: int = 50
@@ -86,6 +88,7 @@ class Params(DetectorParams):
     enum_min: int = 4
     enum_new: int = 3
     max_ids: int = 20
+    max_hours: int = 24
 
 
 _LAST = (datetime.max.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
@@ -208,11 +211,25 @@ class SuspiciousAPITraffic:
             b.ep = ep.s
         ep.add(g.time, t, 0.0, level, request_id=g.id, max_ids=self.params.max_ids)
         hour = _hour_iso(w["h"])
-        for name, text in texts.items():
-            ep.s["notes"].setdefault("signals", {})[f"{hour} {name}"] = f"{hour} {name}: {text}"
+        if self._listed(ep, int(w["h"])):
+            for name, text in texts.items():
+                ep.s["notes"].setdefault("signals", {})[f"{hour} {name}"] = f"{hour} {name}: {text}"
         if learning is not None:
             ep.note("learning", "learning", learning)
         return True
+
+    def _listed(self, ep: Episode, hour: int) -> bool:
+        """Whether the episode explains flagged ``hour``: its first ``max_hours`` are, the later
+        ones are counted (``hl``: the hours listed, ``ho``: how many not, ``hx``: the last)."""
+        listed = ep.s.setdefault("hl", [])
+        if hour in listed:
+            return True
+        if len(listed) < self.params.max_hours:
+            listed.append(hour)
+            return True
+        if ep.s.get("hx") != hour:
+            ep.s["hx"], ep.s["ho"] = hour, int(ep.s.get("ho", 0)) + 1
+        return False
 
     def _close(self, b: TrafficBaseline, w: Mapping[str, Any]) -> bool:
         """Finish an hour: learn it unless medium or high; True when it belonged to the episode."""
@@ -220,9 +237,11 @@ class SuspiciousAPITraffic:
             b.learn_window(w, self._th, self.params.halve_days)
         if w["level"] is None or b.ep is None:
             return False
-        totals = f"{w['req']} requests, {w['f403']} refused (403), {w['bytes']:,} bytes"
-        notes = b.ep["notes"].setdefault("hours", {})
-        notes[_hour_iso(w["h"])] = f"{_hour_iso(w['h'])}: {totals}"
+        listed = b.ep.get("hl")
+        if listed is None or int(w["h"]) in listed:  # no "hl": an episode older than the cap
+            totals = f"{w['req']} requests, {w['f403']} refused (403), {w['bytes']:,} bytes"
+            notes = b.ep["notes"].setdefault("hours", {})
+            notes[_hour_iso(w["h"])] = f"{_hour_iso(w['h'])}: {totals}"
         return True
 
     def _detection(self, sp: str, state: dict[str, Any], now: datetime) -> RiskDetection:
@@ -235,6 +254,8 @@ class SuspiciousAPITraffic:
         ]
         if ep.notes("hours"):
             info.append(("hours", ep.notes("hours")))
+        if ep.s.get("ho"):
+            info.append(("flaggedHoursNotListed", ep.s["ho"]))
         if learning:
             info.append(("learning", learning[0]))
         info += [("firstRequest", ep.s["at"]), ("requestIds", list(ep.s["req"]))]
