@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -230,3 +231,19 @@ def test_a_changed_application_without_principal_goes_after_a_snapshot_and_pendi
     assert len(ctx.load_state("anomalousServicePrincipalActivity", tenant)["pending"]) == 1
     detect([retag(AT + timedelta(days=31), by=ADMIN)], ctx=ctx)
     assert ctx.load_state("anomalousServicePrincipalActivity", tenant)["pending"] == []
+
+
+def test_an_actor_that_changes_many_objects_says_how_many():
+    """Credentials added to 60 applications in one episode: the actor's detection listed 20
+    operations and no count, and every one of the 60 changed objects (a list without bound)."""
+    apps = [f"c{i:07d}-0000-4000-8000-0000000000cc" for i in range(60)]
+    sps = [ServicePrincipal(id=f"d{i:07d}-0000-4000-8000-0000000000dd", app_id=a,
+                            display_name=f"app{i}") for i, a in enumerate(apps)]
+    events = [replace(credential_added(a), activity_date_time=AT + timedelta(minutes=i))
+              for i, a in enumerate(apps)]
+    found = detect([*routine(), *events], ctx=MemoryContext(sps=sps))
+    assert len(found) == 61  # the actor and each changed principal
+    (actor,) = [d for d in found.values() if d.service_principal_id == ACTOR]
+    info = {e.key: e.value for e in actor.additional_info}
+    assert (len(info["operations"]), info["operationCount"]) == (20, 60)
+    assert (len(info["changedObjects"]), info["changedObjectCount"]) == (20, 60)

@@ -35,7 +35,8 @@ Graph mapping
     ``detectionTimingType`` ``nearRealtime``, ``activityDateTime`` = the first anomalous record,
     ``keyIds`` = credentials added, ``additionalInfo``: reason, ``operations`` (time, activity,
     what it did, why it is anomalous), ``changedObjects``, ``auditIds``, ``correlationIds``,
-    ``modelSurprise``; the changed object's: reason, ``actorServicePrincipalId``,
+    ``modelSurprise`` (each list the first ``max_ids``: past them ``operationCount`` and
+    ``changedObjectCount`` give the totals); the changed object's: reason, ``actorServicePrincipalId``,
     ``actorDetectionId``, ``operations``.
 Known false positives
     New automation that legitimately manages other apps' credentials or role assignments (list
@@ -196,10 +197,18 @@ class AnomalousServicePrincipalActivity:
                                 "key": key, "target": tg})
             elif sp != actor:
                 out.append(self._target_detection(actor, first.get("name"), ep.id, tg, sp, now))
+        targets = sorted(ep.s["targets"].items())
+        limit = self.params.max_ids
         info: list[tuple[str, Any]] = [
             ("reason", "anomalous directory changes by this service principal"),
             ("operations", ep.notes("ops")),
-            ("changedObjects", [describe_object(tg) for _, tg in sorted(ep.s["targets"].items())]),
+        ]
+        if int(ep.s["n"]) > len(ep.notes("ops")):
+            info.append(("operationCount", int(ep.s["n"])))
+        info.append(("changedObjects", [describe_object(tg) for _, tg in targets[:limit]]))
+        if len(targets) > limit:
+            info.append(("changedObjectCount", len(targets)))
+        info += [
             ("auditIds", ep.notes("audit")),
             ("correlationIds", list(ep.s["corr"])),
             ("modelSurprise", ep.s["score"]),
