@@ -92,6 +92,29 @@ def test_a_snapshot_after_the_logs_describes_the_risky_principals(tenant, tmp_pa
         )
 
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("order", [("audit", "signins", "graph", "inventory"),
+                                   ("inventory", "audit", "signins", "graph")])
+def test_detections_name_their_principal_whatever_came_first(tenant, tmp_path, order):
+    """Graph activity logs carry no principal name: suspiciousAPITraffic detections take the
+    inventory's, whether the snapshot came before them or after; re-ingesting changes nothing."""
+    app = app_on(tmp_path / "named.db")
+    for part in order:
+        ingest(app, tenant / part, detect=True, batch_size=2000)
+    listed = {sp.id: sp for sp in app.store.inventory.all_service_principals()}
+    found = [d for d in app.store.risk.list_detections() if d.service_principal_id in listed]
+    traffic = [d for d in found if d.risk_event_type == "suspiciousAPITraffic"]
+    assert traffic, "the graph-recon scenario should be detected"
+    assert all(d.service_principal_display_name and d.app_id for d in found)
+    assert [(d.service_principal_display_name, d.app_id) for d in traffic] == [
+        (listed[d.service_principal_id].display_name, listed[d.service_principal_id].app_id)
+        for d in traffic]
+    before = _risk_snapshot(app)
+    for part in order:
+        ingest(app, tenant / part, detect=True, batch_size=2000)
+    assert _risk_snapshot(app) == before
+
 SP = "5a0d8a3e-0000-4000-8000-000000000001"
 APP = "5a0d8a3e-0000-4000-8000-0000000000a1"
 OTHER = "5a0d8a3e-0000-4000-8000-000000000002"

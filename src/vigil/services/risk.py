@@ -97,8 +97,12 @@ class RiskService:
 
         A detection id seen before keeps its first ``detected_date_time`` and its risk state (a
         dismissed detection stays dismissed). If its evidence grew, an open detection is replaced
-        through a transition (its level may rise) and a closed one is rewritten in place.
+        through a transition (its level may rise) and a closed one is rewritten in place. A
+        detection that names no principal or appId (Graph activity logs carry no name) takes the
+        inventory's, as stored ones do when a snapshot arrives (``RiskRepository.describe``).
         """
+        if detection.service_principal_display_name is None or detection.app_id is None:
+            detection = self._named(detection, conn)
         old = self.store.risk.detection(detection.id, conn)
         if old is not None:
             merged = replace(
@@ -118,6 +122,17 @@ class RiskService:
         known = self.store.risk.existing_ids([sp_id], conn)
         subject = None if known else self.subject(sp_id, detection, conn)
         return self._apply(sp_id, DetectionAdded(detection), subject, conn)
+
+    def _named(self, detection: RiskDetection, conn: Connection | None) -> RiskDetection:
+        sp = self.store.inventory.service_principal(detection.service_principal_id, conn)
+        if sp is None:
+            return detection
+        return replace(
+            detection,
+            service_principal_display_name=detection.service_principal_display_name
+            or sp.display_name,
+            app_id=detection.app_id or sp.app_id,
+        )
 
     def _bulk(self, ids: Sequence[str], make: Callable[[], Action]) -> list[Transition]:
         ids = list(dict.fromkeys(ids))

@@ -256,7 +256,8 @@ class RiskRepository:
 
         A principal that became risky before any snapshot listed it was described by its
         detection (type unknown); these fields are what the inventory says, not risk state, so
-        they change in place, with no transition or history.
+        they change in place, with no transition or history. Detections that named no principal
+        or appId (Graph activity logs carry no name) take the snapshot's the same way.
         """
         rows = [
             {
@@ -270,8 +271,21 @@ class RiskRepository:
         if not rows:
             return
         stmt = update(risky_service_principals).where(R.id == bindparam("b_id"))
+        fills = [
+            update(risk_detections)
+            .where(D.service_principal_id == bindparam("b_id"), column.is_(None))
+            .values({column.key: bindparam(f"b_{column.key}")})
+            for column in (D.service_principal_display_name, D.app_id)
+        ]
+        named = [
+            {"b_id": r["b_id"], "b_service_principal_display_name": r["display_name"],
+             "b_app_id": r["app_id"]}
+            for r in rows
+        ]  # fmt: skip
         with transaction(self._engine, conn) as conn:
             conn.execute(stmt, rows)
+            for fill in fills:
+                conn.execute(fill, named)
 
     def update_detection(self, d: RiskDetection, conn: Connection | None = None) -> None:
         """Rewrite a stored detection's evidence; its risk fields must be the stored ones."""
