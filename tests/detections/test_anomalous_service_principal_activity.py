@@ -247,3 +247,30 @@ def test_an_actor_that_changes_many_objects_says_how_many():
     info = {e.key: e.value for e in actor.additional_info}
     assert (len(info["operations"]), info["operationCount"]) == (20, 60)
     assert (len(info["changedObjects"]), info["changedObjectCount"]) == (20, 60)
+
+
+def test_each_batch_sends_only_the_objects_it_changed():
+    """An actor changing 60 applications one batch at a time: each batch re-sent the detection of
+    every object changed so far (1,830 in all, quadratic in the episode's size)."""
+    apps = [f"c{i:07d}-0000-4000-8000-0000000000cc" for i in range(60)]
+    sps = [ServicePrincipal(id=f"d{i:07d}-0000-4000-8000-0000000000dd", app_id=a,
+                            display_name=f"app{i}") for i, a in enumerate(apps)]
+    events = [replace(credential_added(a), activity_date_time=AT + timedelta(minutes=i))
+              for i, a in enumerate(apps)]
+    detector, ctx = AnomalousServicePrincipalActivity(), MemoryContext(sps=sps)
+    for b in batches(routine(), 50):
+        detector.detect(b, ctx)
+    sent = [d for b in batches(events, 1) for d in detector.detect(b, ctx)]
+    targets = [d for d in sent if d.service_principal_id != ACTOR]
+    assert len(targets) == 60 and len({d.id for d in targets}) == 60
+    assert len(sent) - len(targets) == 60  # the actor's episode, once per batch
+
+
+def test_an_object_changed_many_times_lists_its_first_operations_and_counts():
+    events = [replace(credential_added(), activity_date_time=AT + timedelta(minutes=i))
+              for i in range(30)]
+    found = detect([*routine(), *events])
+    (victim,) = [d for d in found.values() if d.service_principal_id == VICTIM]
+    info = {e.key: e.value for e in victim.additional_info}
+    assert (len(info["operations"]), info["operationCount"]) == (20, 30)
+    assert info["operations"][0].startswith(AT.isoformat()[:16])

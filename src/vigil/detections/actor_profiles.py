@@ -64,22 +64,30 @@ def describe_object(tg: Mapping[str, Any]) -> str:
 
 
 def add_target(
-    ep: Episode, f: Finding, e: AuditEvent, at: datetime, actor: str, cap: str
-) -> None:
-    """Remember what finding ``f`` changed, per changed object (the actor itself excluded).
+    ep: Episode, f: Finding, e: AuditEvent, at: datetime, actor: str, cap: str, max_ops: int
+) -> list[str]:
+    """Remember what finding ``f`` changed, per changed object (the actor itself excluded); the
+    keys of the objects it touched.
 
-    The object's level is the finding's, capped by the operation's (low while learning).
+    The object's level is the finding's, capped by the operation's (low while learning). Its
+    first ``max_ops`` operations are kept as text, the others counted (``opCount``).
     """
     level = f.level if RANK[f.level] <= RANK[cap] else cap
+    touched = []
     for c in f.changed:
         if c.sp_id == actor or not (c.sp_id or c.app_id):
             continue
         key = f"sp:{c.sp_id}" if c.sp_id else f"app:{c.app_id}"
+        touched.append(key)
         tg = ep.s["targets"].setdefault(key, {
             "sp": c.sp_id, "app": c.app_id, "name": c.name, "id": e.id, "at": at.isoformat(),
             "corr": e.correlation_id, "level": level, "keys": [], "ops": []})
         tg["level"] = higher(tg["level"], level)
         tg["keys"] = sorted(set(tg["keys"]) | set(f.key_ids))
         text = f"{iso(at)} {e.activity_display_name.strip()}: {f.text}"
-        if text not in tg["ops"]:
+        if text in tg["ops"]:
+            continue
+        tg["opCount"] = tg.get("opCount", len(tg["ops"])) + 1
+        if len(tg["ops"]) < max_ops:
             tg["ops"].append(text)
+    return touched

@@ -37,7 +37,9 @@ Graph mapping
     what it did, why it is anomalous), ``changedObjects``, ``auditIds``, ``correlationIds``,
     ``modelSurprise`` (each list the first ``max_ids``: past them ``operationCount`` and
     ``changedObjectCount`` give the totals); the changed object's: reason, ``actorServicePrincipalId``,
-    ``actorDetectionId``, ``operations``.
+    ``actorDetectionId``, ``operations`` (the first ``max_ids``; past them ``operationCount``).
+    A batch sends the actor's detection and those of the objects changed in it; the others
+    stand as recorded.
 Known false positives
     New automation that legitimately manages other apps' credentials or role assignments (list
     it in ``trusted_actors``); a first-party Microsoft actor missing from ``platform_actors``.
@@ -119,7 +121,8 @@ class AnomalousServicePrincipalActivity:
             tenant["first"] = min(tenant.get("first", first), first)
         now = ctx.now()
         out = self._resolve(ctx, now, pending, events, bool(records.service_principals))
-        changed: dict[int, tuple[str, dict[str, Any]]] = {}  # episodes extended in this batch
+        # episodes extended in this batch, with the objects changed in it
+        changed: dict[int, tuple[str, dict[str, Any], set[str]]] = {}
         for e in events:
             actor, ini = e.actor_service_principal_id, e.initiated_by
             if actor is None or ini is None or {actor, ini.display_name} & self._skip:
@@ -128,18 +131,21 @@ class AnomalousServicePrincipalActivity:
                 continue
             key = actor.lower()
             a = self._cache.get(key)
-            if self._one(a, e, key, ini.app_id, int(tenant["first"])):
-                changed[id(a.ep)] = (key, a.ep or {})
-        for key, state in sorted(changed.values(), key=lambda x: (x[0], int(x[1]["start"]))):
-            out += self._detections(key, state, ctx, now, pending)
+            touched = self._one(a, e, key, ini.app_id, int(tenant["first"]))
+            if touched is not None:
+                changed.setdefault(id(a.ep), (key, a.ep or {}, set()))[2].update(touched)
+        for key, state, touched in sorted(changed.values(),
+                                          key=lambda x: (x[0], int(x[1]["start"]))):
+            out += self._detections(key, state, ctx, now, pending, touched)
         tenant["pending"] = pending
         ctx.save_state(self.risk_event_type, TENANT_KEY, tenant)
         self._cache.commit()
         return out
 
     def _one(self, a: ActorProfile, e: AuditEvent, actor: str, actor_app: str | None,
-             tenant_first: int) -> bool:
-        """Score and learn one operation of actor ``a``; True when it joined an episode."""
+             tenant_first: int) -> list[str] | None:
+        """Score and learn one operation of actor ``a``; when it joined an episode, the keys of
+        the objects it changed (else None)."""
         p = self.params
         at = e.activity_date_time
         t = int(at.timestamp())
@@ -162,7 +168,7 @@ class AnomalousServicePrincipalActivity:
         if level in (None, "low"):
             a.learn(op, [f.kind for f in found], t, p.halve_days)  # medium and high: protected
         if level is None:
-            return False
+            return None
         ep = Episode(a.ep) if a.ep else None
         if ep is None:
             ini = e.initiated_by
@@ -179,17 +185,19 @@ class AnomalousServicePrincipalActivity:
                              f"model surprise {bits:.1f} bits", p.max_ids)
         if tenant_learning is not None:
             ep.note("learning", "learning", tenant_learning)
-        for f in new:
-            add_target(ep, f, e, at, actor, level)
-        return True
+        return [k for f in new for k in add_target(ep, f, e, at, actor, level, p.max_ids)]
 
     def _detections(self, actor: str, state: dict[str, Any], ctx: DetectionContext,
-                    now: datetime, pending: list[dict[str, Any]]) -> list[RiskDetection]:
-        """The actor's detection for episode ``state`` and those of the objects it changed."""
+                    now: datetime, pending: list[dict[str, Any]],
+                    touched: set[str]) -> list[RiskDetection]:
+        """The actor's detection for episode ``state`` and those of the objects it changed in
+        this batch (``touched``; the others' stay as they were recorded: an actor changing
+        thousands of objects is not re-sent whole with every batch)."""
         ep = Episode(state)
         first = ep.s["first"]
         out = []
-        for key, tg in sorted(ep.s["targets"].items()):
+        for key in sorted(touched):
+            tg = ep.s["targets"][key]
             sp = tg["sp"] or self._lookup(ctx, tg["app"])
             if sp is None:
                 pending[:] = [x for x in pending if (x["ep"], x["key"]) != (ep.id, key)]
@@ -229,7 +237,9 @@ class AnomalousServicePrincipalActivity:
                 InfoEntry("actorServicePrincipalId", actor),
                 InfoEntry("actorDetectionId",
                           detection_id(self.risk_event_type, actor, episode_id)),
-                InfoEntry("operations", list(tg["ops"])))
+                InfoEntry("operations", list(tg["ops"])),
+                *([InfoEntry("operationCount", tg["opCount"])]
+                  if tg.get("opCount", 0) > len(tg["ops"]) else []))
         return RiskDetection(
             id=detection_id(self.risk_event_type, sp, tg["id"]),
             service_principal_id=sp,
