@@ -239,7 +239,8 @@ class SuspiciousAPITraffic:
             return False
         listed = b.ep.get("hl")
         if listed is None or int(w["h"]) in listed:  # no "hl": an episode older than the cap
-            totals = f"{w['req']} requests, {w['f403']} refused (403), {w['bytes']:,} bytes"
+            req = f"{w['req']} request" + ("" if w["req"] == 1 else "s")
+            totals = f"{req}, {w['f403']} refused (403), {w['bytes']:,} bytes"
             notes = b.ep["notes"].setdefault("hours", {})
             notes[_hour_iso(w["h"])] = f"{_hour_iso(w['h'])}: {totals}"
         return True

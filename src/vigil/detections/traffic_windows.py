@@ -96,13 +96,14 @@ def signals(w: Mapping[str, Any], known_dirs: set[str], th: Thresholds,
                               f"{w['pages']} next-page requests")
     if w["req"] >= req_lim:
         out["requests"] = (3 if w["req"] >= 4 * req_lim else 2,
-                           f"{w['req']} requests in one hour; usually fewer than {req_usual}")
+                           f"at least {w['req']} requests in one hour; usually fewer than {req_usual}")
     if w["bytes"] >= bytes_lim:
         out["bytes"] = (3 if w["bytes"] >= 10 * bytes_lim else 2,
-                        f"{_size(w['bytes'])} of responses in one hour; usually less than "
+                        f"at least {_size(w['bytes'])} of responses in one hour; usually less than "
                         f"{_size(bytes_usual)}")
     if w["f403"] >= f403_lim and w["f403"] >= 0.05 * w["req"]:
-        out["forbidden"] = (2, f"{w['f403']} of {w['req']} requests refused with 403 in one hour; "
+        out["forbidden"] = (2, f"{w['f403']} of the hour's first {w['req']} requests refused with "
+                               "403; "
                                f"usually fewer than {max(f403_usual, 1)}")
     if w["sens"]:
         out["sensitive"] = (min(2, len(w["sens"])),
