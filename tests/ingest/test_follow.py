@@ -298,3 +298,50 @@ def test_line_longer_than_a_chunk_is_rejected_and_the_lines_after_it_are_read(
         out.write(LINES[3] + "\n")
     Follower(make_app(tmp_path).ingestor(), [str(log)], None).poll(again)
     assert (again.total.read, again.total.stored) == (1, 1)
+
+
+def diagnostic_signin(n: int) -> dict[str, object]:
+    """A diagnostic-settings ServicePrincipalSignInLogs record (about 500 bytes as JSON)."""
+    at = f"2026-11-28T14:{n // 60 % 60:02d}:{n % 60:02d}Z"
+    return {
+        "time": at,
+        "category": "ServicePrincipalSignInLogs",
+        "operationName": "Sign-in activity",
+        "tenantId": "8c5d1f3e-2a47-4b9d-9e61-3f0a7c2b5d14",
+        "resultType": "0",
+        "callerIpAddress": "20.190.151.7",
+        "properties": {
+            "id": f"00000000-0000-4000-8000-{n:012d}",
+            "createdDateTime": at,
+            "appId": "0c4e8b2a-6d1f-4a3e-9b7c-2e5f8a1d4c6b",
+            "servicePrincipalId": "11111111-1111-4111-8111-111111111111",
+            "ipAddress": "20.190.151.7",
+            "status": {"errorCode": 0},
+            "signInEventTypes": ["servicePrincipal"],
+        },
+    }
+
+
+def test_one_line_document_rewritten_in_place_is_read_from_the_start(tmp_path):
+    """A one-line {"records": [...]} file (JSON Lines of one line) rewritten in place with more
+    records keeps its inode and its first 4 KiB: it was resumed at the old offset, inside the
+    new line, so the records after the first 4 KiB were rejected as fragments and lost."""
+    app = make_app(tmp_path)
+    log = tmp_path / "PT1H.json"
+
+    def write(count: int) -> None:
+        with log.open("r+b" if log.exists() else "wb") as out:  # in place: same inode
+            out.write(orjson.dumps({"records": [diagnostic_signin(n) for n in range(count)]}))
+            out.write(b"\n")
+            out.truncate()
+
+    write(10)
+    assert log.stat().st_size > 4096
+    follower = Follower(app.ingestor(), [str(log)], None)
+    summary = IngestSummary()
+    follower.poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (10, 0)
+    write(12)
+    follower.poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (12, 0)
+    assert stored_signins(app) == 12

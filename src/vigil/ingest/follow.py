@@ -20,10 +20,11 @@ Contract
   resumes from them.
 * File identity: device, inode and the SHA-256 of the file's first bytes (up to
   ``FINGERPRINT_BYTES`` of what was read). When any differs, or the file shrank below what was
-  read, the path holds another file (replaced by ``mv``, rotated, truncated and rewritten): it is
-  read again from the start (re-reading adds nothing twice). Checkpoints from before identities
-  were kept are trusted while the file is not smaller than their offset and the byte before it
-  is a newline.
+  read, or a tailed file no longer has a newline just before its offset (rewritten in place
+  keeping its first bytes), the path holds another file (replaced by ``mv``, rotated, truncated
+  and rewritten): it is read again from the start (re-reading adds nothing twice).
+  Checkpoints from before identities were kept are trusted while the file is not smaller than
+  their offset and the byte before it is a newline.
 * SIGINT / SIGTERM stop it after the batch in hand.
 """
 
@@ -103,6 +104,12 @@ def _same_file(path: Path, stat: os.stat_result, cp: Checkpoint) -> bool:
         return False
     with path.open("rb") as handle:
         head = handle.read(ident.head_length)
+        if cp.format == LINES and cp.offset > ident.head_length:
+            # Read lines end at the offset; a file rewritten in place may keep its first bytes
+            # (a one-line document with more records) and not this newline.
+            handle.seek(cp.offset - 1)
+            if handle.read(1) != b"\n":
+                return False
     return hashlib.sha256(head).hexdigest() == ident.head_sha256
 
 
