@@ -345,3 +345,28 @@ def test_one_line_document_rewritten_in_place_is_read_from_the_start(tmp_path):
     follower.poll(summary)
     assert (summary.total.stored, summary.total.rejected) == (12, 0)
     assert stored_signins(app) == 12
+
+
+def test_follow_stopped_with_nothing_new_exits_zero(tmp_path, monkeypatch):
+    """A follower stopped (SIGTERM: a service stop) while nothing new arrived, everything
+    already read from its checkpoints or a folder still empty, has not failed: it printed
+    'error: nothing could be read' and exited 1, which marks a service unit failed."""
+    from click.testing import CliRunner
+
+    from vigil.cli.main import cli
+
+    def one_poll(*args, **kwargs):
+        return follow(*args, **{**kwargs, "max_polls": 1})
+
+    monkeypatch.setattr("vigil.cli.ingest.follow_sources", one_poll)
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    command = ["--db", f"sqlite:///{tmp_path / 'v.db'}", "ingest", "--follow", str(folder)]
+    runner = CliRunner()
+    empty = runner.invoke(cli, command)
+    assert empty.exit_code == 0, empty.output
+    (folder / "s.jsonl").write_text(signin(1) + "\n")
+    assert runner.invoke(cli, command).exit_code == 0
+    again = runner.invoke(cli, command)  # read already: nothing new
+    assert again.exit_code == 0, again.output
+    assert "nothing could be read" not in again.output

@@ -130,7 +130,8 @@ def ingest(
     MicrosoftGraphActivityLogs; diagnostic-settings records ({"records": [...]}, PT1H.json).
 
     Bad records are rejected with file, line and reason, counted and kept; the rest goes on.
-    Re-running adds nothing twice. Exits 1 only when nothing at all could be read.
+    Re-running adds nothing twice. Exits 1 only when nothing at all could be read (never with
+    --follow: nothing new is no failure).
 
     Into empty sign-in and Graph-activity tables, their indexes are built once after the load
     (--defer-indexes); if the run dies, the next ingest, --follow or `vigil migrate` builds them.
@@ -175,6 +176,6 @@ def ingest(
             click.echo(
                 f"rejected records {where}kept in the store: `vigil rejects` lists them", err=True
             )
-    if summary.nothing_read:
+    if summary.nothing_read and not follow:  # following, nothing new is no failure
         click.echo("error: nothing could be read", err=True)
         sys.exit(1)
