@@ -370,3 +370,29 @@ def test_follow_stopped_with_nothing_new_exits_zero(tmp_path, monkeypatch):
     again = runner.invoke(cli, command)  # read already: nothing new
     assert again.exit_code == 0, again.output
     assert "nothing could be read" not in again.output
+
+
+def test_an_idle_poll_costs_one_query_however_many_files(tmp_path):
+    """Each poll looked up every file's checkpoint on its own: one query per file, so a year of
+    hour folders (8760 PT1H.json) took seconds per poll, beyond the poll interval."""
+    from sqlalchemy import event
+
+    app = make_app(tmp_path)
+    folder = tmp_path / "archive"
+    for hour in range(30):
+        d = folder / f"y=2026/m=11/d={hour // 24 + 1:02d}/h={hour % 24:02d}/m=00"
+        d.mkdir(parents=True)
+        (d / "PT1H.json").write_text(signin(hour) + "\n")
+    follower = Follower(app.ingestor(), [str(folder)], None)
+    summary = IngestSummary()
+    follower.poll(summary)
+    assert summary.total.stored == 30
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(app.store.engine, "before_cursor_execute", listener)
+    try:
+        follower.poll(summary)
+    finally:
+        event.remove(app.store.engine, "before_cursor_execute", listener)
+    assert summary.total.read == 30
+    assert len([s for s in statements if s.lstrip().startswith("SELECT")]) == 1, statements

@@ -323,6 +323,22 @@ def test_folder_walk_is_recursive_sorted_and_skips_hidden_and_other_files(tmp_pa
     assert found == ["a/0.csv.gz", "a/deep/1.json", "b/2.jsonl"]
 
 
+
+def test_folder_walk_keeps_symlinked_files_not_symlinked_folders_and_sorts_by_parts(
+    tmp_path: Path,
+) -> None:
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    for folder in (root / "a", root / "a-b", elsewhere):
+        folder.mkdir(parents=True)
+    for rel in ("a/x.json", "a-b/y.json"):
+        (root / rel).write_bytes(b'{"id": "x"}\n')
+    (elsewhere / "z.json").write_bytes(b'{"id": "z"}\n')
+    (root / "a" / "link.json").symlink_to(elsewhere / "z.json")
+    (root / "a" / "broken.json").symlink_to(elsewhere / "gone.json")
+    (root / "dir-link").symlink_to(elsewhere, target_is_directory=True)
+    found = [p.relative_to(root).as_posix() for p in expand(str(root))]
+    assert found == ["a/link.json", "a/x.json", "a-b/y.json"]
+
 def test_glob_and_missing_paths(tmp_path: Path) -> None:
     for name in ("y.jsonl", "x.jsonl", "z.txt"):
         (tmp_path / name).write_text(json.dumps({"id": name}) + "\n")

@@ -143,8 +143,9 @@ class Follower:
 
     def poll(self, summary: IngestSummary) -> None:
         """One pass over every file: read what is new."""
+        checkpoints = self._checkpoints.all()  # one query, not one per file
         for path in self.files():
-            cp = self._checkpoints.get(str(path))
+            cp = checkpoints.get(str(path))
             try:
                 stat = path.stat()
                 if cp is not None and not _same_file(path, stat, cp):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -38,20 +40,30 @@ class Checkpoint:
     identity: FileIdentity | None = None
 
 
+_COLUMNS = (C.path, C.offset, C.line, C.size, C.mtime_ns, C.tail, C.format)
+_IDENTITY = (C.device, C.inode, C.head_length, C.head_sha256)
+
+
+def _checkpoint(row: Sequence[Any]) -> Checkpoint:
+    ident = row[len(_COLUMNS) :]
+    known = None if any(v is None for v in ident) else FileIdentity(*ident)
+    return Checkpoint(*row[: len(_COLUMNS)], identity=known)
+
+
 class CheckpointRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def get(self, path: str) -> Checkpoint | None:
-        columns = (C.path, C.offset, C.line, C.size, C.mtime_ns, C.tail, C.format)
-        identity = (C.device, C.inode, C.head_length, C.head_sha256)
         with self._engine.connect() as conn:
-            row = conn.execute(select(*columns, *identity).where(C.path == path)).first()
-        if row is None:
-            return None
-        ident = row[len(columns) :]
-        known = None if any(v is None for v in ident) else FileIdentity(*ident)
-        return Checkpoint(*row[: len(columns)], identity=known)
+            row = conn.execute(select(*_COLUMNS, *_IDENTITY).where(C.path == path)).first()
+        return None if row is None else _checkpoint(row)
+
+    def all(self) -> dict[str, Checkpoint]:
+        """Every checkpoint by path, in one query (a follower's poll over many files)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(*_COLUMNS, *_IDENTITY)).all()
+        return {row[0]: _checkpoint(row) for row in rows}
 
     def set(self, cp: Checkpoint, now: datetime) -> None:
         stmt = upsert_statement(self._engine, ingest_checkpoints)
