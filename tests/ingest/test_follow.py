@@ -396,3 +396,37 @@ def test_an_idle_poll_costs_one_query_however_many_files(tmp_path):
         event.remove(app.store.engine, "before_cursor_execute", listener)
     assert summary.total.read == 30
     assert len([s for s in statements if s.lstrip().startswith("SELECT")]) == 1, statements
+
+
+def test_document_still_being_written_is_not_rejected(tmp_path):
+    """A {"records": [...]} file appended to record by record, closed when its hour ends, was
+    read whenever it stood still for a poll: each read rejected it ('unexpected end of data'),
+    at a new line each time, so a quiet hour left one reject per pause. It is read once whole;
+    values one after another are read as they end."""
+    app = make_app(tmp_path)
+    rejects = tmp_path / "rejects.jsonl"
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    document, sequence = archive / "PT1H.json", archive / "dump.json"
+    records = [orjson.dumps(diagnostic_signin(n)).decode() for n in range(4)]
+    document.write_text('{"records": [\n' + records[0])
+    pretty = [orjson.dumps(orjson.loads(signin(n)), option=orjson.OPT_INDENT_2) for n in (1, 2)]
+    sequence.write_bytes(pretty[0] + b"\n" + pretty[1][:20])
+    with rejects.open("wb") as out:
+        follower = Follower(app.ingestor(rejects_file=out), [str(archive)], None)
+        summary = IngestSummary()
+        for text in records[1:]:
+            with document.open("a") as f:
+                f.write(",\n" + text)
+            follower.poll(summary)
+            follower.poll(summary)  # stood still for a poll
+        assert (summary.total.stored, summary.total.rejected) == (1, 0)  # dump.json's first
+        with document.open("a") as f:
+            f.write("\n]}\n")
+        with sequence.open("ab") as f:
+            f.write(pretty[1][20:] + b"\n")
+        follower.poll(summary)
+        follower.poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (6, 0)
+    assert rejects.read_bytes() == b""
+    assert app.store.rejects.list() == []

@@ -14,7 +14,9 @@ Contract
   (64 MiB) is rejected once it has ended ("line longer than ... bytes"), and tailing goes on after it.
 * Other files (gzip, whole JSON documents, CSV) are read whole once their size and modification
   time have stayed the same for one poll; a later change reads them again (re-reading adds nothing
-  twice).
+  twice). One that ends inside a value (a ``{"records": [`` document appended to until its hour
+  ends) is still being written, not rejected: the values before it (of values one after another)
+  are read, and the file again once it changes; a document's records are read once it is whole.
 * Checkpoints (offset, line, format and file identity per path) are written after the records
   they cover have been committed, so a crash can only re-read records, never skip them; a restart
   resumes from them.
@@ -36,10 +38,11 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from vigil.ingest.items import ReadError, excerpt_of
+from vigil.ingest.items import Item, ReadError, excerpt_of
+from vigil.ingest.json_sequence import END_OF_DATA
 from vigil.ingest.pipeline import Ingestor
 from vigil.ingest.readers import (
     GZIP_MAGIC,
@@ -132,6 +135,8 @@ class Follower:
         # Files seen changing: whole-read ones, and tailed ones ending in an unterminated line.
         self._pending: dict[str, tuple[int, int, int]] = {}  # (size, mtime, inode)
         self._settling: dict[str, tuple[tuple[int, int, int], float]] = {}  # ... and since when
+        # Whole-read files that ended inside a value (still being written), as they were read.
+        self._unfinished: dict[str, tuple[int, int, int]] = {}
 
     def files(self) -> list[Path]:
         found: dict[str, Path] = {}
@@ -271,15 +276,23 @@ class Follower:
         key, size, mtime = str(path), stat.st_size, stat.st_mtime_ns
         if cp is not None and (cp.size, cp.mtime_ns) == (size, mtime):
             return  # read already, unchanged since
-        if self._pending.get(key) != (size, mtime, stat.st_ino):
-            self._pending[key] = (size, mtime, stat.st_ino)  # changing, or first seen: wait a poll
+        seen = (size, mtime, stat.st_ino)
+        if self._pending.get(key) != seen:
+            self._pending[key] = seen  # changing, or first seen: wait a poll
             return
+        if self._unfinished.get(key) == seen:
+            return  # read already; it ends inside a value: wait for the rest
+        unfinished: list[bool] = []
         with path.open("rb") as handle:
-            items = read_stream(handle, key, _MAX_DOCUMENT)
+            items = _unfinished_end_held(read_stream(handle, key, _MAX_DOCUMENT), unfinished)
             self._ingestor.ingest_items(items, summary, self._kind, key)
             handle.seek(0)
             head = handle.read(FINGERPRINT_BYTES)
+        if unfinished:  # no checkpoint: read again, whole, once it changes
+            self._unfinished[key] = seen
+            return
         self._pending.pop(key, None)
+        self._unfinished.pop(key, None)
         # Nothing but blanks (no format yet): if lines follow, they are tailed from the start.
         offset = size if fmt is not None else 0
         identity = _identity(stat, head, size)
@@ -287,6 +300,23 @@ class Follower:
 
     def _save(self, cp: Checkpoint) -> None:
         self._checkpoints.set(cp, self._ingestor.clock())
+
+
+def _unfinished_end_held(items: Iterator[Item], unfinished: list[bool]) -> Iterator[Item]:
+    """``items`` but a last ReadError saying the data ended inside a value: a document (or the
+    last of values one after another) still being written, not broken. ``unfinished`` gets True
+    when one was held back."""
+    held: ReadError | None = None
+    for item in items:
+        if held is not None:
+            yield held
+            held = None
+        if isinstance(item, ReadError) and END_OF_DATA in item.reason:
+            held = item
+        else:
+            yield item
+    if held is not None:
+        unfinished.append(True)
 
 
 def follow(
