@@ -430,3 +430,27 @@ def test_document_still_being_written_is_not_rejected(tmp_path):
     assert (summary.total.stored, summary.total.rejected) == (6, 0)
     assert rejects.read_bytes() == b""
     assert app.store.rejects.list() == []
+
+
+def test_a_file_gone_between_its_stat_and_its_read_is_skipped(tmp_path, monkeypatch):
+    """A file removed (retention clean-up, rotation) after a poll saw it but before the poll
+    opened it raised FileNotFoundError out of the poll and ended the follower."""
+    import vigil.ingest.follow as follow_module
+
+    app = make_app(tmp_path)
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(signin(1) + "\n")
+    (folder / "b.jsonl").write_text(signin(2) + "\n")
+    real_format = follow_module._format
+
+    def format_then_remove(path: Path) -> str | None:
+        fmt = real_format(path)
+        if path.name == "a.jsonl":
+            path.unlink()
+        return fmt
+
+    monkeypatch.setattr(follow_module, "_format", format_then_remove)
+    summary = IngestSummary()
+    Follower(app.ingestor(), [str(folder)], None).poll(summary)
+    assert summary.total.stored == 1  # b.jsonl, after a.jsonl vanished

@@ -158,10 +158,13 @@ class Follower:
                 fmt = cp.format if cp is not None and cp.format is not None else _format(path)
             except OSError:
                 continue  # vanished or unreadable right now; look again next poll
-            if fmt == LINES:
-                self._tail(path, stat, cp, summary)
-            else:
-                self._whole(path, stat, cp, fmt, summary)
+            try:
+                if fmt == LINES:
+                    self._tail(path, stat, cp, summary)
+                else:
+                    self._whole(path, stat, cp, fmt, summary)
+            except (FileNotFoundError, PermissionError):
+                continue  # gone or unreadable since its stat: look again next poll
 
     def _tail(
         self, path: Path, stat: os.stat_result, cp: Checkpoint | None, summary: IngestSummary
