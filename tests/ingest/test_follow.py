@@ -454,3 +454,28 @@ def test_a_file_gone_between_its_stat_and_its_read_is_skipped(tmp_path, monkeypa
     summary = IngestSummary()
     Follower(app.ingestor(), [str(folder)], None).poll(summary)
     assert summary.total.stored == 1  # b.jsonl, after a.jsonl vanished
+
+
+def test_a_backlog_is_read_chunk_after_chunk_without_waiting_for_the_next_poll(
+    tmp_path, monkeypatch
+):
+    """A poll reads one chunk (64 MiB) of a file: 1 GB behind, catching up waited a poll
+    interval between chunks (16 of them), and new records waited behind the backlog."""
+    monkeypatch.setattr("vigil.ingest.follow._MAX_CHUNK", 1024)
+    app = make_app(tmp_path)
+    log = tmp_path / "live.jsonl"
+    log.write_text("".join(signin(n) + "\n" for n in range(60)))  # about 7 chunks
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=lambda: follow(app.ingestor(), [str(log)], None, poll_seconds=30, stop=stop)
+    )
+    started = time.monotonic()
+    worker.start()
+    try:
+        while stored_signins(app) < 60 and time.monotonic() - started < 10:
+            time.sleep(0.02)
+        assert stored_signins(app) == 60
+        assert time.monotonic() - started < 10
+    finally:
+        stop.set()
+        worker.join(10)

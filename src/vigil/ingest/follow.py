@@ -6,7 +6,8 @@ Contract
   diagnostic-settings archives ``PT1H.json``) are tailed, anything else is read whole. Data
   appended to a JSON Lines file is JSON Lines: a bad line is rejected alone, at its line number.
 * JSON Lines files are read incrementally: each poll reads the complete lines appended since the
-  checkpoint, so a record is handled within one poll interval of being written. A last line
+  checkpoint, so a record is handled within one poll interval of being written. A poll reads a
+  chunk (64 MiB) of each file at most; behind by more (a backlog), the next poll starts at once. A last line
   without a newline waits until the file has settled (size and modification time unchanged for
   ``settle_seconds``, and over at least one poll), then is read. If the writer later ends that
   line (``\\n``, then more lines), it is not read again; if it extends the line instead, the
@@ -146,9 +147,11 @@ class Follower:
                     found.setdefault(str(path), path)
         return [found[k] for k in sorted(found)]
 
-    def poll(self, summary: IngestSummary) -> None:
-        """One pass over every file: read what is new."""
+    def poll(self, summary: IngestSummary) -> bool:
+        """One pass over every file: read what is new. True when a tailed file has more than
+        one read chunk took (a backlog): the next pass should not wait."""
         checkpoints = self._checkpoints.all()  # one query, not one per file
+        behind = False
         for path in self.files():
             cp = checkpoints.get(str(path))
             try:
@@ -160,28 +163,31 @@ class Follower:
                 continue  # vanished or unreadable right now; look again next poll
             try:
                 if fmt == LINES:
-                    self._tail(path, stat, cp, summary)
+                    behind |= self._tail(path, stat, cp, summary)
                 else:
                     self._whole(path, stat, cp, fmt, summary)
             except (FileNotFoundError, PermissionError):
                 continue  # gone or unreadable since its stat: look again next poll
+        return behind
 
     def _tail(
         self, path: Path, stat: os.stat_result, cp: Checkpoint | None, summary: IngestSummary
-    ) -> None:
+    ) -> bool:
+        """Read the lines appended since ``cp``, a chunk at most; True when more is waiting."""
         key, size = str(path), stat.st_size
         offset, line, tail = (cp.offset, cp.line, cp.tail) if cp is not None else (0, 0, 0)
         if offset + tail >= size:
-            return
+            return False
         with path.open("rb") as handle:
             head = handle.read(FINGERPRINT_BYTES)
             handle.seek(offset)
             chunk = handle.read(min(size - offset, _MAX_CHUNK))
+        more = offset + len(chunk) < size
         skip = 0
         if tail:  # an unterminated last line was read: did the writer end it, or extend it?
             rest = chunk[tail:]
             if rest == b"\r":
-                return  # can't tell yet
+                return False  # can't tell yet
             if rest.startswith((b"\n", b"\r\n")):
                 skip = chunk.index(b"\n") + 1  # ended as read: read already
             # else it was a fragment of a longer line: read the whole line again
@@ -190,13 +196,13 @@ class Follower:
         end = body.rfind(b"\n") + 1
         if not end and len(chunk) == _MAX_CHUNK:  # a line longer than a chunk: reject, go on
             self._overlong(path, stat, head, start, first_line, body, summary)
-            return
+            return False  # may wait for the line's end: no hurry
         partial = body[end:]
         at_eof = offset + len(chunk) == size
         read_partial = bool(partial) and at_eof and self._settled(key, stat)
         data = body if read_partial else body[:end]
         if not data and not skip:
-            return  # only a partial line so far
+            return False  # only a partial line so far
         if data:
             items = read_lines(
                 io.BytesIO(data), key, _MAX_CHUNK, first_line=first_line, file_start=start == 0
@@ -217,6 +223,7 @@ class Follower:
                 identity=_identity(stat, head, new_offset + new_tail),
             )
         )
+        return more  # a backlog; lines were read, so reading on at once cannot spin
 
     def _overlong(
         self,
@@ -342,11 +349,12 @@ def follow(
     started = time.perf_counter()
     try:
         while not stop.is_set():
-            follower.poll(summary)
+            behind = follower.poll(summary)
             polls += 1
             if max_polls is not None and polls >= max_polls:
                 break
-            stop.wait(poll_seconds)
+            if not behind:  # a backlog is read chunk after chunk, without waiting
+                stop.wait(poll_seconds)
     finally:
         restore()
         summary.seconds = time.perf_counter() - started
