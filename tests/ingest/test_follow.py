@@ -479,3 +479,22 @@ def test_a_backlog_is_read_chunk_after_chunk_without_waiting_for_the_next_poll(
     finally:
         stop.set()
         worker.join(10)
+
+
+def test_gzip_still_being_written_is_not_rejected(tmp_path):
+    """A .gz file that stood still for a poll while half written was rejected ('Compressed file
+    ended before the end-of-stream marker was reached'), once per change."""
+    lines = "".join(signin(n) + "\n" for n in range(40)).encode()
+    whole = gzip.compress(lines)
+    app = make_app(tmp_path)
+    log = tmp_path / "hour.json.gz"
+    log.write_bytes(whole[: len(whole) // 2])
+    follower = Follower(app.ingestor(), [str(log)], None, settle_seconds=0)
+    summary = IngestSummary()
+    for _ in range(3):
+        follower.poll(summary)
+    assert summary.total.rejected == 0 and app.store.rejects.count() == 0
+    log.write_bytes(whole)
+    for _ in range(3):
+        follower.poll(summary)
+    assert (stored_signins(app), app.store.rejects.count()) == (40, 0)

@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from vigil.ingest.gzip_stream import ENDED_EARLY
 from vigil.ingest.items import Item, ReadError, excerpt_of
 from vigil.ingest.json_sequence import END_OF_DATA
 from vigil.ingest.pipeline import Ingestor
@@ -313,15 +314,18 @@ class Follower:
 
 
 def _unfinished_end_held(items: Iterator[Item], unfinished: list[bool]) -> Iterator[Item]:
-    """``items`` but a last ReadError saying the data ended inside a value: a document (or the
-    last of values one after another) still being written, not broken. ``unfinished`` gets True
-    when one was held back."""
+    """``items`` but a last ReadError saying the data ended inside a value, or a gzip file's
+    compressed data ended early: a document (or the last of values one after another), a
+    ``.gz`` file, still being written, not broken. ``unfinished`` gets True when one was held
+    back."""
     held: ReadError | None = None
     for item in items:
         if held is not None:
             yield held
             held = None
-        if isinstance(item, ReadError) and END_OF_DATA in item.reason:
+        if isinstance(item, ReadError) and (
+            END_OF_DATA in item.reason or ENDED_EARLY in item.reason
+        ):
             held = item
         else:
             yield item

@@ -22,6 +22,14 @@ from typing import IO, Any
 #: What a damaged stream raises: truncation (EOFError), bad data or CRC (zlib.error,
 #: gzip.BadGzipFile, an OSError), or the file below failing.
 READ_ERRORS = (OSError, EOFError, zlib.error)
+#: How :func:`describe` names truncation: a file cut short, or one still being written
+#: (``vigil ingest --follow`` waits for the rest of such a file instead of rejecting it).
+ENDED_EARLY = "the compressed data ended early"
+
+
+def describe(exc: BaseException) -> str:
+    """A read error as a reject reason says it."""
+    return f"{ENDED_EARLY} ({exc})" if isinstance(exc, EOFError) else str(exc)
 
 
 class GzipStream(io.RawIOBase):

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO
 
 from vigil.enrich import Enricher, GeoIP, HostingClassifier
-from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream
+from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
 from vigil.ingest.parse import Parsed, parse_jsonl
 from vigil.ingest.readers import GZIP_MAGIC, ReadError, detect_format, stopped_early
 
@@ -214,7 +214,7 @@ def parse_in_process(
                     enricher=enricher,
                 )
         except READ_ERRORS as exc:
-            yield ReadError(source, 0, f"cannot read further: {exc}")
+            yield ReadError(source, 0, f"cannot read further: {describe(exc)}")
         yield from _stopped_early(stream, source, lines_read[0])
 
 
@@ -322,7 +322,7 @@ class ParallelParser:
         except READ_ERRORS as exc:
             while pending:  # what was read before the failure is good
                 yield pending.popleft().result()
-            yield ReadError(source, 0, f"cannot read further: {exc}")
+            yield ReadError(source, 0, f"cannot read further: {describe(exc)}")
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)

@@ -46,7 +46,7 @@ import orjson
 
 from vigil.ingest import json_sequence
 from vigil.ingest.csv_reader import HINT_CSV, read_csv
-from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream
+from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
 from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError, excerpt_of
 from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH, is_record, unwrap
 from vigil.leaks.redact import redact_slice
@@ -223,7 +223,7 @@ def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Itera
             excerpt = excerpt_of(stream.peek(_HEAD)[:_HEAD])
             yield ReadError(source, 1, "not JSON, JSON Lines or CSV", excerpt)
     except READ_ERRORS as exc:
-        yield ReadError(source, position[0] + 1, f"cannot read further: {exc}")
+        yield ReadError(source, position[0] + 1, f"cannot read further: {describe(exc)}")
         return
     if unzipped is not None and (error := stopped_early(unzipped, source, position[0])):
         yield error
@@ -235,7 +235,7 @@ def stopped_early(stream: GzipStream, source: str, lines: int) -> ReadError | No
     """
     if stream.error is None:
         return None
-    reason = f"cannot read further after line {lines}: {stream.error}"
+    reason = f"cannot read further after line {lines}: {describe(stream.error)}"
     return ReadError(source, lines + 1, reason, excerpt_of(stream.tail))
 
 
