@@ -85,6 +85,18 @@ def test_vigil_rejects_lists_what_the_store_keeps(tmp_path, db_url):
     assert len(rows) == 2 + 3
     assert rows[-1].startswith(str(other)) and "3 of 8 shown" in table.stderr
 
+    assert (
+        "deleted 1 rejected record(s)"
+        in invoke(db, "rejects", "--delete", "--source", "other").stderr
+    )
+    assert json.loads(invoke(db, "rejects", "--format", "json").stdout)["count"] == 7
+    assert json.loads(invoke(db, "rejects", "--delete", "--format", "json").stdout) == {
+        "deleted": 7
+    }
+    assert json.loads(invoke(db, "stats", "--format", "json").stdout)["rejected"] == 0
+    invoke(db, "ingest", str(other), exit_code=1)  # still bad: kept again
+    assert json.loads(invoke(db, "rejects", "--format", "json").stdout)["count"] == 1
+
 
 def test_no_rejects(db_url):
     db = db_url

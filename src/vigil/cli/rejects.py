@@ -47,6 +47,12 @@ def _doc(kept: KeptReject) -> dict[str, Any]:
     help="How many of the rejects kept last to show.",
 )
 @click.option(
+    "--delete",
+    is_flag=True,
+    help="Forget the rejects selected (all of them without --source or --kind) instead of "
+    "listing them, e.g. once their files were fixed and ingested again.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "jsonl"]),
@@ -56,14 +62,23 @@ def _doc(kept: KeptReject) -> dict[str, Any]:
     "record's text; jsonl: one reject per line, as `vigil ingest --rejects FILE` writes them.",
 )
 @pass_cli
-def rejects(cli: CliContext, source: str | None, kind: str | None, limit: int, fmt: str) -> None:
+def rejects(
+    cli: CliContext, source: str | None, kind: str | None, limit: int, delete: bool, fmt: str
+) -> None:
     """List the rejected records the store keeps: the last ones, oldest of them first.
 
     Every record `vigil ingest` rejects is kept, with the file and line it came from, the reason
     and its text (secret values redacted), whether or not --rejects was given. Re-ingesting the
-    same file keeps no reject twice. `vigil stats` counts them.
+    same file keeps no reject twice. `vigil stats` counts them; --delete forgets them.
     """
     store = cli.app().store
+    if delete:
+        deleted = store.rejects.delete(source=source, kind=kind)
+        if fmt == "json":
+            emit_json({"deleted": deleted})
+        else:
+            click.echo(f"deleted {deleted} rejected record(s)", err=True)
+        return
     kept = store.rejects.latest(limit, source=source, kind=kind)
     total = store.rejects.count(source=source, kind=kind)
     if fmt == "json":

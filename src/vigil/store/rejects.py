@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, select
 
 from vigil.leaks.redact import redact, redact_text
 from vigil.store.database import transaction
@@ -89,6 +89,14 @@ class RejectRepository:
         with self._engine.connect() as conn:
             rows = list(conn.execute(query))
         return [KeptReject(Reject(*row[:5]), row[5]) for row in reversed(rows)]
+
+    def delete(self, *, source: str | None = None, kind: str | None = None) -> int:
+        """Forget the rejects kept (those ``source`` and ``kind`` select); how many."""
+        query = delete(rejected_records)
+        for condition in _filters(source, kind):
+            query = query.where(condition)
+        with transaction(self._engine) as conn:
+            return conn.execute(query).rowcount
 
     def count(self, *, source: str | None = None, kind: str | None = None) -> int:
         query = select(func.count()).select_from(rejected_records)
