@@ -4,7 +4,8 @@
 ``signins``, ``audit``, ``graphactivity``, ``directory``. Shapes (see :data:`SHAPE_KINDS`) name
 the wire format: ``graph.*`` (Graph JSON), ``la.<Table>`` (Log Analytics rows, PascalCase),
 ``diagnostic.<Category>`` (diagnostic-settings envelopes), ``properties.MicrosoftGraphActivityLogs``
-(camelCase Graph activity without its envelope).
+(camelCase Graph activity without its envelope), ``powershell.*`` (Graph objects saved by the
+Microsoft Graph PowerShell SDK with ``ConvertTo-Json``: PascalCase, :mod:`vigil.normalize.powershell`).
 
 Evidence, strongest first:
 
@@ -15,13 +16,18 @@ Evidence, strongest first:
 2. A diagnostic envelope: ``properties`` object + known ``category``.
 3. A Log Analytics ``Type`` column naming a known table (hunting exports sometimes overwrite
    ``Type`` with something else; that is then ignored).
-4. ``@odata.type`` (``#microsoft.graph.signIn``...).
-5. Characteristic keys (camelCase for Graph, PascalCase for Log Analytics).
+4. A PowerShell SDK object (``Id``, and :func:`vigil.normalize.powershell.is_powershell`: its
+   ``AdditionalProperties``, else nested PascalCase objects and no Log Analytics-only column);
+   which resource it is comes from its keys read under Graph's names, as for Graph JSON.
+5. ``@odata.type`` (``#microsoft.graph.signIn``...).
+6. Characteristic keys (camelCase for Graph, PascalCase for Log Analytics).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from vigil.normalize.powershell import is_powershell, top_level_view
 
 SIGNINS, AUDIT, GRAPHACTIVITY, DIRECTORY = "signins", "audit", "graphactivity", "directory"
 KINDS = (SIGNINS, AUDIT, GRAPHACTIVITY, DIRECTORY)
@@ -39,6 +45,10 @@ DIAG_MI_SIGNIN = "diagnostic.ManagedIdentitySignInLogs"
 DIAG_AUDIT = "diagnostic.AuditLogs"
 DIAG_GRAPH_ACTIVITY = "diagnostic.MicrosoftGraphActivityLogs"
 PROPS_GRAPH_ACTIVITY = "properties.MicrosoftGraphActivityLogs"
+PS_SIGNIN = "powershell.signIn"
+PS_AUDIT = "powershell.directoryAudit"
+PS_SERVICE_PRINCIPAL = "powershell.servicePrincipal"
+PS_APPLICATION = "powershell.application"
 
 #: Every shape and its kind.
 SHAPE_KINDS: dict[str, str] = {
@@ -55,6 +65,18 @@ SHAPE_KINDS: dict[str, str] = {
     DIAG_AUDIT: AUDIT,
     DIAG_GRAPH_ACTIVITY: GRAPHACTIVITY,
     PROPS_GRAPH_ACTIVITY: GRAPHACTIVITY,
+    PS_SIGNIN: SIGNINS,
+    PS_AUDIT: AUDIT,
+    PS_SERVICE_PRINCIPAL: DIRECTORY,
+    PS_APPLICATION: DIRECTORY,
+}
+
+#: The Graph shape of a resource → the shape of the same resource saved by PowerShell.
+POWERSHELL_SHAPES: dict[str, str] = {
+    GRAPH_SIGNIN: PS_SIGNIN,
+    GRAPH_AUDIT: PS_AUDIT,
+    GRAPH_SERVICE_PRINCIPAL: PS_SERVICE_PRINCIPAL,
+    GRAPH_APPLICATION: PS_APPLICATION,
 }
 
 _GRAPH_ENTITY_SETS = {
@@ -112,6 +134,9 @@ def _classify(d: dict[str, Any], hint: str | None) -> str | None:
     table = d.get("Type")
     if type(table) is str and table in _LA_TABLES:
         return _LA_TABLES[table]
+    if "Id" in d and is_powershell(d):  # every SDK object has Id; Graph's has id
+        graph_shape = _classify(top_level_view(d), None)
+        return POWERSHELL_SHAPES.get(graph_shape) if graph_shape is not None else None
     odata = d.get("@odata.type")
     if type(odata) is str and odata in _ODATA_TYPES:
         return _ODATA_TYPES[odata]

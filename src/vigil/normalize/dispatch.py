@@ -16,10 +16,12 @@ from typing import Any
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize.audit import normalize_directory_audit
 from vigil.normalize.classify import (
+    AUDIT,
     DIAG_AUDIT,
     DIAG_GRAPH_ACTIVITY,
     DIAG_MI_SIGNIN,
     DIAG_SP_SIGNIN,
+    DIRECTORY,
     GRAPH_APPLICATION,
     GRAPH_AUDIT,
     GRAPH_SERVICE_PRINCIPAL,
@@ -30,6 +32,11 @@ from vigil.normalize.classify import (
     LA_MI_SIGNIN,
     LA_SP_SIGNIN,
     PROPS_GRAPH_ACTIVITY,
+    PS_APPLICATION,
+    PS_AUDIT,
+    PS_SERVICE_PRINCIPAL,
+    PS_SIGNIN,
+    SIGNINS,
     classify,
 )
 from vigil.normalize.diagnostic import (
@@ -42,7 +49,8 @@ from vigil.normalize.graph_activity import normalize_graph_activity
 from vigil.normalize.graph_signin import normalize_graph_signin
 from vigil.normalize.la_audit import normalize_la_audit
 from vigil.normalize.la_signin import normalize_la_signin
-from vigil.normalize.rejected import Rejected
+from vigil.normalize.powershell import graph_json, powershell_rejected
+from vigil.normalize.rejected import Invalid, Rejected
 from vigil.normalize.widths import holds_nul, too_long
 
 Normalized = SignIn | AuditEvent | GraphActivity | ServicePrincipal | Application
@@ -51,6 +59,20 @@ Normalizer = Callable[[dict[str, Any]], Normalized | Rejected]
 
 def _camel_graph_activity(data: dict[str, Any]) -> GraphActivity | Rejected:
     return normalize_graph_activity(data, diagnostic=True)
+
+
+def _from_powershell(kind: str, graph: Normalizer) -> Normalizer:
+    """The normalizer of a PowerShell SDK object: its Graph JSON through ``graph``, a rejection
+    naming the field as the object spells it (:mod:`vigil.normalize.powershell`)."""
+
+    def normalize_powershell(data: dict[str, Any]) -> Normalized | Rejected:
+        try:
+            result = graph(graph_json(data))
+        except Invalid as exc:
+            return exc.rejected(kind)
+        return powershell_rejected(data, result) if type(result) is Rejected else result
+
+    return normalize_powershell
 
 
 #: Shape → normalizer. Explicit, complete (see tests), no import-time registration.
@@ -68,6 +90,10 @@ NORMALIZERS: dict[str, Normalizer] = {
     DIAG_AUDIT: normalize_diagnostic_audit,
     DIAG_GRAPH_ACTIVITY: normalize_diagnostic_graph_activity,
     PROPS_GRAPH_ACTIVITY: _camel_graph_activity,
+    PS_SIGNIN: _from_powershell(SIGNINS, normalize_graph_signin),
+    PS_AUDIT: _from_powershell(AUDIT, normalize_directory_audit),
+    PS_SERVICE_PRINCIPAL: _from_powershell(DIRECTORY, normalize_service_principal),
+    PS_APPLICATION: _from_powershell(DIRECTORY, normalize_application),
 }
 
 
