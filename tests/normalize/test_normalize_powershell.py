@@ -217,6 +217,15 @@ def test_bad_records_are_rejected_naming_the_field_as_powershell_wrote_it(
     assert reason in result.reason, result.reason
 
 
+def test_objects_nested_beyond_the_stack_are_rejected() -> None:
+    deep: dict[str, Any] = {}
+    for _ in range(2000):
+        deep = {"Inner": deep}
+    result = normalize({**SIGN_IN, "AuthenticationDetails": deep})
+    assert isinstance(result, Rejected)
+    assert result.reason == "objects nested too deeply to read"
+
+
 def test_a_list_cut_at_the_depth_names_the_field_and_the_fix() -> None:
     record = _ps("directory_audits.ps51.json", 1)
     target = record["TargetResources"][0]

@@ -70,6 +70,8 @@ def _from_powershell(kind: str, graph: Normalizer) -> Normalizer:
             result = graph(graph_json(data))
         except Invalid as exc:
             return exc.rejected(kind)
+        except RecursionError:  # hundreds of levels deep (or, from Python, a cycle)
+            return Rejected(kind, "objects nested too deeply to read")
         return powershell_rejected(data, result) if type(result) is Rejected else result
 
     return normalize_powershell
