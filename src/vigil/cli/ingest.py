@@ -127,7 +127,12 @@ def ingest(
     as jq prints them) of signIn, directoryAudit, servicePrincipal and application; Log
     Analytics rows (JSON, CSV or query API responses {"tables": [...]}) of
     AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs, AuditLogs and
-    MicrosoftGraphActivityLogs; diagnostic-settings records ({"records": [...]}, PT1H.json).
+    MicrosoftGraphActivityLogs; diagnostic-settings records ({"records": [...]}, PT1H.json);
+    the same four Graph resources saved by the Microsoft Graph PowerShell SDK
+    (Get-MgBetaAuditLogSignIn, Get-MgAuditLogDirectoryAudit, Get-MgServicePrincipal,
+    Get-MgApplication ... | ConvertTo-Json -Depth 10: PascalCase with AdditionalProperties,
+    an array, one object or -Compress lines, from PowerShell 7 or 5.1), stored as their Graph
+    JSON would be.
 
     Bad records are rejected with file, line and reason, counted and kept; the rest goes on.
     Re-running adds nothing twice. Exits 1 only when nothing at all could be read (never with

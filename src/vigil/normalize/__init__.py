@@ -3,7 +3,8 @@
 
 Entry points: :func:`normalize` (classify + dispatch, optional forced kind), :func:`classify`,
 :func:`activity_key`. One module per wire shape: ``graph_signin``, ``la_signin``, ``audit``,
-``la_audit``, ``graph_activity``, ``directory`` (+ ``credentials``), ``diagnostic``.
+``la_audit``, ``graph_activity``, ``directory`` (+ ``credentials``), ``diagnostic``, and
+``powershell`` (Graph objects saved by the PowerShell SDK, turned back into Graph JSON).
 """
 
 from vigil.normalize.audit import activity_key
