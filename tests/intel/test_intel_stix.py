@@ -73,3 +73,18 @@ def test_bundle_latest_version_validity_and_rejects():
 def test_not_a_bundle_is_rejected():
     assert load_stix({"hello": 1}, "s", "f.json").rejects == [
         ("f.json", "not a STIX bundle, envelope or object")]
+
+
+def test_newest_version_is_chosen_by_time_not_by_text():
+    # "...:00.500Z" is half a second newer than "...:00Z" but sorts before it as text
+    bundle = [_ind("indicator--a", "[ipv4-addr:value = '198.51.100.7']",
+                   modified="2026-02-01T00:00:00Z"),
+              _ind("indicator--a", "[ipv4-addr:value = '198.51.100.7']", revoked=True,
+                   modified="2026-02-01T00:00:00.500Z"),
+              _ind("indicator--b", "[ipv4-addr:value = '198.51.100.8']", revoked=True,
+                   modified="2026-02-01T00:00:00.500Z"),
+              _ind("indicator--b", "[ipv4-addr:value = '198.51.100.8']",
+                   modified="2026-02-01T00:00:00.4Z")]
+    result = load_stix(bundle, "feed", "feed.json")
+    assert [(i.id, i.revoked) for i in result.indicators] == [
+        ("indicator--a", True), ("indicator--b", True)]

@@ -148,15 +148,27 @@ def _objects(doc: Any) -> list[Any]:
     raise PatternError("not a STIX bundle, envelope or object")
 
 
+def modified_at(obj: dict[str, Any]) -> datetime | None:
+    """An object's ``modified`` as a time (STIX 2.1 §3.2: any precision of fractional seconds, so
+    ``...:00Z`` is older than ``...:00.5Z`` though it sorts after it as text); None when absent or
+    unreadable."""
+    try:
+        return _time(obj.get("modified"))
+    except ValueError:
+        return None
+
+
 def latest(objects: list[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(position, indicator) keeping the newest ``modified`` of each id."""
-    newest: dict[str, tuple[int, dict[str, Any]]] = {}
+    """(position, indicator) keeping the newest ``modified`` of each id (the later one on a tie;
+    a version without a readable ``modified`` loses to one with it)."""
+    newest: dict[str, tuple[int, dict[str, Any], datetime | None]] = {}
     for i, obj in enumerate(objects):
         if isinstance(obj, dict) and obj.get("type") == "indicator" and isinstance(obj.get("id"), str):
             old = newest.get(obj["id"])
-            if old is None or str(obj.get("modified", "")) >= str(old[1].get("modified", "")):
-                newest[obj["id"]] = (i, obj)
-    yield from sorted(newest.values(), key=lambda x: x[0])
+            at = modified_at(obj)
+            if old is None or old[2] is None or (at is not None and at >= old[2]):
+                newest[obj["id"]] = (i, obj, at)
+    yield from sorted(((i, obj) for i, obj, _ in newest.values()), key=lambda x: x[0])
 
 
 def load_stix(doc: Any, source: str, where: str) -> StixResult:
