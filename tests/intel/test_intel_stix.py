@@ -30,6 +30,25 @@ def test_supported_patterns(pattern, expected):
 
 
 @pytest.mark.parametrize(
+    "pattern",
+    [
+        "[ipv4-addr:value='192.0.2.1'] OR [ipv4-addr:value=='192.0.2.2']",
+        "[ipv4-addr:value = '192.0.2.1']\nOR\n[ipv4-addr:value = '192.0.2.2']",
+        "[ipv4-addr:value = '192.0.2.1']\tOR [ipv4-addr:value = '192.0.2.2']",
+        "[ipv4-addr:value = '192.0.2.1']OR[ipv4-addr:value = '192.0.2.2']",
+        "([ipv4-addr:value = '192.0.2.1'] OR [ipv4-addr:value = '192.0.2.2'])",
+        "[(ipv4-addr:value = '192.0.2.1') OR (ipv4-addr:value = '192.0.2.2')]",
+        "[ipv4-addr:value = '192.0.2.1' OR (ipv4-addr:value = '192.0.2.2'\n  OR domain-name:value = 'OR')]",
+    ],
+)
+def test_whitespace_and_parentheses_as_the_grammar_allows(pattern):
+    """STIX 2.1 §9 grammar: whitespace between tokens is optional and any kind, ``==`` is ``=``,
+    observation and comparison expressions may be parenthesised."""
+    assert [(k.value, v) for k, v in parse_pattern(pattern)] == [
+        ("ip", "192.0.2.1"), ("ip", "192.0.2.2")]
+
+
+@pytest.mark.parametrize(
     ("pattern", "error"),
     [
         ("[ipv4-addr:value = '1.2.3.4' AND network-traffic:dst_port = 443]", PatternError),

@@ -3,7 +3,8 @@
 Accepts a bundle (``{"type": "bundle", "objects": [...]}``), a TAXII envelope (``{"objects": ...}``),
 a list of objects or one object. Of every indicator id only the newest version (``modified``)
 counts. ``pattern_type`` must be ``stix``. Supported patterns: observation expressions joined by
-``OR``, each a comparison or an ``OR`` of comparisons, on
+``OR``, each a comparison or an ``OR`` of comparisons (either may be parenthesised; whitespace
+between tokens is optional, §9.4), on
 
 * ``ipv4-addr:value`` / ``ipv6-addr:value`` with ``=``, ``ISSUBSET`` or ``IN (...)``;
 * ``network-traffic:src_ref.value`` / ``dst_ref.value`` (addresses);
@@ -33,7 +34,9 @@ _PATHS = {
     "autonomous-system:number": IndicatorKind.asn,
     "network-traffic:extensions.'http-request-ext'.request_header.'user-agent'": IndicatorKind.user_agent,
 }
-_TERM = re.compile(r"^\s*(?P<path>[a-z0-9-]+:\S+?)\s+(?P<op>=|ISSUBSET|IN)\s+(?P<value>.+?)\s*$", re.S)
+# §9.4: whitespace between tokens is optional ("x:value='a'") and "==" is "="
+_TERM = re.compile(r"^\s*(?P<path>[a-z0-9-]+:[^\s=!<>]+?)(?:\s*(?P<eq>==?)|\s+(?P<op>ISSUBSET|IN))"
+                   r"\s*(?P<value>.+?)\s*$", re.S)
 _STRING = re.compile(r"'((?:[^'\\]|\\.)*)'")
 _UNSUPPORTED = re.compile(r"\b(AND|NOT|FOLLOWEDBY|WITHIN|REPEATS|START|STOP|LIKE|MATCHES)\b")
 
@@ -53,9 +56,9 @@ class StixResult:
     ignored: int = 0
 
 
-def _split_top(text: str, sep: str) -> list[str]:
-    """Split on `` sep `` outside quotes, brackets and parentheses."""
-    parts, depth, quoted, start, i = [], 0, False, 0, 0
+def _scan(text: str) -> Iterator[tuple[int, int]]:
+    """(index, bracket depth) of every character of ``text`` outside quoted strings."""
+    depth, quoted, i = 0, False, 0
     while i < len(text):
         c = text[i]
         if quoted:
@@ -65,18 +68,63 @@ def _split_top(text: str, sep: str) -> list[str]:
                 quoted = False
         elif c == "'":
             quoted = True
-        elif c in "[(":
-            depth += 1
-        elif c in "])":
-            depth -= 1
-        elif depth == 0 and text.startswith(f" {sep} ", i):
-            parts.append(text[start:i])
-            start = i + len(sep) + 2
-            i = start
-            continue
+        else:
+            if c in "])":
+                depth -= 1
+            yield i, depth
+            if c in "[(":
+                depth += 1
         i += 1
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split on the keyword ``sep`` outside quotes, brackets and parentheses (§9.4: it may be
+    surrounded by any whitespace, or none next to a bracket, parenthesis or quote)."""
+    parts: list[str] = []
+    start = 0
+    for i, depth in _scan(text):
+        if (depth == 0 and text.startswith(sep, i)
+                and (i == 0 or text[i - 1].isspace() or text[i - 1] in "])'")
+                and (i + len(sep) == len(text) or text[i + len(sep)].isspace()
+                     or text[i + len(sep)] in "[(")):
+            parts.append(text[start:i])
+            start = i + len(sep)
     parts.append(text[start:])
     return [p.strip() for p in parts]
+
+
+def _unwrap(text: str, opening: str, closing: str) -> str | None:
+    """The inside of ``text`` when it is one ``opening ... closing`` group, else None."""
+    if not (text.startswith(opening) and text.endswith(closing)):
+        return None
+    for i, depth in _scan(text):
+        if depth == 0 and i > 0 and i < len(text) - 1:
+            return None  # the first group closes before the end: "[a] OR [b]"-like
+    return text[1:-1].strip()
+
+
+def _observations(text: str) -> list[str]:
+    """The comparison expressions of ``[...]`` observations joined by OR, through parentheses."""
+    out: list[str] = []
+    for part in _split_top(text, "OR"):
+        inner = _unwrap(part, "[", "]")
+        if inner is not None:
+            out.append(inner)
+            continue
+        grouped = _unwrap(part, "(", ")")
+        if grouped is None:
+            raise PatternError("expected [observation] OR [observation]")
+        out += _observations(grouped)
+    return out
+
+
+def _comparisons(text: str) -> list[str]:
+    """The comparisons of an expression joined by OR, through parentheses."""
+    out: list[str] = []
+    for part in _split_top(text, "OR"):
+        grouped = _unwrap(part, "(", ")")
+        out += [part] if grouped is None else _comparisons(grouped)
+    return out
 
 
 def _strip_quoted(text: str) -> str:
@@ -89,10 +137,8 @@ def parse_pattern(pattern: str) -> list[tuple[IndicatorKind, str]]:
         raise PatternError("pattern uses AND / NOT / FOLLOWEDBY / a qualifier")
     values: list[tuple[IndicatorKind, str]] = []
     other = 0
-    for observation in _split_top(pattern.strip(), "OR"):
-        if not (observation.startswith("[") and observation.endswith("]")):
-            raise PatternError("expected [observation] OR [observation]")
-        for term in _split_top(observation[1:-1].strip(), "OR"):
+    for observation in _observations(pattern.strip()):
+        for term in _comparisons(observation):
             m = _TERM.match(term)
             if m is None:
                 raise PatternError("unsupported comparison")
@@ -100,7 +146,7 @@ def parse_pattern(pattern: str) -> list[tuple[IndicatorKind, str]]:
             if kind is None:
                 other += 1
                 continue
-            values.extend((kind, v) for v in _values(m["op"], m["value"], kind))
+            values.extend((kind, v) for v in _values(m["op"] or "=", m["value"], kind))
     if not values:
         raise Ignored(f"no supported observable ({other} other)")
     return values
