@@ -22,6 +22,7 @@ from enum import StrEnum
 
 VERIFIED_TYPES = frozenset({"malicious-activity", "compromised", "attribution", "to_ids"})
 VERIFIED_CONFIDENCE = 50
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 
 class IndicatorKind(StrEnum):
@@ -68,9 +69,14 @@ def normalize_value(kind: IndicatorKind, value: str) -> str:
     text = value.strip()
     if kind is IndicatorKind.ip:
         try:
-            return str(ipaddress.ip_network(text, strict=False))
+            net = ipaddress.ip_network(text, strict=False)
         except ValueError as exc:
             raise BadValue(f"not an IP address or network: {text[:80]!r}") from exc
+        if isinstance(net, ipaddress.IPv6Network) and net.subnet_of(_MAPPED) and net != _MAPPED:
+            # ::ffff:192.0.2.0/120 names IPv4 addresses (RFC 4291 §2.5.5.2): kept as 192.0.2.0/24
+            v4 = ipaddress.IPv4Address(int(net.network_address) & 0xFFFFFFFF)
+            return str(ipaddress.IPv4Network((v4, net.prefixlen - 96)))
+        return str(net)
     if kind is IndicatorKind.asn:
         digits = text.upper().removeprefix("AS")
         if not digits.isdigit() or not 0 < int(digits) < 2**32:

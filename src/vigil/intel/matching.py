@@ -22,10 +22,14 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 @lru_cache(maxsize=65536)
 def _address(text: str) -> IPAddress | None:
+    """The address, an IPv4-mapped IPv6 one (``::ffff:192.0.2.1``, as dual-stack front ends log
+    IPv4 clients) as its IPv4 address."""
     try:
-        return ipaddress.ip_address(text.strip())
+        ip = ipaddress.ip_address(text.strip())
     except ValueError:
         return None
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return mapped or ip
 
 
 class IndicatorSet:
