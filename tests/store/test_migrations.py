@@ -94,3 +94,33 @@ def test_checkpoints_written_before_0007_stay_readable(db_url):
         assert cp == Checkpoint("/logs/a.jsonl", 120, 2, 120, 5, tail=0, format=None, identity=None)
     finally:
         s.close()
+
+
+def test_indicators_stored_before_0008_stay_and_are_kept_per_feed_after(db_url):
+    """0008 adds source to the key of intel_indicators: older rows are kept as they were."""
+    from vigil.intel.indicator import Indicator, IndicatorKind
+    from vigil.store.intel import IndicatorRepository
+
+    engine = connect(db_url)
+    upgrade(engine, "0007")
+    at = to_micros(datetime(2026, 1, 1, tzinfo=UTC))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO intel_indicators (id, kind, value, source, revoked, labels, added_at,"
+                " updated_at) VALUES ('indicator--a', 'ip', '192.0.2.1/32', 'vendor', false,"
+                " '[\"malicious-activity\"]', :at, :at)"
+            ),
+            {"at": at},
+        )
+    engine.dispose()
+    s = Store.open(db_url, migrate=True)
+    try:
+        repo = IndicatorRepository(s.engine)
+        repo.upsert([Indicator("indicator--a", IndicatorKind.ip, "192.0.2.1/32", "isac")],
+                    datetime(2026, 2, 1, tzinfo=UTC))
+        assert {(i.source, i.id, i.value, i.labels) for i in repo.all()} == {
+            ("vendor", "indicator--a", "192.0.2.1/32", ("malicious-activity",)),
+            ("isac", "indicator--a", "192.0.2.1/32", ())}
+    finally:
+        s.close()

@@ -82,13 +82,13 @@ def list_(cli: CliContext, source: str | None, fmt: str) -> None:
 
 @intel.command()
 @click.argument("ids", nargs=-1)
-@click.option("--source", help="Remove every indicator of this feed.")
+@click.option("--source", help="Remove every indicator of this feed (with IDS: only its rows).")
 @pass_cli
 def remove(cli: CliContext, ids: tuple[str, ...], source: str | None) -> None:
     """Remove indicators by id (or a whole feed with --source); detections stay."""
     if not ids and not source:
         raise click.UsageError("give indicator ids or --source")
-    n = intel_service(cli.app()).remove(list(ids), None if ids else source)
+    n = intel_service(cli.app()).remove(list(ids), source)
     click.echo(f"removed {n} indicator values", err=True)
 
 

@@ -43,7 +43,11 @@ def _indicator(row: Any) -> Indicator:
     )
 
 
-_FIELDS = ("source", "name", "valid_from", "valid_until", "revoked", "confidence", "labels")
+def _key(ind: Indicator) -> tuple[str, str, str, str]:
+    return (ind.id, ind.kind.value, ind.value, ind.source)
+
+
+_FIELDS = ("name", "valid_from", "valid_until", "revoked", "confidence", "labels")
 
 
 class IndicatorRepository:
@@ -52,20 +56,21 @@ class IndicatorRepository:
 
     def upsert(self, indicators: Iterable[Indicator], now: datetime,
                conn: Connection | None = None) -> tuple[list[Indicator], int]:
-        """Store indicators; returns (new or changed ones, unchanged count)."""
-        items = {(i.id, i.kind.value, i.value): i for i in indicators}
+        """Store indicators (one row per feed and value); returns (new or changed ones, unchanged
+        count)."""
+        items = {_key(i): i for i in indicators}
         if not items:
             return [], 0
         with transaction(self._engine, conn) as conn:
             old = {}
             for chunk in _chunks(sorted({k[0] for k in items}), CHUNK):
                 for row in conn.execute(select(intel_indicators).where(C.id.in_(chunk))):
-                    old[(row.id, row.kind, row.value)] = _indicator(row)
+                    old[(row.id, row.kind, row.value, row.source)] = _indicator(row)
             changed = [i for k, i in items.items() if old.get(k) != i]
             if changed:
                 stmt = upsert_statement(self._engine, intel_indicators)
                 stmt = stmt.on_conflict_do_update(
-                    index_elements=["id", "kind", "value"],
+                    index_elements=["id", "kind", "value", "source"],
                     set_={f: getattr(stmt.excluded, f) for f in (*_FIELDS, "updated_at")},
                 )
                 conn.execute(stmt, [_row(i, now) for i in changed])
@@ -80,10 +85,12 @@ class IndicatorRepository:
 
     def remove(self, ids: Sequence[str] = (), source: str | None = None,
                keep: Iterable[tuple[str, str, str]] | None = None) -> int:
-        """Delete indicators by id, or a source's (all, or all but ``keep``); returns rows deleted."""
+        """Delete indicators by id (of every feed, or of ``source`` only), or a source's (all, or all
+        but ``keep``); returns rows deleted. Other feeds' rows of the same indicator stay."""
         with self._engine.begin() as conn:
             if ids:
-                return conn.execute(delete(intel_indicators).where(C.id.in_(list(ids)))).rowcount
+                where = [C.id.in_(list(ids))] + ([C.source == source] if source is not None else [])
+                return conn.execute(delete(intel_indicators).where(*where)).rowcount
             if source is None:
                 return 0
             wanted = set(keep or ())
@@ -91,7 +98,7 @@ class IndicatorRepository:
             gone = [tuple(r) for r in rows if tuple(r) not in wanted]
             for id_, kind, value in gone:
                 conn.execute(delete(intel_indicators).where(
-                    C.id == id_, C.kind == kind, C.value == value))
+                    C.id == id_, C.kind == kind, C.value == value, C.source == source))
             if keep is None:
                 conn.execute(delete(intel_feeds).where(intel_feeds.c.source == source))
             return len(gone)

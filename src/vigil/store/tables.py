@@ -297,7 +297,8 @@ intel_indicators = Table(
     Column("id", String(256), primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("value", String(1024), primary_key=True),
-    Column("source", String(512), nullable=False, index=True),
+    #: One row per feed: the same indicator in two feeds stays when either is removed.
+    Column("source", String(512), primary_key=True, index=True),
     Column("name", Text),
     Column("valid_from", UtcTimestamp),
     Column("valid_until", UtcTimestamp),
