@@ -28,7 +28,7 @@ def test_the_same_indicator_in_two_feeds_is_kept_per_feed(store):
     assert rows(repo) == {("vendor", "indicator--a", "198.51.100.7/32", False),
                           ("isac", "indicator--a", "198.51.100.7/32", False)}
     # a revocation in one feed is that feed's
-    changed, _ = repo.upsert([ind("isac", revoked=True)], NOW)
+    changed = repo.upsert([ind("isac", revoked=True)], NOW).changed
     assert [(i.source, i.revoked) for i in changed] == [("isac", True)]
     assert rows(repo, "vendor") == {("vendor", "indicator--a", "198.51.100.7/32", False)}
     # a TAXII sync of one feed that no longer holds it
@@ -43,3 +43,51 @@ def test_the_same_indicator_in_two_feeds_is_kept_per_feed(store):
     assert rows(repo) == {("vendor", "indicator--a", "198.51.100.7/32", False)}
     repo.upsert([ind("isac")], NOW)
     assert repo.remove(["indicator--a"]) == 2 and rows(repo) == set()
+
+
+def test_a_new_version_replaces_the_values_of_the_old_one(store):
+    """A newer version of an indicator naming another address (or nothing Vigil matches any
+    more) retires the old address in that feed: it must not keep matching."""
+    repo = IndicatorRepository(store.engine)
+    repo.upsert([ind("vendor", value="192.0.2.1/32"), ind("vendor", value="192.0.2.2/32"),
+                 ind("isac", value="192.0.2.1/32"), ind("vendor", "indicator--b")], NOW)
+    stored = repo.upsert([ind("vendor", value="192.0.2.2/32"), ind("vendor", value="192.0.2.3/32")],
+                         NOW)
+    assert ([i.value for i in stored.changed], stored.unchanged, stored.removed) == (
+        ["192.0.2.3/32"], 1, 1)
+    assert {(i.source, i.id, i.value) for i in repo.all()} == {
+        ("vendor", "indicator--a", "192.0.2.2/32"), ("vendor", "indicator--a", "192.0.2.3/32"),
+        ("isac", "indicator--a", "192.0.2.1/32"), ("vendor", "indicator--b", "198.51.100.7/32")}
+    # the newest version of indicator--b is about a domain now
+    assert repo.upsert([], NOW, versions=[("vendor", "indicator--b")]).removed == 1
+    assert {i.id for i in repo.all("vendor")} == {"indicator--a"}
+
+
+def test_adding_a_newer_bundle_retires_the_old_address(tmp_path, db_url):
+    import json
+
+    from vigil.app import build
+    from vigil.intel.service import intel_service
+    from vigil.settings import load_settings
+
+    app = build(load_settings(database_url=db_url), clock=lambda: NOW, check_schema=False)
+    try:
+        from vigil.store.schema import upgrade
+
+        upgrade(app.store.engine)
+        service = intel_service(app)
+        for modified, pattern in (("2026-01-01T00:00:00Z", "[ipv4-addr:value = '192.0.2.1']"),
+                                  ("2026-02-01T00:00:00Z", "[ipv4-addr:value = '192.0.2.9']"),
+                                  ("2026-03-01T00:00:00Z", "[domain-name:value = 'x.example']")):
+            feed = tmp_path / "feed.json"
+            feed.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": [
+                {"type": "indicator", "spec_version": "2.1", "id": "indicator--a",
+                 "pattern": pattern, "pattern_type": "stix", "modified": modified,
+                 "valid_from": "2026-01-01T00:00:00Z"}]}))
+            summary = service.add([feed])
+            if modified.startswith("2026-02"):
+                assert summary.removed == 1
+                assert [i.value for i in service.list()] == ["192.0.2.9/32"]
+        assert service.list() == [] and summary.removed == 1
+    finally:
+        app.close()

@@ -38,6 +38,7 @@ def load_path(path: Path, source: str | None = None, fmt: str = "auto",
             total.indicators += part.indicators
             total.rejects += part.rejects
             total.ignored += part.ignored
+            total.versions |= part.versions
         return total
     name = source or _source_name(path)
     try:

@@ -98,10 +98,12 @@ class IntelService:
         return summary
 
     def _store(self, result: StixResult, summary: IntelSummary) -> list[Indicator]:
-        changed, unchanged = self.repo.upsert(result.indicators, self.clock())
+        changed, unchanged, removed = self.repo.upsert(result.indicators, self.clock(),
+                                                       versions=result.versions)
         summary.indicators += len(result.indicators)
         summary.changed += len(changed)
         summary.unchanged += unchanged
+        summary.removed += removed
         summary.ignored += result.ignored
         summary.rejects += result.rejects
         return changed

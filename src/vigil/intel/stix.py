@@ -54,6 +54,9 @@ class StixResult:
     indicators: list[Indicator] = field(default_factory=list)
     rejects: list[tuple[str, str]] = field(default_factory=list)
     ignored: int = 0
+    #: (source, id) of every indicator whose current version was read, whether it gave values,
+    #: was ignored or was rejected: its stored values from an earlier version are replaced.
+    versions: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _scan(text: str) -> Iterator[tuple[int, int]]:
@@ -226,6 +229,7 @@ def load_stix(doc: Any, source: str, where: str) -> StixResult:
         return result
     for i, obj in latest(objects):
         at = f"{where}#objects[{i}]"
+        result.versions.add((source, obj["id"]))
         try:
             if obj.get("pattern_type", "stix") != "stix":
                 raise Ignored(f"pattern_type {obj.get('pattern_type')!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 
@@ -50,23 +50,37 @@ def _key(ind: Indicator) -> tuple[str, str, str, str]:
 _FIELDS = ("name", "valid_from", "valid_until", "revoked", "confidence", "labels")
 
 
+class Stored(NamedTuple):
+    changed: list[Indicator]  # new or changed
+    unchanged: int
+    removed: int  # values no longer in their indicator's current version
+
+
 class IndicatorRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def upsert(self, indicators: Iterable[Indicator], now: datetime,
-               conn: Connection | None = None) -> tuple[list[Indicator], int]:
-        """Store indicators (one row per feed and value); returns (new or changed ones, unchanged
-        count)."""
+               conn: Connection | None = None,
+               versions: Iterable[tuple[str, str]] = ()) -> Stored:
+        """Store indicators, one row per feed and value. The indicators of a (source, id) are its
+        whole current version: that feed's rows of the id with other values are deleted (a newer
+        STIX version names another address), as are all rows of the ``versions`` pairs that the
+        batch holds no indicator for (a newer version Vigil ignores or rejects)."""
         items = {_key(i): i for i in indicators}
-        if not items:
-            return [], 0
+        current = {(i.source, i.id) for i in items.values()} | set(versions)
+        if not current:
+            return Stored([], 0, 0)
         with transaction(self._engine, conn) as conn:
             old = {}
-            for chunk in _chunks(sorted({k[0] for k in items}), CHUNK):
+            for chunk in _chunks(sorted({id_ for _, id_ in current}), CHUNK):
                 for row in conn.execute(select(intel_indicators).where(C.id.in_(chunk))):
                     old[(row.id, row.kind, row.value, row.source)] = _indicator(row)
             changed = [i for k, i in items.items() if old.get(k) != i]
+            gone = [k for k in old if (k[3], k[0]) in current and k not in items]
+            for id_, kind, value, source in gone:
+                conn.execute(delete(intel_indicators).where(
+                    C.id == id_, C.kind == kind, C.value == value, C.source == source))
             if changed:
                 stmt = upsert_statement(self._engine, intel_indicators)
                 stmt = stmt.on_conflict_do_update(
@@ -74,7 +88,7 @@ class IndicatorRepository:
                     set_={f: getattr(stmt.excluded, f) for f in (*_FIELDS, "updated_at")},
                 )
                 conn.execute(stmt, [_row(i, now) for i in changed])
-        return changed, len(items) - len(changed)
+        return Stored(changed, len(items) - len(changed), len(gone))
 
     def all(self, source: str | None = None, conn: Connection | None = None) -> list[Indicator]:
         query = select(intel_indicators).order_by(C.source, C.id, C.kind, C.value)
