@@ -59,7 +59,7 @@ def test_a_new_version_replaces_the_values_of_the_old_one(store):
         ("vendor", "indicator--a", "192.0.2.2/32"), ("vendor", "indicator--a", "192.0.2.3/32"),
         ("isac", "indicator--a", "192.0.2.1/32"), ("vendor", "indicator--b", "198.51.100.7/32")}
     # the newest version of indicator--b is about a domain now
-    assert repo.upsert([], NOW, versions=[("vendor", "indicator--b")]).removed == 1
+    assert repo.upsert([], NOW, versions={("vendor", "indicator--b"): None}).removed == 1
     assert {i.id for i in repo.all("vendor")} == {"indicator--a"}
 
 
@@ -91,3 +91,22 @@ def test_adding_a_newer_bundle_retires_the_old_address(tmp_path, db_url):
         assert service.list() == [] and summary.removed == 1
     finally:
         app.close()
+
+
+def test_an_older_version_read_later_changes_nothing(store):
+    """STIX 2.1 §3.6: the version with the latest ``modified`` is the current one. Re-adding last
+    month's bundle after today's revocation must not bring the indicator back."""
+    repo = IndicatorRepository(store.engine)
+    jan, feb = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    repo.upsert([ind("vendor", revoked=True, modified=feb)], NOW)
+    stored = repo.upsert([ind("vendor", modified=jan), ind("vendor", value="192.0.2.1/32",
+                                                           modified=jan)], NOW)
+    assert (stored.changed, stored.removed, stored.older) == ([], 0, 1)
+    stored = repo.upsert([], NOW, versions={("vendor", "indicator--a"): jan})
+    assert (stored.removed, stored.older) == (0, 1)
+    assert rows(repo) == {("vendor", "indicator--a", "198.51.100.7/32", True)}
+    # the same or a newer version applies; another feed's versions are its own
+    assert repo.upsert([ind("vendor", modified=feb)], NOW).changed
+    assert repo.upsert([ind("isac", modified=jan)], NOW).changed
+    assert rows(repo) == {("vendor", "indicator--a", "198.51.100.7/32", False),
+                          ("isac", "indicator--a", "198.51.100.7/32", False)}

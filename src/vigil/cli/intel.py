@@ -28,8 +28,9 @@ def _report(summary: IntelSummary, fmt: str) -> None:
         emit_json(summary.to_dict())
         return
     click.echo(f"indicators: {summary.indicators} read, {summary.changed} new or changed, "
-               f"{summary.unchanged} unchanged, {summary.removed} removed, {summary.ignored} "
-               f"ignored (other observables), {len(summary.rejects)} rejected")
+               f"{summary.unchanged} unchanged, {summary.removed} removed, {summary.older} "
+               f"older than stored, {summary.ignored} ignored (other observables), "
+               f"{len(summary.rejects)} rejected")
     click.echo(f"retro-matching: {summary.retro_records} stored records matched, "
                f"{summary.retro_detections} risk changes")
     for where, reason in summary.rejects:

@@ -43,6 +43,7 @@ class Indicator:
     revoked: bool = False
     confidence: int | None = None
     labels: tuple[str, ...] = ()
+    modified: datetime | None = None  # the version's time (STIX ``modified``), when known
 
     def active_at(self, t: datetime) -> bool:
         return (

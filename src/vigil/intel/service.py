@@ -38,6 +38,7 @@ class IntelSummary:
     changed: int = 0
     unchanged: int = 0
     removed: int = 0
+    older: int = 0  # indicators read in an older version than the stored one: not applied
     ignored: int = 0
     rejects: list[tuple[str, str]] = field(default_factory=list)
     retro_records: int = 0
@@ -47,7 +48,7 @@ class IntelSummary:
     def to_dict(self) -> dict[str, object]:
         return {
             "indicators": self.indicators, "changed": self.changed, "unchanged": self.unchanged,
-            "removed": self.removed, "ignored": self.ignored,
+            "removed": self.removed, "older": self.older, "ignored": self.ignored,
             "rejected": [{"where": w, "reason": r} for w, r in self.rejects],
             "retroMatch": {"records": self.retro_records, "detections": self.retro_detections},
             "errors": [{"source": s, "reason": r} for s, r in self.errors],
@@ -98,12 +99,13 @@ class IntelService:
         return summary
 
     def _store(self, result: StixResult, summary: IntelSummary) -> list[Indicator]:
-        changed, unchanged, removed = self.repo.upsert(result.indicators, self.clock(),
-                                                       versions=result.versions)
+        changed, unchanged, removed, older = self.repo.upsert(
+            result.indicators, self.clock(), versions=result.versions)
         summary.indicators += len(result.indicators)
         summary.changed += len(changed)
         summary.unchanged += unchanged
         summary.removed += removed
+        summary.older += older
         summary.ignored += result.ignored
         summary.rejects += result.rejects
         return changed

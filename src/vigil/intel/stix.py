@@ -54,9 +54,9 @@ class StixResult:
     indicators: list[Indicator] = field(default_factory=list)
     rejects: list[tuple[str, str]] = field(default_factory=list)
     ignored: int = 0
-    #: (source, id) of every indicator whose current version was read, whether it gave values,
-    #: was ignored or was rejected: its stored values from an earlier version are replaced.
-    versions: set[tuple[str, str]] = field(default_factory=set)
+    #: (source, id) → ``modified`` of every indicator whose current version was read, whether it
+    #: gave values, was ignored or was rejected: its stored values of an older version are replaced.
+    versions: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
 
 
 def _scan(text: str) -> Iterator[tuple[int, int]]:
@@ -229,7 +229,7 @@ def load_stix(doc: Any, source: str, where: str) -> StixResult:
         return result
     for i, obj in latest(objects):
         at = f"{where}#objects[{i}]"
-        result.versions.add((source, obj["id"]))
+        result.versions[(source, obj["id"])] = modified_at(obj)
         try:
             if obj.get("pattern_type", "stix") != "stix":
                 raise Ignored(f"pattern_type {obj.get('pattern_type')!r}")
@@ -244,6 +244,7 @@ def load_stix(doc: Any, source: str, where: str) -> StixResult:
                     revoked=obj.get("revoked") is True,
                     confidence=obj["confidence"] if isinstance(obj.get("confidence"), int) else None,
                     labels=tuple(str(t) for t in types if isinstance(t, str)),
+                    modified=modified_at(obj),
                 ))
         except Ignored:
             result.ignored += 1

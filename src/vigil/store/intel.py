@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -31,7 +31,7 @@ def _row(ind: Indicator, now: datetime) -> dict[str, Any]:
         "id": ind.id, "kind": ind.kind.value, "value": ind.value, "source": ind.source,
         "name": ind.name, "valid_from": ind.valid_from, "valid_until": ind.valid_until,
         "revoked": ind.revoked, "confidence": ind.confidence, "labels": list(ind.labels),
-        "added_at": now, "updated_at": now,
+        "added_at": now, "updated_at": now, "modified": ind.modified,
     }
 
 
@@ -40,6 +40,7 @@ def _indicator(row: Any) -> Indicator:
         id=row.id, kind=IndicatorKind(row.kind), value=row.value, source=row.source,
         name=row.name, valid_from=row.valid_from, valid_until=row.valid_until,
         revoked=bool(row.revoked), confidence=row.confidence, labels=tuple(row.labels or ()),
+        modified=row.modified,
     )
 
 
@@ -47,13 +48,14 @@ def _key(ind: Indicator) -> tuple[str, str, str, str]:
     return (ind.id, ind.kind.value, ind.value, ind.source)
 
 
-_FIELDS = ("name", "valid_from", "valid_until", "revoked", "confidence", "labels")
+_FIELDS = ("name", "valid_from", "valid_until", "revoked", "confidence", "labels", "modified")
 
 
 class Stored(NamedTuple):
     changed: list[Indicator]  # new or changed
     unchanged: int
     removed: int  # values no longer in their indicator's current version
+    older: int = 0  # (source, id) pairs read in an older version than the stored one: kept
 
 
 class IndicatorRepository:
@@ -62,12 +64,14 @@ class IndicatorRepository:
 
     def upsert(self, indicators: Iterable[Indicator], now: datetime,
                conn: Connection | None = None,
-               versions: Iterable[tuple[str, str]] = ()) -> Stored:
+               versions: Mapping[tuple[str, str], datetime | None] | None = None) -> Stored:
         """Store indicators, one row per feed and value. The indicators of a (source, id) are its
         whole current version: that feed's rows of the id with other values are deleted (a newer
         STIX version names another address), as are all rows of the ``versions`` pairs that the
-        batch holds no indicator for (a newer version Vigil ignores or rejects)."""
+        batch holds no indicator for (a newer version Vigil ignores or rejects). A version older
+        than the stored one (``modified``; STIX 2.1 §3.6) changes nothing."""
         items = {_key(i): i for i in indicators}
+        versions = versions or {}
         current = {(i.source, i.id) for i in items.values()} | set(versions)
         if not current:
             return Stored([], 0, 0)
@@ -76,6 +80,9 @@ class IndicatorRepository:
             for chunk in _chunks(sorted({id_ for _, id_ in current}), CHUNK):
                 for row in conn.execute(select(intel_indicators).where(C.id.in_(chunk))):
                     old[(row.id, row.kind, row.value, row.source)] = _indicator(row)
+            stale = _older(items.values(), old.values(), versions)
+            items = {k: i for k, i in items.items() if (k[3], k[0]) not in stale}
+            current -= stale
             changed = [i for k, i in items.items() if old.get(k) != i]
             gone = [k for k in old if (k[3], k[0]) in current and k not in items]
             for id_, kind, value, source in gone:
@@ -88,7 +95,7 @@ class IndicatorRepository:
                     set_={f: getattr(stmt.excluded, f) for f in (*_FIELDS, "updated_at")},
                 )
                 conn.execute(stmt, [_row(i, now) for i in changed])
-        return Stored(changed, len(items) - len(changed), len(gone))
+        return Stored(changed, len(items) - len(changed), len(gone), len(stale))
 
     def all(self, source: str | None = None, conn: Connection | None = None) -> list[Indicator]:
         query = select(intel_indicators).order_by(C.source, C.id, C.kind, C.value)
@@ -139,6 +146,20 @@ class IndicatorRepository:
         with self._engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(select(intel_feeds).order_by(
                 intel_feeds.c.source))]
+
+
+def _older(new: Iterable[Indicator], stored: Iterable[Indicator],
+           versions: Mapping[tuple[str, str], datetime | None]) -> set[tuple[str, str]]:
+    """(source, id) pairs whose stored version is newer than the one read."""
+    read = dict(versions)
+    for i in new:
+        read[(i.source, i.id)] = i.modified
+    have: dict[tuple[str, str], datetime] = {}
+    for i in stored:
+        key = (i.source, i.id)
+        if i.modified is not None and (key not in have or have[key] < i.modified):
+            have[key] = i.modified
+    return {k for k, at in read.items() if k in have and (at is None or at < have[k])}
 
 
 def _chunks(items: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:

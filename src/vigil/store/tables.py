@@ -307,6 +307,8 @@ intel_indicators = Table(
     Column("labels", JsonDoc, nullable=False),
     Column("added_at", UtcTimestamp, nullable=False),
     Column("updated_at", UtcTimestamp, nullable=False),
+    #: The version's time (STIX ``modified``): an older version read later does not replace it.
+    Column("modified", UtcTimestamp),
 )
 
 intel_feeds = Table(
