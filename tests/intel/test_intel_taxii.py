@@ -121,3 +121,27 @@ def test_sync_reads_the_collection_and_retro_matches(taxii, tmp_path, monkeypatc
     listed = json.loads(CliRunner().invoke(cli, ["intel", "list", "--format", "json"]).stdout)
     assert sorted((i["value"], i["revoked"]) for i in listed["value"]) == [
         ("198.51.100.1/32", True), ("64500", True)]
+
+
+def test_a_page_saying_more_without_next_is_an_error_not_a_loop():
+    """A server paging by added_after (no ``next``), or one repeating a ``next``, made
+    taxii2-client's as_pages ask for the first page again for ever, collecting it each time."""
+    from vigil.intel.taxii import PagingError, read_pages
+
+    calls: list[dict] = []
+
+    def no_next(**kwargs):
+        calls.append(kwargs)
+        if len(calls) > 5:
+            raise AssertionError("looping")
+        return {"more": True, "objects": [_indicator(1, "[ipv4-addr:value = '192.0.2.1']")]}
+
+    with pytest.raises(PagingError, match="no 'next'"):
+        read_pages(no_next)
+    pages = iter([{"more": True, "next": "a", "objects": [{"id": "1"}]},
+                  {"more": True, "next": "a", "objects": []}])
+    with pytest.raises(PagingError):
+        read_pages(lambda **kw: next(pages))
+    pages = iter([{"more": True, "next": "a", "objects": [{"id": "1"}]},
+                  {"more": False, "objects": [{"id": "2"}]}])
+    assert read_pages(lambda **kw: next(pages)) == [{"id": "1"}, {"id": "2"}]
