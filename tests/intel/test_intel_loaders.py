@@ -51,6 +51,29 @@ def test_csv_list(tmp_path):
     assert [i.id for i in again.indicators] == [i.id for i in r.indicators]
 
 
+def test_csv_feed_with_a_commented_header(tmp_path):
+    """abuse.ch's CSV feeds open with # lines, the last of them the header: the whole file was
+    rejected ('no value column')."""
+    p = tmp_path / "ipblocklist.csv"
+    p.write_text(
+        "################################################################\n"
+        "# abuse.ch Feodo Tracker Botnet C2 IP Blocklist (CSV)          #\n"
+        "################################################################\n"
+        '# "first_seen_utc","dst_ip","dst_port","c2_status","last_online","malware"\n'
+        '"2021-01-17 07:30:05","162.243.103.246","8080","offline","2024-01-02","Emotet"\n'
+        '"2023-05-02 11:00:00","50.16.16.211","443","online","2024-01-02","QakBot"\n'
+        "# Number of entries: 2\n")
+    r = load_path(p, source="feodo")
+    assert [(i.kind, i.value) for i in r.indicators] == [
+        (IndicatorKind.ip, "162.243.103.246/32"), (IndicatorKind.ip, "50.16.16.211/32")]
+    assert r.indicators[0].valid_from is not None and r.rejects == []
+    plain = tmp_path / "plain.csv"  # comments before an ordinary header
+    plain.write_text("# team list\nip,comment\n203.0.113.9,scanner\nnope,x\n")
+    r = load_path(plain, source="team")
+    assert [(i.value, i.name) for i in r.indicators] == [("203.0.113.9/32", "scanner")]
+    assert [w for w, _ in r.rejects] == [f"{plain}:4"]
+
+
 def test_text_list_and_kind_override(tmp_path):
     p = tmp_path / "tor.txt"
     p.write_text("# tor exits\n185.220.101.1\n2001:db8::/32 ; v6\n\nAS4242\nhello\n")

@@ -1,9 +1,11 @@
 """CSV and plain-text indicator lists.
 
-CSV: a header row; columns matched case-insensitively: the value (``value``, ``indicator``,
-``ioc``, ``ip``, ``address``, ``cidr``), optional ``type`` / ``kind`` (``ip``, ``cidr``, ``asn``,
-``user-agent``...; guessed from the value when absent), ``name`` / ``description``, ``valid_from``,
-``valid_until``, ``confidence``, ``id``. Plain text: one IP address, CIDR or ``AS`` number per line;
+CSV: a header row (``#`` comment lines may come before it, and the header may be the last of
+them, as abuse.ch writes it); columns matched case-insensitively: the value (``value``,
+``indicator``, ``ioc``, ``ip``, ``address``, ``cidr``, ``ip_address``, ``dst_ip``), optional
+``type`` / ``kind`` (``ip``, ``cidr``, ``asn``, ``user-agent``...; guessed from the value when
+absent), ``name`` / ``description``, ``valid_from`` (or ``first_seen[_utc]``), ``valid_until``,
+``confidence``, ``id``. Plain text: one IP address, CIDR or ``AS`` number per line;
 ``#`` and ``;`` start comments. With ``kind`` given every line is of that kind (e.g. a list of user
 agents). Lists are taken as verified-malicious unless added as unverified. Ids are derived from
 source, kind and value, so re-adding a list updates it.
@@ -25,7 +27,7 @@ from vigil.intel.indicator import (
 )
 from vigil.intel.stix import StixResult
 
-_VALUE = ("value", "indicator", "ioc", "ip", "address", "cidr", "ip_address")
+_VALUE = ("value", "indicator", "ioc", "ip", "address", "cidr", "ip_address", "dst_ip")
 _KINDS = {"ip": IndicatorKind.ip, "ipv4": IndicatorKind.ip, "ipv6": IndicatorKind.ip,
           "cidr": IndicatorKind.ip, "ip-src": IndicatorKind.ip, "ip-dst": IndicatorKind.ip,
           "asn": IndicatorKind.asn, "as": IndicatorKind.asn, "useragent": IndicatorKind.user_agent,
@@ -60,11 +62,32 @@ def _indicator(source: str, kind: IndicatorKind, value: str, verified: bool,
                      **extra)  # type: ignore[arg-type]
 
 
+def _commented_header(lines: list[str]) -> tuple[int, list[str] | None]:
+    """How many ``#`` lines open a CSV feed, and the last of them read as a header when it names
+    a value column (abuse.ch writes ``# "first_seen_utc","dst_ip",...`` above its rows)."""
+    skip, header = 0, None
+    while skip < len(lines) and lines[skip].lstrip().startswith("#"):
+        cells = next(csv.reader([lines[skip].lstrip().lstrip("#").strip()]), [])
+        if any(c.strip().lower() in _VALUE for c in cells):
+            header = cells
+        skip += 1
+    return skip, header
+
+
 def load_csv(text: str, source: str, where: str, verified: bool = True,
              kind: IndicatorKind | None = None) -> StixResult:
+    """Rows of a CSV list (module doc); ``#`` lines before the header, and rows whose first cell
+    starts with ``#``, are comments (a commented header is taken when the file has no other)."""
     result = StixResult()
-    reader = csv.DictReader(io.StringIO(text))
+    lines = text.splitlines(keepends=True)
+    skip, commented = _commented_header(lines)
+    reader = csv.DictReader(io.StringIO("".join(lines[skip:])))
+    first = skip + 2  # the line of the first row
     fields = {f.strip().lower(): f for f in reader.fieldnames or []}
+    if commented is not None and not any(c in fields for c in _VALUE):
+        reader = csv.DictReader(io.StringIO("".join(lines[skip:])), fieldnames=commented)
+        first = skip + 1
+        fields = {f.strip().lower(): f for f in commented}
     value_col = next((fields[c] for c in _VALUE if c in fields), None)
     if value_col is None:
         result.rejects.append((where, f"no value column (one of {', '.join(_VALUE)})"))
@@ -74,11 +97,11 @@ def load_csv(text: str, source: str, where: str, verified: bool = True,
         return next((fields[n] for n in names if n in fields), None)
 
     type_col, name_col = col("type", "kind"), col("name", "description", "comment")
-    vf_col, vu_col, conf_col, id_col = (col("valid_from", "first_seen"),
+    vf_col, vu_col, conf_col, id_col = (col("valid_from", "first_seen", "first_seen_utc"),
                                         col("valid_until", "expires"), col("confidence"), col("id"))
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(reader, start=first):
         value = (row.get(value_col) or "").strip()
-        if not value:
+        if not value or next(iter(row.values()), "").lstrip().startswith("#"):
             continue
         try:
             k = kind or _kind(row.get(type_col) if type_col else None, value)
