@@ -101,3 +101,26 @@ def test_expired_indicator_does_not_match(app, tmp_path):
                               {"valid_until": "2026-10-01T00:00:00Z"}))
     assert intel_service(app).add([feed]).retro_detections == 0
     assert app.store.risk.list_detections() == []
+
+
+def test_add_replace_makes_a_feed_what_its_file_holds(app, tmp_path):
+    """A list published whole each day: without --replace, addresses dropped from it stayed
+    stored and kept matching."""
+    svc = intel_service(app)
+    tor = tmp_path / "tor.txt"
+    tor.write_text("185.220.101.1\n185.220.101.2\n")
+    svc.add([tor], source="tor", retro=False)
+    tor.write_text("185.220.101.2\n185.220.101.3\n")
+    svc.add([tor], source="tor", retro=False)
+    assert sorted(i.value for i in svc.list("tor")) == [
+        "185.220.101.1/32", "185.220.101.2/32", "185.220.101.3/32"]
+    other = tmp_path / "team.txt"
+    other.write_text("203.0.113.7\n")
+    svc.add([other], source="team", retro=False)
+    summary = svc.add([tor], source="tor", retro=False, replace=True)
+    assert summary.removed == 1
+    assert sorted(i.value for i in svc.list("tor")) == ["185.220.101.2/32", "185.220.101.3/32"]
+    assert [i.value for i in svc.list("team")] == ["203.0.113.7/32"]
+    tor.write_text("# the feed was down: nothing in it\n")
+    assert svc.add([tor], source="tor", retro=False, replace=True).removed == 0
+    assert len(svc.list("tor")) == 2

@@ -54,14 +54,18 @@ def intel() -> None:
               help="For CSV / text lists: every value is of this kind (e.g. userAgent).")
 @click.option("--unverified", is_flag=True, help="CSV / text lists: not verified-malicious.")
 @click.option("--no-retro", is_flag=True, help="Do not match against stored activity.")
+@click.option("--replace", is_flag=True,
+              help="Each feed FILES fill becomes exactly what they hold: its stored indicators "
+                   "missing from them are removed (a list published whole each day). A feed "
+                   "whose files gave no indicator is left as it is.")
 @format_option
 @pass_cli
 def add(cli: CliContext, files: tuple[Path, ...], source: str | None, fmt_in: str,
-        kind: str | None, unverified: bool, no_retro: bool, fmt: str) -> None:
+        kind: str | None, unverified: bool, no_retro: bool, replace: bool, fmt: str) -> None:
     """Add (or update) the indicators in FILES and retro-match them."""
     service = intel_service(cli.app())
     summary = service.add(list(files), source, fmt_in, IndicatorKind(kind) if kind else None,
-                          not unverified, not no_retro)
+                          not unverified, not no_retro, replace)
     _report(summary, fmt)
 
 

@@ -65,15 +65,24 @@ class IntelService:
 
     def add(self, paths: Sequence[Path], source: str | None = None, fmt: str = "auto",
             kind: IndicatorKind | None = None, verified: bool = True,
-            retro: bool = True) -> IntelSummary:
+            retro: bool = True, replace: bool = False) -> IntelSummary:
+        """Store the indicators of ``paths``; ``replace``: each feed they fill becomes exactly
+        what they hold (its other stored indicators are removed, as a sync does), for lists
+        published whole again and again (a Tor exit list)."""
         summary = IntelSummary()
         changed: list[Indicator] = []
+        held: dict[str, set[tuple[str, str, str]]] = {}
         for path in paths:
             result = load_path(path, source, fmt, kind, verified)
             changed += self._store(result, summary)
+            for i in result.indicators:
+                held.setdefault(i.source, set()).add((i.id, i.kind.value, i.value))
             for src in sorted({i.source for i in result.indicators}):
                 count = sum(1 for i in result.indicators if i.source == src)
                 self.repo.record_feed(src, "file", str(path.resolve()), count, self.clock())
+        if replace:  # a feed no file filled (all rejected, or empty) is left as it is
+            for src, keep in sorted(held.items()):
+                summary.removed += self.repo.remove(source=src, keep=keep)
         if retro:
             self.retro_match(changed, summary)
         return summary
