@@ -74,6 +74,19 @@ def test_csv_feed_with_a_commented_header(tmp_path):
     assert [w for w, _ in r.rejects] == [f"{plain}:4"]
 
 
+def test_csv_confidence_in_every_form_a_feed_writes(tmp_path):
+    """A confidence that was not all digits ('85.5', 'High') was dropped without a word."""
+    p = tmp_path / "conf.csv"
+    p.write_text("ip,confidence\n203.0.113.1,85.5\n203.0.113.2,High\n203.0.113.3,low\n"
+                 "203.0.113.4,\n203.0.113.5,sure\n203.0.113.6,120\n")
+    r = load_path(p, source="c")
+    assert [(i.value, i.confidence) for i in r.indicators] == [
+        ("203.0.113.1/32", 86), ("203.0.113.2/32", 85), ("203.0.113.3/32", 15),
+        ("203.0.113.4/32", None)]
+    assert [(w, "confidence" in why) for w, why in r.rejects] == [
+        (f"{p}:6", True), (f"{p}:7", True)]
+
+
 def test_text_list_and_kind_override(tmp_path):
     p = tmp_path / "tor.txt"
     p.write_text("# tor exits\n185.220.101.1\n2001:db8::/32 ; v6\n\nAS4242\nhello\n")

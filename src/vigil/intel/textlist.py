@@ -5,10 +5,10 @@ them, as abuse.ch writes it); columns matched case-insensitively: the value (``v
 ``indicator``, ``ioc``, ``ip``, ``address``, ``cidr``, ``ip_address``, ``dst_ip``), optional
 ``type`` / ``kind`` (``ip``, ``cidr``, ``asn``, ``user-agent``...; guessed from the value when
 absent), ``name`` / ``description``, ``valid_from`` (or ``first_seen[_utc]``), ``valid_until``,
-``confidence``, ``id``. Plain text: one IP address, CIDR or ``AS`` number per line;
-``#`` and ``;`` start comments. With ``kind`` given every line is of that kind (e.g. a list of user
-agents). Lists are taken as verified-malicious unless added as unverified. Ids are derived from
-source, kind and value, so re-adding a list updates it.
+``confidence`` (0-100, or STIX's high / medium / low: 85 / 50 / 15), ``id``. Plain text: one IP
+address, CIDR or ``AS`` number per line; ``#`` and ``;`` start comments. With ``kind`` given every
+line is of that kind (e.g. a list of user agents). Lists are taken as verified-malicious unless
+added as unverified. Ids are derived from source, kind and value, so re-adding a list updates it.
 """
 
 from __future__ import annotations
@@ -62,6 +62,26 @@ def _indicator(source: str, kind: IndicatorKind, value: str, verified: bool,
                      **extra)  # type: ignore[arg-type]
 
 
+#: STIX 2.1 Appendix A's High-Medium-Low scale, as 0-100 confidences.
+_WORDS = {"high": 85, "medium": 50, "med": 50, "low": 15, "none": 0}
+
+
+def _confidence(text: str) -> int | None:
+    """A CSV ``confidence``: 0-100 (a fraction rounds), or a High-Medium-Low word."""
+    if not text:
+        return None
+    word = _WORDS.get(text.casefold())
+    if word is not None:
+        return word
+    try:
+        value = round(float(text))
+    except (ValueError, OverflowError):
+        raise BadValue(f"confidence {text!r}: not 0-100 nor high, medium, low") from None
+    if not 0 <= value <= 100:
+        raise BadValue(f"confidence {text!r}: not 0-100")
+    return value
+
+
 def _commented_header(lines: list[str]) -> tuple[int, list[str] | None]:
     """How many ``#`` lines open a CSV feed, and the last of them read as a header when it names
     a value column (abuse.ch writes ``# "first_seen_utc","dst_ip",...`` above its rows)."""
@@ -110,7 +130,7 @@ def load_csv(text: str, source: str, where: str, verified: bool = True,
                 source, k, value, verified, name=(row.get(name_col) or None) if name_col else None,
                 valid_from=_time(row.get(vf_col)) if vf_col else None,
                 valid_until=_time(row.get(vu_col)) if vu_col else None,
-                confidence=int(conf) if conf.isdigit() else None,
+                confidence=_confidence(conf),
                 id=row.get(id_col) if id_col else None,
             ))
         except (BadValue, ValueError) as exc:
