@@ -262,6 +262,39 @@ def test_detections_filtered_by_service_principal(seeded: Served) -> None:
     assert len(listed) == 3 and one.id == stored[0].id and one.key_ids == list(stored[0].key_ids)
 
 
+def test_filters_with_type_qualified_enum_literals_as_graph_docs_write_them(
+    seeded: Served,
+) -> None:
+    client = graph_client(seeded)
+
+    async def fetch() -> tuple[list[Any], list[Any]]:
+        risky = await client.identity_protection.risky_service_principals.get(
+            request_configuration=risky_config(
+                filter="riskLevel eq microsoft.graph.riskLevel'high'", top=999
+            )
+        )
+        params = ServicePrincipalRiskDetectionsRequestBuilder
+        query = params.ServicePrincipalRiskDetectionsRequestBuilderGetQueryParameters(
+            filter="riskLevel eq microsoft.graph.riskLevel'medium' and "
+            "riskState eq microsoft.graph.riskState'atRisk'",
+            top=999,
+        )
+        detections = await client.identity_protection.service_principal_risk_detections.get(
+            request_configuration=RequestConfiguration(query_parameters=query)
+        )
+        return risky.value, detections.value
+
+    risky, detections = run(fetch)
+    risk = seeded.app.store.risk
+    assert sorted(p.id for p in risky) == sorted(
+        p.id for p in risk.list_risky() if p.risk_level is RiskLevel.high
+    )
+    assert sorted(d.id for d in detections) == sorted(
+        d.id for d in risk.list_detections() if d.risk_level is RiskLevel.medium
+    )
+    assert risky and detections
+
+
 def test_patch_service_principal_disables_it(seeded: Served) -> None:
     client = graph_client(seeded)
     target = sp_id(8)  # even: in the inventory

@@ -271,6 +271,30 @@ def test_malformed_filters_raise_odata_query_error(text: str, fragment: str, pos
     assert str(info.value).startswith(f"invalid $filter at position {position}: ")
 
 
+def test_enum_literals_may_be_qualified_by_their_graph_type() -> None:
+    """Graph's docs write ``riskLevel eq microsoft.graph.riskLevel'medium'`` (OData enum literal)."""
+    from vigil.api.properties import SERVICE_PRINCIPAL_RISK_DETECTIONS as DETECTIONS
+
+    props = DETECTIONS.properties
+    text = (
+        "riskLevel eq microsoft.graph.riskLevel'medium' and "
+        "activity in (Microsoft.Graph.ActivityType'servicePrincipal', 'signin')"
+    )
+    assert parse_filter(text, props) == And(
+        eq("riskLevel", "medium"), In("activity", ("servicePrincipal", "signin"))
+    )
+    for bad, fragment in [
+        ("riskLevel eq microsoft.graph.riskState'atRisk'", "needs microsoft.graph.riskLevel'...'"),
+        ("riskLevel eq other.ns.riskLevel'high'", "needs microsoft.graph.riskLevel'...'"),
+        ("riskEventType eq microsoft.graph.riskLevel'high'", "needs a quoted string literal"),
+        ("riskLevel eq microsoft.graph.riskLevel'huge'", "'huge' is not a valid value"),
+        ("riskLevel eq microsoft.graph.riskLevel'high", "unterminated string literal"),
+    ]:
+        with pytest.raises(ODataQueryError) as info:
+            parse_filter(bad, props)
+        assert fragment in str(info.value), bad
+
+
 def test_filter_at_length_limit_is_accepted() -> None:
     text = "id eq 1" + " " * (MAX_FILTER_LENGTH - len("id eq 1"))
     assert len(text) == MAX_FILTER_LENGTH

@@ -14,10 +14,13 @@ Option ``$filter``: logical, comparison and ``in`` operators, grouping, and the
               | "startswith" "(" property "," string ")"
               | property ("eq" | "ne" | "gt" | "ge" | "lt" | "le") literal
               | property "in" "(" literal ("," literal)* ")"
-    literal  := string | "true" | "false" | "null" | integer | datetime
+    literal  := string | enum | "true" | "false" | "null" | integer | datetime
+    enum     := "microsoft.graph." enumTypeName string
 
 Keywords and function names are case-insensitive; strings are single-quoted
-with ``''`` as an escaped quote; datetimes are unquoted (``2021-01-01``,
+with ``''`` as an escaped quote; an enum member is written as a string or, as
+in Graph's documentation, qualified by its type (``microsoft.graph.riskLevel'high'``,
+the namespace and type name case-insensitive); datetimes are unquoted (``2021-01-01``,
 ``2021-01-01T00:00:00Z``, ``...T00:00:00.1234567Z``, ``...T00:00:00+02:00``)
 and become timezone-aware UTC ``datetime`` values truncated to microseconds.
 Literals are type-checked against the :class:`Property`: string/enum props take
@@ -78,6 +81,7 @@ __all__ = [
 _COMPARE_OPS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 _ORDERING_OPS = frozenset({"gt", "ge", "lt", "le"})
 _ARITHMETIC_OPS = frozenset({"add", "sub", "mul", "div", "divby", "mod"})
+_GRAPH_NAMESPACE = "microsoft.graph"
 _LITERAL_WORDS: dict[str, Value] = {"true": True, "false": False, "null": None}
 _KEYWORDS = _COMPARE_OPS | _ARITHMETIC_OPS | _LITERAL_WORDS.keys() | {"and", "or", "not", "in"}
 _EXPECTED = {
@@ -94,7 +98,7 @@ def _describe(tok: _Token) -> str:
         return "the end of the expression"
     if tok.kind == "string":
         return f"string literal {_clip(tok.text)}"
-    if tok.kind in ("int", "datetime"):
+    if tok.kind in ("int", "datetime", "enum"):
         return f"{tok.kind} literal {_clip(tok.text)}"
     return repr(_clip(tok.text))
 
@@ -266,6 +270,8 @@ class _Parser:
 
     def literal(self, prop: Property, *, allow_null: bool) -> Value:
         tok = self.take()
+        if tok.kind == "enum":
+            return self.enum_literal(prop, tok)
         if tok.kind in ("string", "int", "datetime"):
             value = tok.value
         elif tok.kind == "word" and tok.text.lower() in _LITERAL_WORDS:
@@ -288,7 +294,25 @@ class _Parser:
                 f"{_EXPECTED[prop.type]}, found {_describe(tok)}",
                 tok.pos,
             )
-        if prop.type is PropType.ENUM and value not in prop.enum_values:
+        if prop.type is PropType.ENUM:
+            return self.enum_member(prop, cast(str, value), tok)
+        return value
+
+    def enum_literal(self, prop: Property, tok: _Token) -> Value:
+        """``microsoft.graph.riskLevel'high'``: the type must be the property's enum type."""
+        type_name = tok.text[: tok.text.index("'")]
+        expected = f"{_GRAPH_NAMESPACE}.{prop.enum_type}"
+        if prop.type is not PropType.ENUM or type_name.lower() != expected.lower():
+            needs = f"{expected}'...'" if prop.type is PropType.ENUM else _EXPECTED[prop.type]
+            raise _error(
+                f"{prop.name!r} is a {prop.type} property and needs {needs}, found "
+                f"{_describe(tok)}",
+                tok.pos,
+            )
+        return self.enum_member(prop, cast(str, tok.value), tok)
+
+    def enum_member(self, prop: Property, value: str, tok: _Token) -> str:
+        if value not in prop.enum_values:
             raise _error(
                 f"{value!r} is not a valid value for {prop.name}; expected one of: "
                 f"{', '.join(prop.enum_values)}",

@@ -12,7 +12,7 @@ from vigil.api.odata_types import _INT64_MAX, _INT64_MIN, ODataQueryError, Value
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "word" | "string" | "int" | "datetime" | "(" | ")" | "," | "end"
+    kind: str  # "word" | "string" | "enum" | "int" | "datetime" | "(" | ")" | "," | "end"
     text: str
     pos: int
     value: Value = None
@@ -20,6 +20,8 @@ class _Token:
 
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: The type name of a qualified enum literal (``microsoft.graph.riskLevel'high'``), up to its quote.
+_ENUM_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?=')")
 _NUMERIC_CHUNK = re.compile(r"-?[0-9][0-9A-Za-z:.+\-_]*")
 _INT = re.compile(r"-?[0-9]+")
 _DATETIME = re.compile(
@@ -54,6 +56,24 @@ def _parse_datetime(m: re.Match[str], text: str, pos: int) -> datetime:
         raise _error(f"invalid datetime literal {_clip(text)!r} ({exc})", pos) from None
 
 
+def _string(text: str, start: int) -> tuple[int, str]:
+    """The quoted string at ``text[start]`` (``''`` is an escaped quote): its end and value."""
+    parts: list[str] = []
+    j = start + 1
+    while True:
+        close = text.find("'", j)
+        if close < 0:
+            raise _error("unterminated string literal (missing closing quote)", start)
+        if (nul := text.find("\x00", j, close)) >= 0:
+            raise _error("NUL characters are not allowed", nul)
+        parts.append(text[j:close])
+        if text.startswith("'", close + 1):
+            parts.append("'")
+            j = close + 2
+        else:
+            return close + 1, "".join(parts)
+
+
 def _tokenize(text: str) -> Iterator[_Token]:
     """Yield the tokens of ``text`` lazily (so errors surface in source order), then ``end``."""
     i, n = 0, len(text)
@@ -65,22 +85,13 @@ def _tokenize(text: str) -> Iterator[_Token]:
             yield _Token(ch, ch, i)
             i += 1
         elif ch == "'":
-            parts: list[str] = []
-            j = i + 1
-            while True:
-                close = text.find("'", j)
-                if close < 0:
-                    raise _error("unterminated string literal (missing closing quote)", i)
-                if (nul := text.find("\x00", j, close)) >= 0:
-                    raise _error("NUL characters are not allowed", nul)
-                parts.append(text[j:close])
-                if text.startswith("'", close + 1):
-                    parts.append("'")
-                    j = close + 2
-                else:
-                    break
-            yield _Token("string", text[i : close + 1], i, "".join(parts))
-            i = close + 1
+            end, value = _string(text, i)
+            yield _Token("string", text[i:end], i, value)
+            i = end
+        elif (m := _ENUM_TYPE.match(text, i)) is not None:
+            end, value = _string(text, m.end())
+            yield _Token("enum", text[i:end], i, value)
+            i = end
         elif (m := _WORD.match(text, i)) is not None:
             yield _Token("word", m.group(), i)
             i = m.end()

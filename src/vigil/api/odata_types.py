@@ -51,6 +51,8 @@ class Property:
     enum_values: tuple[str, ...] = ()
     filterable: bool = True
     sortable: bool = True
+    #: The Graph enum type's name (``riskLevel``), for ``microsoft.graph.riskLevel'high'`` literals.
+    enum_type: str = ""
 
 
 Value: TypeAlias = str | bool | int | datetime | None

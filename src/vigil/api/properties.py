@@ -23,7 +23,8 @@ from vigil.store.risk import DETECTION_COLUMNS, RISKY_COLUMNS
 
 
 def _enum(name: str, enum: type[StrEnum]) -> Property:
-    return Property(name, PropType.ENUM, tuple(m.value for m in enum))
+    graph_type = enum.__name__[0].lower() + enum.__name__[1:]  # RiskLevel -> riskLevel
+    return Property(name, PropType.ENUM, tuple(m.value for m in enum), enum_type=graph_type)
 
 
 def _s(name: str) -> Property:
