@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import pytest
@@ -293,6 +294,41 @@ def test_filters_with_type_qualified_enum_literals_as_graph_docs_write_them(
         d.id for d in risk.list_detections() if d.risk_level is RiskLevel.medium
     )
     assert risky and detections
+
+
+async def _all_pages(client: GraphServiceClient, config: RequestConfiguration[Any]) -> list[Any]:
+    builder = client.identity_protection.risky_service_principals
+    page = await builder.get(request_configuration=config)
+    items: list[Any] = []
+    while page is not None:
+        items.extend(page.value or [])
+        link = page.odata_next_link
+        page = await builder.with_url(link).get() if link else None
+    return items
+
+
+def test_orderby_puts_null_first_ascending_and_last_descending_on_every_database(
+    seeded: Served,
+) -> None:
+    """OData §5.1.4; PostgreSQL on its own sorts nulls the other way round."""
+    unnamed = [sp_id(n) for n in (SMALL + 1, SMALL + 3)]
+    for n in (SMALL + 1, SMALL + 3):
+        seeded.app.risk.record_detection(
+            replace(detection(n), service_principal_display_name=None, app_id=None)
+        )
+    client = graph_client(seeded)
+
+    async def both() -> list[list[tuple[str | None, str]]]:
+        pages = [
+            await _all_pages(client, risky_config(orderby=[order], top=7))
+            for order in ("displayName", "displayName desc")
+        ]
+        return [[(p.display_name, p.id) for p in items] for items in pages]
+
+    ascending, descending = run(both)
+    named = sorted((f"App {n:05d}", sp_id(n)) for n in range(SMALL))
+    assert ascending == [(None, i) for i in unnamed] + named
+    assert descending == named[::-1] + [(None, i) for i in unnamed]
 
 
 def test_patch_service_principal_disables_it(seeded: Served) -> None:

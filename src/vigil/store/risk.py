@@ -367,5 +367,18 @@ def _shape(
     if where is not None:
         query = query.where(where)
     for col, descending in order_by:
-        query = query.order_by(col.desc() if descending else col.asc())
+        query = query.order_by(order_clause(col, descending))
     return query.order_by(tie_breaker)
+
+
+def order_clause(col: Any, descending: bool) -> Any:
+    """``col ASC`` / ``col DESC`` with nulls placed as OData says (URL Conventions §5.1.4).
+
+    Nulls come before every value ascending and after every value descending, on SQLite and
+    PostgreSQL alike (left alone, PostgreSQL puts them the other way round). Columns declared NOT
+    NULL keep the plain form, which their indexes serve.
+    """
+    clause = col.desc() if descending else col.asc()
+    if not getattr(col, "nullable", True):
+        return clause
+    return clause.nulls_last() if descending else clause.nulls_first()
