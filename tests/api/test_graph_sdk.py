@@ -331,6 +331,25 @@ def test_orderby_puts_null_first_ascending_and_last_descending_on_every_database
     assert descending == named[::-1] + [(None, i) for i in unnamed]
 
 
+def test_orderby_an_enum_follows_its_member_order_not_the_alphabet(seeded: Served) -> None:
+    """OData orders enum values by their underlying numbers: low < medium < high."""
+    client = graph_client(seeded)
+
+    async def both() -> list[list[tuple[str, str]]]:
+        pages = [
+            await _all_pages(client, risky_config(orderby=[order], top=9))
+            for order in ("riskLevel desc", "riskLevel")
+        ]
+        return [[(p.risk_level.value, p.id) for p in items] for items in pages]
+
+    descending, ascending = run(both)
+    rank = {level.value: i for i, level in enumerate(RiskLevel)}
+    stored = [(p.risk_level.value, p.id) for p in seeded.app.store.risk.list_risky()]
+    assert descending == sorted(stored, key=lambda x: (-rank[x[0]], x[1]))
+    assert ascending == sorted(stored, key=lambda x: (rank[x[0]], x[1]))
+    assert [level for level, _ in descending[:: SMALL // 3]] == ["high", "medium", "low"]
+
+
 def test_patch_service_principal_disables_it(seeded: Served) -> None:
     client = graph_client(seeded)
     target = sp_id(8)  # even: in the inventory

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, case
 
 from vigil.api.errors import GraphError
 from vigil.api.odata import (
@@ -23,7 +23,7 @@ from vigil.api.odata import (
     parse_select,
     parse_top,
 )
-from vigil.api.odata_filter import Property
+from vigil.api.odata_filter import Property, PropType
 from vigil.api.paging import decode_skiptoken
 from vigil.api.properties import EntitySet
 
@@ -107,7 +107,7 @@ def parse_list_query(
     offset = decode_skiptoken(options["$skiptoken"]) if "$skiptoken" in options else 0
     return ListQuery(
         where=where,
-        order_by=tuple((entity.columns[name], desc) for name, desc in order),
+        order_by=tuple((sort_key(entity, name), desc) for name, desc in order),
         select=select,
         top=top,
         offset=offset,
@@ -115,6 +115,19 @@ def parse_list_query(
         csv=csv,
         options=options,
     )
+
+
+def sort_key(entity: EntitySet, name: str) -> Any:
+    """What ``$orderby`` sorts ``name`` by: its column, or for an enum its members' Graph order.
+
+    OData orders enum values by their underlying numbers, i.e. in declaration order (``low`` <
+    ``medium`` < ``high``), not by name; the store holds the names.
+    """
+    col = entity.columns[name]
+    prop = entity.properties[name]
+    if prop.type is not PropType.ENUM:
+        return col
+    return case({member: i for i, member in enumerate(prop.enum_values)}, value=col, else_=-1)
 
 
 def _parse_bool(option: str, text: str) -> bool:
