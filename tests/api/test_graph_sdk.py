@@ -350,6 +350,121 @@ def test_orderby_an_enum_follows_its_member_order_not_the_alphabet(seeded: Serve
     assert [level for level, _ in descending[:: SMALL // 3]] == ["high", "medium", "low"]
 
 
+@pytest.mark.parametrize(
+    "order", [None, "displayName desc", "riskLevel desc", "riskLastUpdatedDateTime"]
+)
+def test_rows_inserted_between_pages_cause_no_duplicate_and_no_skip(
+    seeded: Served, order: str | None
+) -> None:
+    """Rows that sort before the reader's position arrive between two pages (an ingest running
+    while a SOAR playbook pages): every row present throughout is listed exactly once."""
+    client = graph_client(seeded)
+    before = {p.id for p in seeded.app.store.risk.list_risky()}
+    inserted: list[str] = []
+
+    def insert() -> None:
+        n = len(inserted)  # sorts first by id, by name descending ("App 9..." > "App 0...")
+        new = f"00000000-0000-0000-0000-{n:012d}"
+        seeded.app.risk.record_detection(
+            replace(detection(n), service_principal_id=new, service_principal_display_name="App 9")
+        )
+        inserted.append(new)
+
+    async def page_all() -> list[str]:
+        builder = client.identity_protection.risky_service_principals
+        params = {"top": 7} | ({"orderby": [order]} if order else {})
+        page = await builder.get(request_configuration=risky_config(**params))
+        ids: list[str] = []
+        while page is not None:
+            ids.extend(p.id for p in page.value or [])
+            insert()
+            link = page.odata_next_link
+            page = await builder.with_url(link).get() if link else None
+        return ids
+
+    ids = run(page_all)
+    assert len(ids) == len(set(ids))
+    assert before <= set(ids) <= before | set(inserted)
+
+
+def test_detections_recorded_between_pages_are_not_listed_twice(seeded: Served) -> None:
+    """Detections are listed newest first, so each new one lands before the reader's position."""
+    client = graph_client(seeded)
+    before = {d.id for d in seeded.app.store.risk.list_detections()}
+
+    async def page_all() -> list[str]:
+        builder = client.identity_protection.service_principal_risk_detections
+        params = ServicePrincipalRiskDetectionsRequestBuilder
+        query = params.ServicePrincipalRiskDetectionsRequestBuilderGetQueryParameters(top=9)
+        page = await builder.get(request_configuration=RequestConfiguration(query_parameters=query))
+        ids: list[str] = []
+        k = 100
+        while page is not None:
+            ids.extend(d.id for d in page.value or [])
+            k += 1
+            seeded.app.risk.record_detection(detection(SMALL - 1, k))  # the newest activity
+            link = page.odata_next_link
+            page = await builder.with_url(link).get() if link else None
+        return ids
+
+    ids = run(page_all)
+    assert len(ids) == len(set(ids)) and set(ids) == before
+
+
+def test_paging_by_each_kind_of_property_lists_what_one_page_lists(seeded: Served) -> None:
+    """Keyset tokens hold a value of each type: strings, enums, datetimes, booleans, nulls."""
+    for n in (SMALL + 1, SMALL + 3):  # nulls: no name, appId, IP, request id...
+        seeded.app.risk.record_detection(
+            replace(
+                detection(n),
+                service_principal_display_name=None,
+                app_id=None,
+                ip_address=None,
+                request_id=None,
+                location=None,
+            )
+        )
+    seeded.app.risk.dismiss([sp_id(3), sp_id(4)], "admin")
+    client = graph_client(seeded, version="beta")
+    risky = client.identity_protection.risky_service_principals
+    detections = client.identity_protection.service_principal_risk_detections
+    params = ServicePrincipalRiskDetectionsRequestBuilder
+
+    def detection_config(**kw: Any) -> RequestConfiguration[Any]:
+        query = params.ServicePrincipalRiskDetectionsRequestBuilderGetQueryParameters(**kw)
+        return RequestConfiguration(query_parameters=query)
+
+    async def ids(builder: Any, config: RequestConfiguration[Any]) -> list[str]:
+        page = await builder.get(request_configuration=config)
+        out: list[str] = []
+        while page is not None:
+            out.extend(x.id for x in page.value or [])
+            link = page.odata_next_link
+            page = await builder.with_url(link).get() if link else None
+        return out
+
+    async def check() -> int:
+        checked = 0
+        for builder, names, config in (
+            (
+                risky,
+                ("displayName", "riskLevel", "isEnabled", "riskLastUpdatedDateTime"),
+                risky_config,
+            ),
+            (detections, ("ipAddress", "riskState", "activityDateTime", "appId"), detection_config),
+        ):
+            for name in names:
+                for order in (name, f"{name} desc"):
+                    whole = await ids(builder, config(orderby=[order], top=999))
+                    paged = await ids(builder, config(orderby=[order], top=17))
+                    assert paged == whole, order
+                    assert len(set(paged)) == len(paged)
+                    checked += 1
+        return checked
+
+    assert run(check) == 16
+
+
 def test_patch_service_principal_disables_it(seeded: Served) -> None:
     client = graph_client(seeded)
     target = sp_id(8)  # even: in the inventory

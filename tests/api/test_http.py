@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from urllib.parse import parse_qs, urlsplit
@@ -22,6 +23,11 @@ N = 30
 def api(served: Served) -> Served:
     seed(served.app, N)
     return served
+
+
+def _token(text: str) -> str:
+    """A hand-made ``$skiptoken`` (what a client that tampers with the nextLink would send)."""
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
 def error_of(resp) -> dict:
@@ -143,6 +149,25 @@ def test_request_ids_are_echoed(api):
         (RISKY, {"$select": "password"}, "invalidRequest"),
         (RISKY, {"$count": "maybe"}, "invalidRequest"),
         (RISKY, {"$skiptoken": "garbage!"}, "invalidRequest"),
+        (RISKY, {"$skiptoken": _token('v2.{"a":1}')}, "invalidRequest"),
+        (RISKY, {"$skiptoken": _token("v2.[null]")}, "invalidRequest"),
+        (RISKY, {"$skiptoken": _token('v2.[1,"x"]')}, "invalidRequest"),
+        (
+            RISKY,
+            {"$orderby": "isEnabled", "$skiptoken": _token('v2.["yes","x"]')},
+            "invalidRequest",
+        ),
+        (
+            RISKY,
+            {"$orderby": "riskLevel", "$skiptoken": _token('v2.["huge","x"]')},
+            "invalidRequest",
+        ),
+        (
+            RISKY,
+            {"$orderby": "riskLastUpdatedDateTime", "$skiptoken": _token('v2.["2025-01-01","x"]')},
+            "invalidRequest",
+        ),
+        (f"{RISKY}/{sp_id(1)}/history", {"$skiptoken": _token('v2.["x"]')}, "invalidRequest"),
         (RISKY, {"$bogus": "1"}, "invalidRequest"),
         (RISKY, {"$expand": "history"}, "notSupported"),
         (RISKY, {"$format": "xml"}, "notSupported"),

@@ -9,12 +9,13 @@ a repeated option, a NUL character) raises ``ODataQueryError`` or a 400 :class:`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, case
+from sqlalchemy import ColumnElement, and_, case
 
 from vigil.api.errors import GraphError
+from vigil.api.keyset import full_order, seek
 from vigil.api.odata import (
     compile_filter,
     normalize_query_options,
@@ -24,7 +25,7 @@ from vigil.api.odata import (
     parse_top,
 )
 from vigil.api.odata_filter import Property, PropType
-from vigil.api.paging import decode_skiptoken
+from vigil.api.paging import Skip, decode_skiptoken, invalid_skiptoken
 from vigil.api.properties import EntitySet
 
 MAX_TOP = 1000
@@ -34,16 +35,30 @@ _FORMATS = {"json": False, "application/json": False, "csv": True, "text/csv": T
 
 @dataclass(frozen=True)
 class ListQuery:
+    #: ``$filter`` and, past the first page of a keyset-paged list, "after the token's row".
     where: ColumnElement[bool] | None
     #: ``(column, descending)`` pairs for the repository.
     order_by: tuple[tuple[Any, bool], ...]
     select: tuple[str, ...]
     top: int
+    #: Where a ``v1`` token starts (lists held in memory); 0 otherwise.
     offset: int
     count: bool
     csv: bool
     #: The canonical options, repeated in ``@odata.nextLink``.
     options: Mapping[str, str]
+    #: ``$orderby`` (or the default) by Graph property name: what a keyset token holds.
+    order: tuple[tuple[str, bool], ...] = ()
+    #: The filter without the token's condition, and the entity set (keyset paging of CSV batches).
+    filter: ColumnElement[bool] | None = None
+    entity: EntitySet | None = None
+
+    def after(self, key: Sequence[Any]) -> ColumnElement[bool] | None:
+        """``$filter`` and "after the row whose sort key is ``key``" (:mod:`vigil.api.keyset`)."""
+        assert self.entity is not None
+        keys = [sort_key(self.entity, name) for name, _ in full_order(self.order)]
+        cond = seek(self.entity, self.order, keys, key)
+        return cond if self.filter is None else and_(self.filter, cond)
 
 
 def _split_format(params: Sequence[tuple[str, str]], beta: bool) -> tuple[dict[str, str], bool]:
@@ -104,17 +119,25 @@ def parse_list_query(
         select = parse_select(options["$select"], selectable or entity.selectable)
     top = parse_top(options["$top"], MAX_TOP) if "$top" in options else default_top
     count = _parse_bool("$count", options.get("$count", "false"))
-    offset = decode_skiptoken(options["$skiptoken"]) if "$skiptoken" in options else 0
-    return ListQuery(
+    skip = decode_skiptoken(options["$skiptoken"]) if "$skiptoken" in options else Skip()
+    query = ListQuery(
         where=where,
         order_by=tuple((sort_key(entity, name), desc) for name, desc in order),
         select=select,
         top=top,
-        offset=offset,
+        offset=skip.offset,
         count=count,
         csv=csv,
         options=options,
+        order=tuple(order),
+        filter=where,
+        entity=entity if queryable else None,
     )
+    if skip.after is None:
+        return query
+    if not queryable:
+        raise invalid_skiptoken("not one of this list")
+    return replace(query, where=query.after(skip.after))
 
 
 def sort_key(entity: EntitySet, name: str) -> Any:

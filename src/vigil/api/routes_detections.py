@@ -55,6 +55,11 @@ _DEFAULT_ORDER = (("activityDateTime", True),)
 _READ_ERRORS = error_responses(400, 401, 403)
 
 
+def _key(d: RiskDetection) -> dict[str, Any]:
+    """Every sortable property, enum members as themselves: the keyset sort key of a row."""
+    return detection_to_graph(d, version="beta", include_unknown=True)
+
+
 def router(version: Version) -> APIRouter:
     api = APIRouter(prefix=f"/{version}/identityProtection/servicePrincipalRiskDetections")
     beta = version == "beta"
@@ -85,6 +90,7 @@ def router(version: Version) -> APIRouter:
             count=risk.count_detections,
             shape=lambda d: detection_to_graph(d, version=version, include_unknown=unknown),
             sample=_SAMPLE,
+            key=_key,
         )
         base = base_url(request, ctx.public_url)
         headers = preference_headers(unknown)

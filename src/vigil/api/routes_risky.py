@@ -69,6 +69,8 @@ _HISTORY_SELECTABLE: dict[str, Property] = {
         for name in ("servicePrincipalId", "initiatedBy", "activity")
     },
 }
+#: Every sortable property, enum members as themselves: the keyset sort key of a row.
+_KEY_SHAPE = row_shaper("beta", True)
 _READ_ERRORS = error_responses(400, 401, 403)
 _ITEM_ERRORS = error_responses(400, 401, 403, 404)
 
@@ -104,6 +106,7 @@ def router(version: Version) -> APIRouter:
             count=store.risk.count_risky,
             shape=row_shaper(version, unknown),
             sample=_SAMPLE_ROW,
+            key=_KEY_SHAPE,
         )
         base = base_url(request, ctx.public_url)
         headers = preference_headers(unknown)
