@@ -192,6 +192,30 @@ def test_risk_actions_persist_state_detections_and_history(store, clock):
     assert store.risk.detection(d.id).location == d.location
 
 
+def test_an_action_that_fails_part_way_changes_nothing(store, clock, monkeypatch):
+    """Each id was applied in its own transaction: a failure at the second principal left the
+    first one confirmed, with its history item."""
+    service = RiskService(store, clock)
+    store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=i, app_id=f"app-{i}", display_name=i), None) for i in ("a", "b")],
+        T0,
+    )
+    calls = []
+    real = type(store.risk)._store
+
+    def fail_second(self, conn, result):
+        calls.append(result)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(self, conn, result)
+
+    monkeypatch.setattr(type(store.risk), "_store", fail_second)
+    with pytest.raises(RuntimeError):
+        service.confirm_compromised(["a", "b"], "alice")
+    assert len(calls) == 2
+    assert store.risk.risky("a") is None and store.risk.history("a") == []
+
+
 def test_unknown_ids_change_nothing(store, clock):
     service = RiskService(store, clock)
     service.record_detection(_detection(1, RiskLevel.low))

@@ -3,8 +3,8 @@
 
 Lists are ordered by ``$orderby`` (default: the id) and then by id. Actions take
 ``{"servicePrincipalIds": [...]}`` and answer 204; dismiss takes at most 60 ids; when any id is
-unknown the answer is 404 and nothing changes (``RiskService`` checks every id first). The caller's
-name is recorded as ``initiatedBy``.
+unknown the answer is 404 and nothing changes (``RiskService`` checks every id first, and applies
+them all in one transaction). The caller's name is recorded as ``initiatedBy``.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from vigil.risk import (
     transition,
 )
 from vigil.store import Store
+from vigil.store.database import IMMEDIATE
 
 Clock = Callable[[], datetime]
 
@@ -135,13 +136,18 @@ class RiskService:
         )
 
     def _bulk(self, ids: Sequence[str], make: Callable[[], Action]) -> list[Transition]:
+        """Apply an admin action to every id in one transaction: all of them or, on an unknown
+        id or any failure, none."""
         ids = list(dict.fromkeys(ids))
-        known = self.store.risk.existing_ids(ids)
-        subjects = {i: self.subject(i) for i in ids if i not in known}
-        missing = [i for i, s in subjects.items() if s is None]
-        if missing:
-            raise UnknownServicePrincipals(missing)
-        done = [self._apply(i, make(), subjects.get(i)) for i in ids]
+        with self.store.engine.connect() as conn:
+            conn = conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                known = self.store.risk.existing_ids(ids, conn)
+                subjects = {i: self.subject(i, None, conn) for i in ids if i not in known}
+                missing = [i for i, s in subjects.items() if s is None]
+                if missing:
+                    raise UnknownServicePrincipals(missing)
+                done = [self._apply(i, make(), subjects.get(i), conn) for i in ids]
         return [t for t in done if t is not None]
 
     def confirm_compromised(self, ids: Sequence[str], actor: str) -> list[Transition]:
