@@ -128,3 +128,53 @@ def test_a_truncated_gzip_keeps_every_whole_line_in_every_block(
             merged.extend(part)
         assert [row[0] for row in merged.sign_in_rows] == [f"t-{n:05d}" for n in range(whole)]
         assert merged.rejects == []
+
+
+_DIES_WHILE_SENDING = """
+import os, sys
+from multiprocessing import connection
+from pathlib import Path
+from concurrent.futures.process import BrokenProcessPool
+from vigil.ingest import parallel
+
+real = parallel._parse_range
+
+def dies_while_sending(*args):
+    def half(self, buf, write=os.write):  # the result's first half reaches the pipe, then death
+        write(self._handle, bytes(buf[: len(buf) // 2]))
+        os._exit(1)
+    connection.Connection._send = half  # in this worker only: the writer has its own copy
+    return real(*args)
+
+parallel._parse_range = dies_while_sending  # forked workers inherit it
+p = parallel.ParallelParser(2, parallel.EnrichConfig(), block_bytes=2048)
+try:
+    list(p.parse(Path(sys.argv[1]), None, "2026-01-01T00:00:00+00:00"))
+except BrokenProcessPool as exc:
+    print("broken:", exc)
+finally:
+    p.close()
+"""
+
+
+def test_a_worker_dying_halfway_through_sending_its_result_does_not_hang_the_writer(
+    tmp_path: Path,
+) -> None:
+    """The pool's result pipe then holds half a message that never ends (its other workers and
+    the writer keep the pipe open): CPython's ProcessPoolExecutor waited for the rest forever,
+    and so did ``vigil ingest`` (killing a worker of a tenant ingest hung it 1 time in 6)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(_mixed_file())
+    script = tmp_path / "dies.py"
+    script.write_text(_DIES_WHILE_SENDING)
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script), str(path)], capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the writer hung once a worker died while sending its result")
+    assert done.returncode == 0, done.stderr
+    assert "broken: parser worker" in done.stdout

@@ -28,8 +28,9 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, TypeVar
 
 from vigil.enrich import Enricher, GeoIP, HostingClassifier
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
@@ -40,6 +41,10 @@ BLOCK_BYTES = 4 << 20
 #: Added to each worker's nice value (module doc); the writer keeps its own.
 WORKER_NICENESS = 10
 _HEAD = 65_536
+#: How often the writer, waiting for a block, checks that every worker is alive (``_result``).
+WATCH_SECONDS = 0.5
+
+_R = TypeVar("_R")
 
 _enricher: Enricher | None = None
 
@@ -267,7 +272,7 @@ class ParallelParser:
 
         def done() -> Parsed:
             nonlocal lines, failed
-            count, parsed, error = pending.popleft().result()
+            count, parsed, error = self._result(pending.popleft())
             if error is not None:
                 failed = error
                 for later in pending:
@@ -316,13 +321,46 @@ class ParallelParser:
                     self._pool.submit(_parse_block, source, first_line, block, kind, received_at)
                 )
                 if len(pending) >= 2 * self._workers:
-                    yield pending.popleft().result()
+                    yield self._result(pending.popleft())
             while pending:
-                yield pending.popleft().result()
+                yield self._result(pending.popleft())
         except READ_ERRORS as exc:
             while pending:  # what was read before the failure is good
-                yield pending.popleft().result()
+                yield self._result(pending.popleft())
             yield ReadError(source, 0, f"cannot read further: {describe(exc)}")
+
+    def _result(self, future: Future[_R]) -> _R:
+        """``future.result()``, or :class:`BrokenProcessPool` once a worker has died.
+
+        A worker killed halfway through sending its result (a block's rows, megabytes) leaves
+        half a message in the pool's result pipe, which the other workers and this process keep
+        open: CPython's pool then waits for the rest forever instead of finding itself broken,
+        and the ingest hung (1 of 6 worker kills during a simulated-tenant ingest on PostgreSQL).
+        """
+        while True:
+            try:
+                return future.result(timeout=WATCH_SECONDS)
+            except TimeoutError:
+                workers: dict[int, Any] = getattr(self._pool, "_processes", None) or {}
+                dead = [(pid, p.exitcode) for pid, p in list(workers.items()) if not p.is_alive()]
+                if not dead:
+                    continue
+                self._abandon(workers)
+                pid, code = dead[0]
+                raise BrokenProcessPool(
+                    f"parser worker {pid} ended (exit code {code}); the blocks in hand were not "
+                    "stored: run the ingest again"
+                ) from None
+
+    def _abandon(self, workers: dict[int, Any]) -> None:
+        """End the other workers and let the pool's result thread see the end of its pipe."""
+        for process in workers.values():
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+        results = getattr(self._pool, "_result_queue", None)
+        if results is not None:  # this process's copy of the write end: the last one left
+            with contextlib.suppress(OSError):
+                results._writer.close()
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
