@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from vigil import __version__
 from vigil.cli import (
@@ -80,8 +84,20 @@ for _command in COMMANDS:
     cli.add_command(_command)
 
 
+#: Failures of the machine or the database, not of Vigil: one line on stderr, exit 1.
+OPERATIONAL = (OSError, BrokenProcessPool, DBAPIError)
+
+
 def main() -> None:
-    cli(prog_name="vigil")
+    try:
+        cli(prog_name="vigil")
+    except OPERATIONAL as exc:
+        # The database's or the system's own words (disk full, read-only, a dead parser
+        # worker), not a traceback that buries them; -vv logs the traceback.
+        logging.getLogger("vigil").debug("traceback", exc_info=True)
+        reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        click.echo(f"error: {type(reason).__name__}: {reason}".rstrip(), err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

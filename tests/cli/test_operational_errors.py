@@ -1,0 +1,27 @@
+"""Failures of the machine or the database end a command with one clear line, not a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_and_exit_1(tmp_path):
+    db = f"sqlite:///{tmp_path / 'missing' / 'dir' / 'v.db'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "vigil.cli.main", "--db", db, "stats"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: OperationalError: unable to open database file"
+    verbose = subprocess.run(
+        [sys.executable, "-m", "vigil.cli.main", "-vv", "--db", db, "stats"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr
