@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -214,6 +215,24 @@ def test_an_action_that_fails_part_way_changes_nothing(store, clock, monkeypatch
         service.confirm_compromised(["a", "b"], "alice")
     assert len(calls) == 2
     assert store.risk.risky("a") is None and store.risk.history("a") == []
+
+
+def test_a_detection_without_a_name_takes_the_inventorys_once(store, clock):
+    """Graph activity carries no principal name: the detection takes the inventory's; the same
+    evidence again after a rename is no change (no transition, no history item)."""
+    service = RiskService(store, clock)
+    sp = ServicePrincipal(id="sp-a", app_id="app-a", display_name="Payroll")
+    store.inventory.upsert_service_principals([(sp, None)], T0)
+    d = replace(_detection(1, RiskLevel.medium), service_principal_display_name=None, app_id=None)
+    assert service.record_detection(d) is not None
+    assert (
+        store.risk.detection(d.id).service_principal_display_name,
+        store.risk.detection(d.id).app_id,
+    ) == ("Payroll", "app-a")
+    renamed = replace(sp, display_name="Payroll v2")
+    store.inventory.upsert_service_principals([(renamed, None)], T0 + timedelta(days=1))
+    assert service.record_detection(d) is None
+    assert len(store.risk.history("sp-a")) == 1
 
 
 def test_unknown_ids_change_nothing(store, clock):

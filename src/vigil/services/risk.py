@@ -102,9 +102,9 @@ class RiskService:
         detection that names no principal or appId (Graph activity logs carry no name) takes the
         inventory's, as stored ones do when a snapshot arrives (``RiskRepository.describe``).
         """
-        if detection.service_principal_display_name is None or detection.app_id is None:
-            detection = self._named(detection, conn)
         old = self.store.risk.detection(detection.id, conn)
+        if detection.service_principal_display_name is None or detection.app_id is None:
+            detection = self._named(detection, old, conn)
         if old is not None:
             merged = replace(
                 detection,
@@ -124,15 +124,21 @@ class RiskService:
         subject = None if known else self.subject(sp_id, detection, conn)
         return self._apply(sp_id, DetectionAdded(detection), subject, conn)
 
-    def _named(self, detection: RiskDetection, conn: Connection | None) -> RiskDetection:
-        sp = self.store.inventory.service_principal(detection.service_principal_id, conn)
-        if sp is None:
-            return detection
+    def _named(
+        self, detection: RiskDetection, old: RiskDetection | None, conn: Connection | None
+    ) -> RiskDetection:
+        """``detection`` with the name and appId it lacks: as recorded before (a principal
+        renamed since is no new evidence), else the inventory's."""
+        name = old.service_principal_display_name if old is not None else None
+        app = old.app_id if old is not None else None
+        if name is None or app is None:
+            sp = self.store.inventory.service_principal(detection.service_principal_id, conn)
+            if sp is not None:
+                name, app = name or sp.display_name, app or sp.app_id
         return replace(
             detection,
-            service_principal_display_name=detection.service_principal_display_name
-            or sp.display_name,
-            app_id=detection.app_id or sp.app_id,
+            service_principal_display_name=detection.service_principal_display_name or name,
+            app_id=detection.app_id or app,
         )
 
     def _bulk(self, ids: Sequence[str], make: Callable[[], Action]) -> list[Transition]:
