@@ -37,6 +37,26 @@ def test_misp_feed_folder(tmp_path):
     assert r.ignored == 1 and len(r.rejects) == 1
 
 
+def test_misp_attribute_search_export(tmp_path):
+    """attributes/restSearch output ({"response": {"Attribute": [...]}}) was rejected whole as
+    'not a MISP event'."""
+    p = tmp_path / "attributes.json"
+    p.write_text(json.dumps({"response": {"Attribute": [
+        {"uuid": "b1", "type": "ip-dst", "value": "198.51.100.7", "to_ids": True,
+         "Event": {"info": "C2 servers", "threat_level_id": "1", "uuid": "e9"}},
+        {"uuid": "b2", "type": "user-agent", "value": "evil/2.0", "to_ids": False},
+        {"uuid": "b3", "type": "url", "value": "https://x.example/"},
+        {"uuid": "b4", "type": "ip-src", "value": "not-an-ip"},
+        "junk",
+    ]}}))
+    r = load_path(p, source="misp-search")
+    got = [(i.id, i.kind.value, i.value, i.name, i.confidence, i.verified) for i in r.indicators]
+    assert got == [("b1", "ip", "198.51.100.7/32", "C2 servers", 90, True),
+                   ("b2", "userAgent", "evil/2.0", None, None, False)]
+    assert r.ignored == 1
+    assert [w for w, _ in r.rejects] == [f"{p}#response.Attribute[3]", f"{p}#response.Attribute[4]"]
+
+
 def test_csv_list(tmp_path):
     p = tmp_path / "bad.csv"
     p.write_text("indicator,type,description,valid_until\n203.0.113.8,,scanner,2027-01-01\n"

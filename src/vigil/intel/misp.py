@@ -1,8 +1,9 @@
 """MISP feeds and event exports → :class:`Indicator` values.
 
 A MISP feed (the format MISP's "feeds" publish) is a folder with ``manifest.json`` (event uuid →
-summary) and one ``<uuid>.json`` per event (``{"Event": {...}}``); an event file, or a REST export
-``{"response": [{"Event": ...}]}``, is accepted alone too. Attributes are read from
+summary) and one ``<uuid>.json`` per event (``{"Event": {...}}``); an event file, a REST export
+``{"response": [{"Event": ...}]}``, or an attribute search (``attributes/restSearch``:
+``{"response": {"Attribute": [...]}}``) is accepted alone too. Attributes are read from
 ``Event.Attribute`` and ``Event.Object[].Attribute``:
 
 * ``ip-src`` / ``ip-dst`` (address or CIDR), ``ip-src|port`` / ``ip-dst|port``, ``domain|ip``;
@@ -63,31 +64,48 @@ def load_event(doc: Any, source: str, where: str, result: StixResult) -> None:
     confidence = _CONFIDENCE.get(str(event.get("threat_level_id", "")))
     name = event.get("info") if isinstance(event.get("info"), str) else None
     for i, attr in enumerate(_attributes(event)):
-        kind = _TYPES.get(str(attr.get("type")))
-        if kind is None:
-            result.ignored += 1
-            continue
-        at = f"{where}#Attribute[{i}]"
-        try:
-            if not isinstance(attr.get("uuid"), str) or not isinstance(attr.get("value"), str):
-                raise BadValue("attribute without uuid or value")
-            result.indicators.append(Indicator(
-                id=attr["uuid"], kind=kind,
-                value=normalize_value(kind, _value(str(attr["type"]), attr["value"])),
-                source=source, name=name, valid_from=_time(attr.get("first_seen")),
-                revoked=attr.get("deleted") in (True, "1", 1), confidence=confidence,
-                labels=("to_ids",) if attr.get("to_ids") in (True, "1", 1) else (),
-            ))
-        except (BadValue, ValueError) as exc:
-            result.rejects.append((at, str(exc)))
+        _load_attribute(attr, f"{where}#Attribute[{i}]", source, name, confidence, result)
+
+
+def _load_attribute(attr: dict[str, Any], at: str, source: str, name: str | None,
+                    confidence: int | None, result: StixResult) -> None:
+    """One attribute as an indicator (or counted as ignored, or rejected at ``at``)."""
+    kind = _TYPES.get(str(attr.get("type")))
+    if kind is None:
+        result.ignored += 1
+        return
+    try:
+        if not isinstance(attr.get("uuid"), str) or not isinstance(attr.get("value"), str):
+            raise BadValue("attribute without uuid or value")
+        result.indicators.append(Indicator(
+            id=attr["uuid"], kind=kind,
+            value=normalize_value(kind, _value(str(attr["type"]), attr["value"])),
+            source=source, name=name, valid_from=_time(attr.get("first_seen")),
+            revoked=attr.get("deleted") in (True, "1", 1), confidence=confidence,
+            labels=("to_ids",) if attr.get("to_ids") in (True, "1", 1) else (),
+        ))
+    except (BadValue, ValueError) as exc:
+        result.rejects.append((at, str(exc)))
 
 
 def load_misp(doc: Any, source: str, where: str) -> StixResult:
-    """A single event or a REST export."""
+    """A single event, a REST export of events, or one of attributes (``attributes/restSearch``:
+    ``{"response": {"Attribute": [...]}}``, each with its event's summary under ``Event``)."""
     result = StixResult()
-    if isinstance(doc, dict) and isinstance(doc.get("response"), list):
-        for i, item in enumerate(doc["response"]):
+    response = doc.get("response") if isinstance(doc, dict) else None
+    if isinstance(response, list):
+        for i, item in enumerate(response):
             load_event(item, source, f"{where}#response[{i}]", result)
+    elif isinstance(response, dict) and isinstance(response.get("Attribute"), list):
+        for i, attr in enumerate(response["Attribute"]):
+            at = f"{where}#response.Attribute[{i}]"
+            if not isinstance(attr, dict):
+                result.rejects.append((at, "not a MISP attribute (an object)"))
+                continue
+            event = attr.get("Event") if isinstance(attr.get("Event"), dict) else {}
+            name = event.get("info") if isinstance(event.get("info"), str) else None
+            confidence = _CONFIDENCE.get(str(event.get("threat_level_id", "")))
+            _load_attribute(attr, at, source, name, confidence, result)
     else:
         load_event(doc, source, where, result)
     return result
