@@ -10,6 +10,7 @@ import pytest
 
 from vigil.app import build
 from vigil.ingest.pipeline import NewRecords
+from vigil.intel.indicator import IndicatorKind
 from vigil.intel.service import IntelSummary, intel_service
 from vigil.model import RiskLevel, ServicePrincipal, SignIn, SignInKind
 from vigil.settings import load_settings
@@ -124,3 +125,25 @@ def test_add_replace_makes_a_feed_what_its_file_holds(app, tmp_path):
     tor.write_text("# the feed was down: nothing in it\n")
     assert svc.add([tor], source="tor", retro=False, replace=True).removed == 0
     assert len(svc.list("tor")) == 2
+
+
+def test_a_user_agent_retro_matches_as_it_matches_live(app, tmp_path):
+    """Retro-matching picked candidates with SQL lower(), which folds ASCII only on SQLite and
+    trims nothing: a stored 'ÉvilBot/1.0' (or one with spaces around it) matched the indicator
+    'évilbot/1.0' live but never in retro-matching."""
+    from dataclasses import replace
+
+    base = _sign_ins()[1]
+    app.store.activity.add_sign_ins([
+        (replace(base, id="ua-1", user_agent="ÉvilBot/1.0"), None),
+        (replace(base, id="ua-2", user_agent=" évilbot/1.0 ", ip_address="20.50.1.2"), None),
+        (replace(base, id="ua-3", user_agent="python-requests/2.32.3", ip_address="20.50.1.3"), None),
+    ])
+    uas = tmp_path / "uas.txt"
+    uas.write_text("évilbot/1.0\n")
+    summary = intel_service(app).add([uas], source="tools", kind=IndicatorKind.user_agent)
+    assert summary.retro_detections == 1
+    (d,) = app.store.risk.list_detections()
+    evidence = {e.key: e.value for e in d.additional_info}
+    assert d.risk_event_type == "investigationsThreatIntelligence" and d.request_id == "ua-1"
+    assert evidence["matchedField"] == "userAgent"

@@ -186,12 +186,22 @@ class ActivityLookup:
                  user_agents: Sequence[str] = ()) -> list[SignIn]:
         c = sign_ins.c
         found: dict[str, SignIn] = {}
-        lowered = sorted({u.casefold() for u in user_agents})
-        for column, values in ((c.ip_address, ips), (c.asn, asns),
-                               (func.lower(c.user_agent), lowered)):
+        raw_uas = self._user_agents(since, user_agents) if user_agents else []
+        for column, values in ((c.ip_address, ips), (c.asn, asns), (c.user_agent, raw_uas)):
             for s in self._docs(sign_ins, c.created_at, since, column, values, SignIn):
                 found[s.id] = s
         return sorted(found.values(), key=lambda s: (s.created_date_time, s.id))
+
+    def _user_agents(self, since: datetime, wanted: Sequence[str]) -> list[str]:
+        """The stored sign-in user agents since ``since`` that are one of ``wanted`` as live
+        matching compares them (trimmed, case-folded; SQL's lower() folds ASCII only on SQLite
+        and trims nothing)."""
+        folded = {u.strip().casefold() for u in wanted}
+        c = sign_ins.c
+        query = select(c.user_agent).where(c.created_at >= since, c.user_agent.is_not(None))
+        with self._engine.connect() as conn:
+            stored = conn.execute(query.distinct()).scalars()
+            return sorted(ua for ua in stored if ua.strip().casefold() in folded)
 
     def graph_activities(self, since: datetime, ips: Sequence[str] = (),
                          user_agents: Sequence[str] = ()) -> list[GraphActivity]:
