@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -16,10 +17,12 @@ from tests.console.console_support import (
     PAYROLL,
     SECRET_KEY,
     Console,
+    _detection,
 )
 
 from vigil.auth import Role
 from vigil.console import routes
+from vigil.model import RiskEventType, RiskLevel
 
 
 def client(console: Console, role: Role | None = Role.security_reader) -> httpx.Client:
@@ -99,6 +102,27 @@ def test_risky_filters_sort_and_paging(console_db: Console) -> None:
         assert c.get("/console/api/risky", params={"from": "yesterday"}).status_code == 400
         assert c.get("/console/api/risky", params={"size": "0"}).status_code == 400
         assert c.get("/console/api/risky", params={"q": "%"}).json()["total"] == 0
+
+
+def test_search_folds_non_ascii_letters(console_db: Console) -> None:
+    """SQLite's lower() folds ASCII only: 'Évil' and 'évil' found nothing for 'Évil Ünicode App'."""
+    app = console_db.app
+    app.risk.record_detection(
+        _detection(
+            "cccccccc-0000-4000-8000-000000000001",
+            "Évil Ünicode App",
+            RiskEventType.leakedCredentials,
+            RiskLevel.high,
+            app.clock() - timedelta(hours=1),
+            app_id="app-evil",
+        )
+    )
+    with client(console_db) as c:
+        for q in ("Évil", "évil", "ÉVIL ü", "vil ünicode"):
+            found = c.get("/console/api/risky", params={"q": q}).json()
+            assert [r["displayName"] for r in found["value"]] == ["Évil Ünicode App"], q
+            found = c.get("/console/api/detections", params={"q": q}).json()
+            assert found["total"] == 1, q
 
 
 def test_csv_is_the_apis_csv_of_the_current_view(console_db: Console) -> None:

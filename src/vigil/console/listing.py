@@ -16,13 +16,14 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, or_
 
 from vigil.api.errors import GraphError
 from vigil.api.properties import RISKY_SERVICE_PRINCIPALS as RISKY
 from vigil.api.properties import SERVICE_PRINCIPAL_RISK_DETECTIONS as DETECTIONS
 from vigil.api.properties import EntitySet
 from vigil.api.query import ListQuery, parse_list_query
+from vigil.store.database import unicode_lower
 
 MAX_PAGE_SIZE = 200
 
@@ -132,7 +133,7 @@ def graph_filter(spec: TableSpec, params: Mapping[str, str]) -> str:
 def _search(spec: TableSpec, text: str) -> ColumnElement[bool]:
     first, *exact = (spec.entity.columns[name] for name in spec.search)
     needle = text.lower()
-    return or_(func.lower(first).contains(needle, autoescape=True), *(c == text for c in exact))
+    return or_(unicode_lower(first).contains(needle, autoescape=True), *(c == text for c in exact))
 
 
 def parse(spec: TableSpec, params: Mapping[str, str], *, csv: bool = False) -> ConsoleQuery:

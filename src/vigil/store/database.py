@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import String
 
 #: Execution option that makes a transaction take the write lock when it begins: ``BEGIN
 #: IMMEDIATE`` on SQLite, a transaction-level advisory lock on PostgreSQL (:data:`WRITE_LOCK_SQL`).
@@ -17,6 +20,30 @@ IMMEDIATE = "vigil_immediate"
 WRITE_LOCK_SQL = "SELECT pg_advisory_xact_lock(1986618727, hashtext(current_schema()))"
 #: Page size of the SQLite databases Vigil creates (existing ones keep theirs).
 PAGE_SIZE = 16384
+
+
+class unicode_lower(FunctionElement[str]):
+    """``lower(x)`` that lowers every letter: SQLite's built-in ``lower()`` folds ASCII only (a
+    search for ``évil`` or ``Évil`` missed ``Évil App``), so there it calls :func:`_lower`,
+    registered on every connection; PostgreSQL's ``lower()`` already does."""
+
+    type = String()
+    inherit_cache = True
+    name = "lower"
+
+
+@compiles(unicode_lower)
+def _compile_lower(element: unicode_lower, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _compile_lower_sqlite(element: unicode_lower, compiler: Any, **kw: Any) -> str:
+    return f"vigil_lower({compiler.process(element.clauses, **kw)})"
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def normalize_url(url: str) -> str:
@@ -48,6 +75,7 @@ def connect(url: str, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        dbapi_connection.create_function("vigil_lower", 1, _lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         # Set before WAL, so it takes effect when this connection creates the database (and is a
         # no-op on an existing one). Bulk ingest inserts into four indexes at random places; with
