@@ -96,3 +96,27 @@ def test_file_time_is_its_modification_time(tmp_path):
     os.utime(p, (ts, ts))
     blobs, _ = _collect([p])
     assert blobs[0][0].time == T1
+
+
+def test_older_stash_and_amended_commit_are_read(tmp_path):
+    """``stash@{1}`` and a commit amended away are reachable only from a reflog."""
+    rng = random.Random(11)
+    stashed, amended = secret(rng), secret(rng)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "app.env").write_text("A=1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "init", when=T1)
+    (repo / "app.env").write_text(f"SECRET={stashed}\n")
+    git(repo, "stash", "-q")
+    (repo / "app.env").write_text("A=2\n")
+    git(repo, "stash", "-q")  # the secret's stash is now stash@{1}
+    (repo / "conf.env").write_text(f"SECRET={amended}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "conf", when=T2)
+    (repo / "conf.env").write_text("SECRET=${SECRET}\n")
+    git(repo, "commit", "-qa", "--amend", "-m", "conf", when=T2)
+    blobs, _ = _collect([repo])
+    assert any(stashed.encode() in data for _, data in blobs)
+    assert any(amended.encode() in data for _, data in blobs)

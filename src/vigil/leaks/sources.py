@@ -1,10 +1,11 @@
 """What ``vigil scan`` reads: files, folders, git repositories (every blob of every commit) and stdin.
 
 A git repository (a working tree with ``.git``, or a bare repository) is read through the ``git``
-command: ``git log --all --reverse --date-order --raw`` lists, commit by commit, the blobs each one
-introduced; each blob id is read once (``git cat-file --batch``), attributed to the earliest commit
-that introduced it, with that commit's time as the leak time. So a secret that was committed and
-deleted later is found in the commit that added it. Working-tree files are scanned too, unless
+command: ``git log --all --reflog --reverse --date-order --raw`` lists, commit by commit, the blobs
+each one introduced (reflogs hold older stashes and amended commits); each blob id is read once
+(``git cat-file --batch``), attributed to the earliest commit that introduced it, with that
+commit's time as the leak time. So a secret that was committed and deleted later is found in the
+commit that added it. Working-tree files are scanned too, unless
 their content is a blob already read. Files are memory-mapped above 1 MiB. Symbolic links are not
 followed. Unreadable paths are reported, never fatal.
 """
@@ -133,13 +134,19 @@ def _file(path: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
 
 
 def _git_log(git_dir: Path) -> list[tuple[str, str, int]]:
-    """(blob id, path in the repository, commit time) for each blob a commit introduced."""
-    out = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "-c", "core.quotePath=false", "log", "--all",
-         "--reverse", "--date-order", "--root", "-m", "--raw", "--no-abbrev", "--no-renames",
-         "--no-textconv", "-z", "--format=%x01%H %ct"],
-        capture_output=True, check=True,
-    ).stdout
+    """(blob id, path in the repository, commit time) for each blob a commit introduced.
+
+    Commits are those of every ref and every reflog entry: a stash other than the newest
+    (``stash@{1}``...) and a commit amended or reset away are reachable from a reflog only. Should
+    a reflog name an object gc removed, the refs alone are read."""
+    cmd = ["git", f"--git-dir={git_dir}", "-c", "core.quotePath=false", "log", "--all",
+           "--reflog", "--reverse", "--date-order", "--root", "-m", "--raw", "--no-abbrev",
+           "--no-renames", "--no-textconv", "-z", "--format=%x01%H %ct"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, check=True).stdout
+    except subprocess.CalledProcessError:
+        cmd.remove("--reflog")
+        out = subprocess.run(cmd, capture_output=True, check=True).stdout
     entries: list[tuple[str, str, str, int]] = []
     for chunk in out.split(b"\x01")[1:]:
         header, _, rest = chunk.partition(b"\0")
