@@ -160,3 +160,12 @@ def test_rejects_of_a_capitalised_member_or_a_bad_csv_row_keep_no_secret(tmp_pat
     kept = _rejects_kept(tmp_path, "ps.json", "secrets.csv")
     assert len(kept) == 4, kept
     assert all(old_style[:12].encode() not in blob for blob in kept), kept
+
+
+def test_secret_after_a_json_escape_is_redacted():
+    """A secret starting a new line inside a JSON string (``...\\nabc8Q~...``) is not kept."""
+    s = secret(random.Random(22))
+    raw = b'{"message": "token request failed\\n' + s.encode() + b'"}'
+    out = redact(raw)
+    assert s.encode() not in out
+    assert json.loads(out)["message"] == "token request failed\n" + s[:3] + "[redacted]"

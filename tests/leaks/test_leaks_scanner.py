@@ -77,3 +77,12 @@ def test_pkcs12_with_and_without_password():
     locked = pkcs12.serialize_key_and_certificates(b"x", key, cert, None,
                                                    serialization.BestAvailableEncryption(b"pw"))
     assert [m.kind for m in certificates.from_pkcs12(locked)] == [Material.pkcs12]
+
+
+def test_secret_after_a_string_escape():
+    """In an escaped JSON string the letter of ``\\n`` / ``\\t`` precedes the secret: it is found."""
+    s = secret(random.Random(21))
+    for esc in (rb"\n", rb"\t", rb"\r"):
+        buf = b'{"message": "token request failed' + esc + s.encode() + b'"}'
+        hits = list(find_secrets(buf, lambda t: "d"))
+        assert [(h.shape, h.offset) for h in hits] == [(Shape.current, buf.index(s.encode()))]

@@ -5,7 +5,9 @@ Source: ``microsoft/security-utilities`` rule SEC101/156 ``AadClientAppIdentifia
 ``entra-graph-and-logs.md`` §10.1):
 
 * alphabet ``a-z A-Z 0-9 . - _ ~``; three characters (Graph's ``hint``), a version digit, ``Q~``,
-  then the body; delimited on both sides by anything outside the alphabet and ``+`` / ``/``;
+  then the body; delimited on both sides by anything outside the alphabet and ``+`` / ``/``,
+  and at its start by a string escape too (``\\n`` ``\\t`` ``\\r`` ``\\b`` ``\\f``: a secret on
+  a new line of an escaped JSON string is found and redacted);
 * ``7Q~`` (legacy) secrets are 37 characters and carry no checksum;
 * ``8Q~`` (current) secrets are 40 characters; the last three are the first three characters of
   ``CustomAlphabetEncoder(ALPHABET).Encode((uint)Marvin32(latin1(secret[:37]), 0x4161645077643030))``:
@@ -31,8 +33,10 @@ LENGTHS = {LEGACY: 37, CURRENT: 40}
 
 _CHARS = rb"~.a-zA-Z0-9_\-"
 #: Microsoft's pattern over bytes: delimiters are lookarounds so adjacent secrets both match.
+#: A string escape (``\n``, ``\t``, ``\r``, ``\b``, ``\f``: a secret on a new line of a JSON
+#: string, a log message, a quoted .env value) delimits too: its letter is not part of the secret.
 PATTERN = re.compile(
-    rb"(?<![" + _CHARS + rb"+/])"
+    rb"(?:(?<![" + _CHARS + rb"+/])|(?<=\\[nrtbf]))"
     rb"([" + _CHARS + rb"]{3}[78]Q~[" + _CHARS + rb"]{31,34})"
     rb"(?![" + _CHARS + rb"+/])"
 )
