@@ -150,3 +150,18 @@ def test_pkcs12_without_password_leaks_its_certificate_credential(tmp_path):
     assert (f.key_id, f.credential_type, f.location.line) == (KEY3, "certificate", None)
     assert f.location.path.endswith("signing.pfx")
     app.close()
+
+
+def test_a_utf16_file_is_scanned(world, tmp_path):
+    """Windows PowerShell 5's `>` writes UTF-16 with a byte-order mark: the secret's bytes are
+    interleaved with zeros there, and the scan found nothing."""
+    _, svc, _, secrets = world
+    out = tmp_path / "ps"
+    out.mkdir()
+    text = f"appId    : {APP1}\r\npassword : {secrets['valid']}\r\n"
+    (out / "reset-le.txt").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    (out / "reset-be.txt").write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    summary = svc.scan([str(out)])
+    assert sorted((f.key_id, f.location.path.rsplit("/", 1)[-1], f.location.line)
+                  for f in summary.findings) == [(KEY1, "reset-be.txt", 2),
+                                                 (KEY1, "reset-le.txt", 2)]

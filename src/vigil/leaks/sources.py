@@ -6,8 +6,9 @@ each one introduced (reflogs hold older stashes and amended commits); each blob 
 (``git cat-file --batch``), attributed to the earliest commit that introduced it, with that
 commit's time as the leak time. So a secret that was committed and deleted later is found in the
 commit that added it. Working-tree files are scanned too, unless
-their content is a blob already read. Files are memory-mapped above 1 MiB. Symbolic links are not
-followed. Unreadable paths are reported, never fatal.
+their content is a blob already read. Files are memory-mapped above 1 MiB. A UTF-16 text with a
+byte-order mark is scanned as its UTF-8 (:func:`as_scanned`). Symbolic links are not followed.
+Unreadable paths are reported, never fatal.
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ from pathlib import Path
 from typing import IO
 
 MMAP_ABOVE = 1 << 20
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def as_scanned(data: object) -> object:
+    """What is scanned of a buffer: a UTF-16 text with a byte-order mark (Windows PowerShell 5's
+    ``>`` writes it: ``az ad app credential reset > out.txt``) as UTF-8, since the secret
+    patterns are bytes; anything else as it is."""
+    head = data[:2]  # type: ignore[index]
+    if head not in _UTF16_BOMS:
+        return data
+    return bytes(data).decode("utf-16", "replace").encode()  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +73,7 @@ def iter_blobs(paths: list[str], stats: SourceStats) -> Iterator[Blob]:
             data = sys.stdin.buffer.read()
             stats.files += 1
             stats.bytes += len(data)
-            yield Blob(Origin("-"), data, "-")
+            yield Blob(Origin("-"), as_scanned(data), "-")
             continue
         path = Path(given)
         if path.is_symlink() or not path.exists():
@@ -127,7 +139,7 @@ def _file(path: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
         stats.files += 1
         stats.bytes += st.st_size
         when = datetime.fromtimestamp(st.st_mtime, UTC).replace(microsecond=0)
-        yield Blob(Origin(str(path), time=when), data, path.name)
+        yield Blob(Origin(str(path), time=when), as_scanned(data), path.name)
     finally:
         if isinstance(data, mmap.mmap):
             data.close()
@@ -187,7 +199,7 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
             stats.blobs += 1
             stats.bytes += len(data)
             origin = Origin(str(shown), name, commit, datetime.fromtimestamp(t, UTC))
-            yield Blob(origin, data, Path(name).name)
+            yield Blob(origin, as_scanned(data), Path(name).name)
     finally:
         proc.stdin.close()
         proc.wait()
