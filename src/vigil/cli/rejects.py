@@ -9,6 +9,7 @@ import click
 
 from vigil.cli.context import CliContext, pass_cli
 from vigil.cli.output import emit_json, emit_table
+from vigil.ingest.summary import KIND_ORDER, cut
 from vigil.store.rejects import KeptReject
 
 #: What the table shows of a reason.
@@ -17,13 +18,8 @@ REASON_CHARS = 120
 
 def _doc(kept: KeptReject) -> dict[str, Any]:
     """A reject as the ``--rejects`` file writes it, with when it was kept."""
-    r = kept.reject
     return {
-        "source": r.source,
-        "line": r.line,
-        "kind": r.kind,
-        "reason": r.reason,
-        "record": (r.raw or b"").decode("utf-8", "replace"),
+        **kept.reject.to_line(),
         "rejectedAt": kept.rejected_at.isoformat().replace("+00:00", "Z"),
     }
 
@@ -36,7 +32,7 @@ def _doc(kept: KeptReject) -> dict[str, Any]:
 )
 @click.option(
     "--kind",
-    type=click.Choice(["signins", "audit", "graphactivity", "directory", "unknown"]),
+    type=click.Choice(KIND_ORDER),
     help="Only rejects of this kind (unknown: input whose kind could not be told).",
 )
 @click.option(
@@ -91,8 +87,14 @@ def rejects(
     rows = []
     for k in kept:
         r = k.reject
-        reason = r.reason if len(r.reason) <= REASON_CHARS else r.reason[:REASON_CHARS] + "…"
-        rows.append({"source": r.source, "line": r.line, "kind": r.kind, "reason": reason})
+        rows.append(
+            {
+                "source": r.source,
+                "line": r.line,
+                "kind": r.kind,
+                "reason": cut(r.reason, REASON_CHARS),
+            }
+        )
     emit_table(rows, ["source", "line", "kind", "reason"])
     if total > len(kept):
         click.echo(f"{len(kept)} of {total} shown; --limit shows more", err=True)

@@ -319,14 +319,7 @@ class Ingestor:
         if self._rejects_file is None:
             return
         for r in rejects:
-            line = {
-                "source": r.source,
-                "line": r.line,
-                "kind": r.kind,
-                "reason": r.reason,
-                "record": (r.raw or b"").decode("utf-8", "replace"),
-            }
-            self._rejects_file.write(orjson.dumps(line) + b"\n")
+            self._rejects_file.write(orjson.dumps(r.to_line()) + b"\n")
         self._rejects_file.flush()
 
 

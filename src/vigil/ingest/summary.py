@@ -33,6 +33,11 @@ REJECT_EXAMPLES = 5
 REASON_CHARS = 300
 
 
+def cut(text: str, limit: int) -> str:
+    """``text``, cut to ``limit`` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class RejectNote:
     """Where a rejected record was and why (its text stays in the store and rejects file)."""
@@ -113,9 +118,6 @@ class IngestSummary:
                 f"rejected (first {shown} of {rejected}):" if rejected > shown else "rejected:"
             )
             for r in self.first_rejects:
-                reason = (
-                    r.reason if len(r.reason) <= REASON_CHARS else r.reason[:REASON_CHARS] + "…"
-                )
                 where = f"{r.source}:{r.line}" if r.line else r.source
-                lines.append(f"  {where}: {reason}")
+                lines.append(f"  {where}: {cut(r.reason, REASON_CHARS)}")
         return "\n".join(lines)

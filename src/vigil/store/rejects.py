@@ -32,6 +32,16 @@ class Reject:
         if self.raw is not None:
             object.__setattr__(self, "raw", redact(bytes(self.raw)))
 
+    def to_line(self) -> dict[str, object]:
+        """The reject as a line of the ``--rejects`` file (and of ``vigil rejects``) has it."""
+        return {
+            "source": self.source,
+            "line": self.line,
+            "kind": self.kind,
+            "reason": self.reason,
+            "record": (self.raw or b"").decode("utf-8", "replace"),
+        }
+
     @property
     def fingerprint(self) -> str:
         """Same file, line and bytes → same fingerprint, so re-runs do not duplicate rejects.
@@ -82,26 +92,24 @@ class RejectRepository:
         """The ``limit`` rejects kept last, in the order they were kept (oldest of them first);
         ``source``: only those whose source contains it; ``kind``: only that kind."""
         c = rejected_records.c
-        query = select(c.source, c.line, c.reason, c.kind, c.raw, c.rejected_at)
-        for condition in _filters(source, kind):
-            query = query.where(condition)
-        query = query.order_by(c.pk.desc()).limit(limit)
+        query = (
+            select(c.source, c.line, c.reason, c.kind, c.raw, c.rejected_at)
+            .where(*_filters(source, kind))
+            .order_by(c.pk.desc())
+            .limit(limit)
+        )
         with self._engine.connect() as conn:
             rows = list(conn.execute(query))
         return [KeptReject(Reject(*row[:5]), row[5]) for row in reversed(rows)]
 
     def delete(self, *, source: str | None = None, kind: str | None = None) -> int:
         """Forget the rejects kept (those ``source`` and ``kind`` select); how many."""
-        query = delete(rejected_records)
-        for condition in _filters(source, kind):
-            query = query.where(condition)
+        query = delete(rejected_records).where(*_filters(source, kind))
         with transaction(self._engine) as conn:
             return conn.execute(query).rowcount
 
     def count(self, *, source: str | None = None, kind: str | None = None) -> int:
-        query = select(func.count()).select_from(rejected_records)
-        for condition in _filters(source, kind):
-            query = query.where(condition)
+        query = select(func.count()).select_from(rejected_records).where(*_filters(source, kind))
         with self._engine.connect() as conn:
             return conn.execute(query).scalar_one()
 
