@@ -13,6 +13,7 @@ Unreadable paths are reported, never fatal.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import mmap
 import os
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import IO
 
 MMAP_ABOVE = 1 << 20
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def as_scanned(data: object) -> object:
