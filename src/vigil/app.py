@@ -10,7 +10,6 @@ from typing import IO, Any
 
 from sqlalchemy.engine import make_url
 
-from vigil.detections.registry import create_all
 from vigil.enrich import Enricher
 from vigil.ingest.parallel import EnrichConfig, ParallelParser
 from vigil.ingest.pipeline import Ingestor
@@ -39,6 +38,8 @@ class App:
 
     @cached_property
     def detection(self) -> DetectionService:
+        from vigil.detections.registry import create_all  # every detector: only when detecting
+
         detectors = bind_detector_sources(create_all(), self.store.engine)
         return DetectionService(self.store, self.risk, detectors, self.clock)
 

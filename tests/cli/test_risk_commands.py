@@ -121,14 +121,13 @@ def test_unknown_id_and_bad_filter_exit_codes(db):
 def test_console_script_help_for_every_command(tmp_path):
     exe = [sys.executable, "-m", "vigil.cli.main"]
     top = subprocess.run([*exe, "--help"], capture_output=True, text=True, check=True).stdout
-    from vigil.cli.main import COMMANDS
+    from vigil.cli.main import COMMANDS, load_command
 
-    for command in COMMANDS:
-        assert command.name in top
-        out = subprocess.run(
-            [*exe, command.name, "--help"], capture_output=True, text=True, check=True
-        )
-        assert "Usage: " in out.stdout and command.name in out.stdout
+    for name in COMMANDS:
+        assert load_command(name).name == name
+        assert f"  {name} " in top
+        out = subprocess.run([*exe, name, "--help"], capture_output=True, text=True, check=True)
+        assert "Usage: " in out.stdout and name in out.stdout
 
 
 def test_stats_json_on_empty_sqlite(tmp_path):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from vigil.app import App, SchemaOutOfDate, build
 from vigil.settings import ConfigFileError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from vigil.app import App
 
 
 @dataclass
@@ -33,6 +36,8 @@ class CliContext:
 
     def app(self, *, check_schema: bool = True) -> App:
         if self._app is None:
+            from vigil.app import SchemaOutOfDate, build  # the whole of Vigil: not for --help
+
             try:
                 self._app = build(self.settings, check_schema=check_schema)
             except SchemaOutOfDate as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from concurrent.futures.process import BrokenProcessPool
@@ -11,46 +12,56 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from vigil import __version__
-from vigil.cli import (
-    admin,
-    credentials,
-    detect,
-    evaluate,
-    ingest,
-    intel,
-    rejects,
-    risk,
-    scan,
-    serve,
-    simulate,
-    tokens,
-)
 from vigil.cli.context import CliContext, configure_logging
 from vigil.settings import DEFAULT_DATABASE_URL
 
-COMMANDS: list[click.Command] = [
-    admin.migrate,
-    admin.version,
-    admin.stats,
-    ingest.ingest,
-    rejects.rejects,
-    detect.detect,
-    risk.risky,
-    risk.detections,
-    risk.history,
-    risk.confirm,
-    risk.dismiss,
-    serve.serve,
-    tokens.token,
-    simulate.simulate,
-    evaluate.evaluate,
-    credentials.credentials,
-    intel.intel,
-    scan.scan,
-]
+#: The subcommands, each as ``module:attribute``, imported only when run or listed: a command
+#: loads what it needs, not the API server, the simulator and every detector (``vigil stats``
+#: took 1.0 s of CPU, 0.7 s since; an empty ``vigil ingest --no-detect`` 1.07 s, 0.82 s since).
+COMMANDS: dict[str, str] = {
+    "migrate": "vigil.cli.admin:migrate",
+    "version": "vigil.cli.admin:version",
+    "stats": "vigil.cli.admin:stats",
+    "ingest": "vigil.cli.ingest:ingest",
+    "rejects": "vigil.cli.rejects:rejects",
+    "detect": "vigil.cli.detect:detect",
+    "risky": "vigil.cli.risk:risky",
+    "detections": "vigil.cli.risk:detections",
+    "history": "vigil.cli.risk:history",
+    "confirm": "vigil.cli.risk:confirm",
+    "dismiss": "vigil.cli.risk:dismiss",
+    "serve": "vigil.cli.serve:serve",
+    "token": "vigil.cli.tokens:token",
+    "simulate": "vigil.cli.simulate:simulate",
+    "eval": "vigil.cli.evaluate:evaluate",
+    "credentials": "vigil.cli.credentials:credentials",
+    "intel": "vigil.cli.intel:intel",
+    "scan": "vigil.cli.scan:scan",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def load_command(name: str) -> click.Command:
+    """The subcommand ``name`` of :data:`COMMANDS`, its module imported."""
+    module, _, attribute = COMMANDS[name].partition(":")
+    command = getattr(importlib.import_module(module), attribute)
+    assert isinstance(command, click.Command) and command.name == name, COMMANDS[name]
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when looked up (:data:`COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--db",
     metavar="URL",
@@ -78,10 +89,6 @@ def cli(ctx: click.Context, db: str | None, config: Path | None, verbose: int, q
     verbosity = -1 if quiet else verbose
     configure_logging(verbosity)
     ctx.obj = CliContext(db=db, config=config, verbosity=verbosity)
-
-
-for _command in COMMANDS:
-    cli.add_command(_command)
 
 
 #: Failures of the machine or the database, not of Vigil: one line on stderr, exit 1.
