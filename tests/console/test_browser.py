@@ -114,8 +114,9 @@ def test_filter_detail_confirm_and_csv(page: Any, console: Console) -> None:
     assert pane.locator("#history-table tbody tr").count() == 1
     shot(page, "detail-pane", tall=True)
 
-    # Confirm compromised: state and history change, in the page and in the store.
+    # Confirm compromised (after its confirmation): state and history change, page and store.
     pane.get_by_role("button", name="Confirm compromised").click()
+    page.locator("#confirm-ok").click()
     page.wait_for_function(
         "() => document.querySelectorAll('#history-table tbody tr').length === 2"
     )
@@ -171,6 +172,8 @@ def test_bulk_dismiss(page: Any, console: Console) -> None:
     assert page.locator("#sel-count").inner_text() == "2 selected"
     ids = [page.locator("#risky-table tbody tr").nth(i).get_attribute("data-id") for i in (0, 1)]
     page.get_by_role("button", name="Dismiss").click()
+    assert "Dismiss the risk of 2 service principals" in page.locator("#confirm-text").inner_text()
+    page.locator("#confirm-ok").click()
     # Dismissed risk drops to level none: both leave the "medium" view.
     page.wait_for_function(
         "() => (document.querySelector('#total')?.textContent ?? '').startsWith('9 ')"
@@ -183,6 +186,74 @@ def test_bulk_dismiss(page: Any, console: Console) -> None:
     page.locator("#pane").wait_for()
     assert page.locator("#act-confirm").is_visible()
     assert page.locator("#act-disable").count() == 0
+
+
+def test_confirm_compromised_asks_first_naming_whom(page: Any, console: Console) -> None:
+    """Bulk and pane Confirm compromised open a dialog naming the count and the principals; Cancel
+    and Escape send nothing and change nothing, OK applies it."""
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    login(page, console, Role.security_operator)
+    page.goto(console.base + "/#/risky?level=medium&sort=displayName&dir=asc")
+    page.wait_for_function(
+        "() => (document.querySelector('#total')?.textContent ?? '').startsWith('11 ')"
+    )
+    rows = page.locator("#risky-table tbody tr")
+    ids = [rows.nth(i).get_attribute("data-id") for i in range(3)]
+    names = [rows.nth(i).locator("button.open-sp").inner_text() for i in range(3)]
+    for i in range(3):
+        rows.nth(i).locator("input[type=checkbox]").check()
+
+    def state() -> set[tuple[str, str, str]]:
+        found = [console.app.store.risk.risky(sp) for sp in ids]
+        return {(p.id, p.risk_state.value, p.risk_level.value) for p in found if p is not None}
+
+    before = state()
+    assert {s for _, s, _ in before} == {"atRisk"}
+    dialog = page.get_by_role("dialog", name="Confirm compromised?")
+    bulk = page.locator("[data-bulk=confirm]")
+
+    bulk.click()
+    dialog.wait_for()
+    text = page.locator("#confirm-text").inner_text()
+    assert f"Confirm 3 service principals compromised: {', '.join(names)}?" in text
+    assert "risk to high" in text
+    assert page.evaluate("document.activeElement.id") == "confirm-cancel"
+    shot(page, "confirm-compromised-confirmation")
+    page.locator("#confirm-cancel").click()
+    dialog.wait_for(state="hidden")
+    bulk.click()
+    dialog.wait_for()
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    assert not posts
+    assert state() == before
+    assert page.locator("#sel-count").inner_text() == "3 selected"
+
+    bulk.click()
+    page.locator("#confirm-ok").click()
+    # Confirmed principals are high now: they leave the "medium" view.
+    page.wait_for_function(
+        "() => (document.querySelector('#total')?.textContent ?? '').startsWith('8 ')"
+    )
+    assert state() == {(sp, "confirmedCompromised", "high") for sp in ids}  # type: ignore[misc]
+
+    # The pane's button asks too, naming the one principal.
+    posts.clear()
+    page.goto(console.base + f"/#/risky?sp={PAYROLL}")
+    pane = page.locator("#pane")
+    pane.get_by_role("heading", name="Payroll Sync").wait_for()
+    pane.locator("#act-confirm").click()
+    dialog.wait_for()
+    assert (
+        "Confirm 1 service principal compromised: Payroll Sync?"
+        in page.locator("#confirm-text").inner_text()
+    )
+    page.locator("#confirm-cancel").click()
+    dialog.wait_for(state="hidden")
+    assert not posts
+    assert console.app.store.risk.risky(PAYROLL).risk_state.value == "atRisk"  # type: ignore[union-attr]
+    assert page.evaluate("document.activeElement.id") == "act-confirm"
 
 
 def test_detections_page_filter_detail_csv(page: Any, console: Console) -> None:
@@ -294,6 +365,7 @@ def test_oidc_login_and_action_recorded_with_the_callers_name(
     page.goto(console_oidc.base + f"/#/risky?sp={PARTNER}")
     page.locator("#pane").get_by_role("heading", name="Contoso Partner Connector").wait_for()
     page.locator("#act-dismiss").click()
+    page.locator("#confirm-ok").click()
     page.wait_for_function(
         "() => document.querySelectorAll('#history-table tbody tr').length === 2"
     )

@@ -4,8 +4,9 @@ The page (``static/index.html`` + ``console.js`` + ``console.css``, all served f
 Content-Security-Policy allows nothing but this origin) holds no data and needs no token. Every
 ``/console/api/*`` route needs a bearer token with the read permission, like the Graph routes, and
 answers errors in Graph's shape. The console's actions (confirm compromised, dismiss, disable) call
-the Graph routes themselves, so they go through ``RiskService`` and the same role checks: a Security
-Reader's page shows no action buttons, and the server refuses the call anyway (403).
+the Graph routes themselves (only after the page's confirmation dialog naming the principals), so
+they go through ``RiskService`` and the same role checks: a Security Reader's page shows no action
+buttons, and the server refuses the call anyway (403).
 
 The token lives in the tab's ``sessionStorage`` and travels in the ``Authorization`` header; no
 cookie is set, so there is no ambient credential for a cross-site request to ride on (no CSRF).

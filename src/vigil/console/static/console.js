@@ -452,6 +452,11 @@ function updateSelection() {
 async function bulkAction(action) {
   const ids = [...selected];
   if (!ids.length) return;
+  const names = ids.map((id) => {
+    const row = lastRows.find((r) => r.id === id);
+    return (row && row.displayName) || id;
+  });
+  if (!await confirmRiskAction(action, names)) return;
   try {
     await riskAction(action, ids);
     toast(`${action === "confirm" ? "Confirmed compromised" : "Dismissed"}: ${ids.length} workload identit${ids.length === 1 ? "y" : "ies"}`);
@@ -592,8 +597,8 @@ async function spPane(id) {
   const risk = doc.risk;
   const actions = [];
   if (risk && me.can.act) {
-    actions.push(h("button", { type: "button", class: "danger", id: "act-confirm", onclick: () => paneAction("confirm", p.id) }, "Confirm compromised"));
-    actions.push(h("button", { type: "button", class: "secondary", id: "act-dismiss", onclick: () => paneAction("dismiss", p.id) }, "Dismiss"));
+    actions.push(h("button", { type: "button", class: "danger", id: "act-confirm", onclick: () => paneAction("confirm", p) }, "Confirm compromised"));
+    actions.push(h("button", { type: "button", class: "secondary", id: "act-dismiss", onclick: () => paneAction("dismiss", p) }, "Dismiss"));
   }
   const enabled = risk ? risk.isEnabled : p.accountEnabled;
   if (me.can.disable && enabled !== false) {
@@ -657,7 +662,9 @@ async function detectionPane(id) {
       ["Source", d.source], ["Activity", d.activity], ["Correlation id", d.correlationId]]));
 }
 
-async function paneAction(action, id) {
+async function paneAction(action, p) {
+  if (!await confirmRiskAction(action, [p.displayName || p.id])) return;
+  const id = p.id;
   try {
     await riskAction(action, [id]);
     toast(action === "confirm" ? "Confirmed compromised." : "Risk dismissed.");
@@ -666,6 +673,36 @@ async function paneAction(action, id) {
     return;
   }
   await refresh();
+}
+
+// What a confirmation names: every principal up to NAMES_SHOWN, then how many more.
+const NAMES_SHOWN = 10;
+
+function nameList(names) {
+  const shown = names.slice(0, NAMES_SHOWN).join(", ");
+  const rest = names.length - NAMES_SHOWN;
+  return rest > 0 ? `${shown} and ${rest} more` : shown;
+}
+
+// Confirm compromised and Dismiss change the risk of every principal named; nothing is sent unless
+// the analyst says OK in the dialog (Cancel or Escape send nothing).
+function confirmRiskAction(action, names) {
+  const n = names.length;
+  const sps = n === 1 ? "1 service principal" : `${n} service principals`;
+  const their = n === 1 ? "its" : "their";
+  const recorded = `recorded in ${their} risk history as done by ${me.name}`;
+  if (action === "confirm") {
+    return confirmDialog("Confirm compromised?",
+      `Confirm ${sps} compromised: ${nameList(names)}? This sets ${their} risk to high and ${their} ` +
+      `state to confirmed compromised, adds an admin-confirmed detection, and is ${recorded}. ` +
+      "It stays so until the risk is dismissed or remediated.",
+      "Confirm compromised");
+  }
+  return confirmDialog("Dismiss risk?",
+    `Dismiss the risk of ${sps}: ${nameList(names)}? This sets ${their} risk to none and ${their} ` +
+    `state to dismissed, closes ${their} open detections, and is ${recorded}. ` +
+    "Only a new detection brings a dismissed principal back to at risk.",
+    "Dismiss risk");
 }
 
 function confirmDialog(title, text, okLabel) {
