@@ -256,6 +256,37 @@ def test_confirm_compromised_asks_first_naming_whom(page: Any, console: Console)
     assert page.evaluate("document.activeElement.id") == "act-confirm"
 
 
+def test_sort_headers_match_a_typed_url_without_dir(page: Any, console: Console) -> None:
+    """``#/risky?sort=riskLevel`` sorts highest first and the header says so; clicking it flips to
+    ascending, and another column's first click asks for that column's default direction."""
+    login(page, console, Role.security_reader)
+    page.goto(console.base + "/#/risky?sort=riskLevel")
+    level = page.locator("#risky-table th", has_text="Risk level")
+    page.wait_for_function("() => document.querySelector('#risky-table') !== null")
+    assert level.get_attribute("aria-sort") == "descending"
+    first = page.locator("#risky-table tbody tr").first.inner_text()
+    assert "high" in first
+    level.get_by_role("button").click()
+    page.wait_for_function("() => location.hash.includes('dir=asc')")
+    page.wait_for_function(
+        "() => document.querySelector('#risky-table th[aria-sort=ascending]')?.textContent"
+        " === 'Risk level'"
+    )
+    page.locator("#risky-table th", has_text="Last updated").get_by_role("button").click()
+    page.wait_for_function(
+        "() => location.hash.includes('sort=riskLastUpdatedDateTime')"
+        " && location.hash.includes('dir=desc')"
+    )
+    page.locator("#risky-table th", has_text="Name").get_by_role("button").click()
+    page.wait_for_function(
+        "() => location.hash.includes('sort=displayName') && location.hash.includes('dir=asc')"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#risky-table th[aria-sort=ascending]')?.textContent"
+        " === 'Name'"
+    )
+
+
 def test_detections_page_filter_detail_csv(page: Any, console: Console) -> None:
     login(page, console, Role.global_reader)
     page.get_by_role("link", name="Workload identity detections").click()

@@ -22,6 +22,7 @@ from tests.console.console_support import (
 
 from vigil.auth import Role
 from vigil.console import routes
+from vigil.console.listing import DETECTIONS_TABLE, RISKY_TABLE, parse
 from vigil.model import RiskEventType, RiskLevel
 
 
@@ -102,6 +103,49 @@ def test_risky_filters_sort_and_paging(console_db: Console) -> None:
         assert c.get("/console/api/risky", params={"from": "yesterday"}).status_code == 400
         assert c.get("/console/api/risky", params={"size": "0"}).status_code == 400
         assert c.get("/console/api/risky", params={"q": "%"}).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "sort", "default"),
+    [
+        ("/console/api/risky", "riskLevel", "desc"),
+        ("/console/api/risky", "riskLastUpdatedDateTime", "desc"),
+        ("/console/api/risky", "displayName", "asc"),
+        ("/console/api/risky", "riskState", "asc"),
+        ("/console/api/detections", "detectedDateTime", "desc"),
+    ],
+)
+def test_sort_without_dir_takes_the_columns_default_direction(
+    console_db: Console, path: str, sort: str, default: str
+) -> None:
+    """A hand-typed ``?sort=riskLevel`` (no ``dir``) sorts as the header's first click does and
+    says so; before, every column fell back to descending while the header showed ascending."""
+    with client(console_db) as c:
+        bare = c.get(path, params={"sort": sort}).json()
+        explicit = c.get(path, params={"sort": sort, "dir": default}).json()
+    assert [r["id"] for r in bare["value"]] == [r["id"] for r in explicit["value"]]
+    assert bare["graphOrderBy"] == f"{sort} {default}"
+    assert (bare["sort"], bare["dir"]) == (sort, default)
+    assert bare["sortDirections"][sort] == default
+
+
+def test_sort_directions_of_the_tables() -> None:
+    """Risk level highest first and times newest first; the default sort is one of those."""
+    for spec in (RISKY_TABLE, DETECTIONS_TABLE):
+        bare = parse(spec, {})
+        assert (bare.sort, bare.direction) == (spec.default_sort, "desc")
+    risky = parse(RISKY_TABLE, {"sort": "riskLevel"})
+    assert risky.directions == {
+        "displayName": "asc",
+        "appId": "asc",
+        "servicePrincipalType": "asc",
+        "riskState": "asc",
+        "riskLevel": "desc",
+        "riskLastUpdatedDateTime": "desc",
+        "isEnabled": "asc",
+    }
+    assert parse(RISKY_TABLE, {"sort": "riskLevel", "dir": "ASC"}).graph_orderby == "riskLevel asc"
+    assert parse(RISKY_TABLE, {"dir": "asc"}).graph_orderby == "riskLastUpdatedDateTime asc"
 
 
 def test_search_folds_non_ascii_letters(console_db: Console) -> None:

@@ -1,10 +1,13 @@
 """The console's two tables: its simple filter parameters → the API's OData query → a page or a CSV.
 
 The console speaks plain parameters (``level=high&state=atRisk&from=2026-01-01&q=payroll&sort=
-displayName&dir=asc&page=2&size=50``). They are turned into the Graph ``$filter`` / ``$orderby``
-text the API accepts and parsed by the API's own parser, so the filter semantics (and the 400s for
-bad values) are the API's; the free-text search, which OData's ``startswith`` cannot express
-(case-insensitive *contains* over the name, or the exact appId / id), is one extra SQL condition.
+displayName&dir=asc&page=2&size=50``). Without ``dir`` a column sorts in its own default direction
+(:attr:`TableSpec.descending_first`: times newest first, risk level highest first, the others
+ascending), which is also the direction a column header's first click asks for. The parameters are
+turned into the Graph ``$filter`` / ``$orderby`` text the API accepts and parsed by the API's own
+parser, so the filter semantics (and the 400s for bad values) are the API's; the free-text search,
+which OData's ``startswith`` cannot express (case-insensitive *contains* over the name, or the exact
+appId / id), is one extra SQL condition.
 CSV downloads go through the API's :func:`vigil.api.listing.list_response`: the same columns,
 escaping and streaming as ``$format=csv`` on the Graph routes.
 """
@@ -37,10 +40,12 @@ class TableSpec:
     equals: Mapping[str, str]
     #: The property ``from`` / ``to`` (dates, UTC, ``to`` inclusive) bound.
     date_property: str
+    #: The sort without ``sort``; it is in :attr:`descending_first`, so newest first.
     default_sort: str
-    default_descending: bool
     #: What the table may be sorted by: properties whose order an index gives (or a narrow table).
     sortable: tuple[str, ...]
+    #: The sortable properties whose direction without ``dir`` is descending; the others ascend.
+    descending_first: frozenset[str]
     #: Columns the free-text search looks in: ``contains`` on the first, ``eq`` on the others.
     search: tuple[str, ...]
 
@@ -50,7 +55,6 @@ RISKY_TABLE = TableSpec(
     equals={"level": "riskLevel", "state": "riskState", "type": "servicePrincipalType"},
     date_property="riskLastUpdatedDateTime",
     default_sort="riskLastUpdatedDateTime",
-    default_descending=True,
     sortable=(
         "displayName",
         "appId",
@@ -60,6 +64,7 @@ RISKY_TABLE = TableSpec(
         "riskLastUpdatedDateTime",
         "isEnabled",
     ),
+    descending_first=frozenset({"riskLevel", "riskLastUpdatedDateTime"}),
     search=("displayName", "appId", "id"),
 )
 
@@ -73,9 +78,9 @@ DETECTIONS_TABLE = TableSpec(
     },
     date_property="activityDateTime",
     default_sort="activityDateTime",
-    default_descending=True,
     # Sorting 10^5 wide detection rows by a text column takes ~0.5 s on SQLite: filter instead.
     sortable=("activityDateTime", "detectedDateTime"),
+    descending_first=frozenset({"activityDateTime", "detectedDateTime"}),
     search=("servicePrincipalDisplayName", "appId", "servicePrincipalId", "id", "requestId"),
 )
 
@@ -90,6 +95,10 @@ class ConsoleQuery:
     graph_orderby: str
     page: int
     size: int
+    #: The sort applied (``sort``, ``asc`` / ``desc``) and each sortable column's default direction.
+    sort: str
+    direction: str
+    directions: Mapping[str, str]
 
 
 def _literal(value: str) -> str:
@@ -144,11 +153,12 @@ def parse(spec: TableSpec, params: Mapping[str, str], *, csv: bool = False) -> C
     direction = params.get("dir", "").strip().lower()
     if direction not in ("", "asc", "desc"):
         raise GraphError(400, "dir must be asc or desc")
-    descending = spec.default_descending if not direction else direction == "desc"
+    directions = {p: "desc" if p in spec.descending_first else "asc" for p in spec.sortable}
+    direction = direction or directions[sort]
     size = _int(params, "size", 50, 1, MAX_PAGE_SIZE)
     page = _int(params, "page", 1, 1, 1_000_000)
     text_filter = graph_filter(spec, params)
-    orderby = f"{sort} {'desc' if descending else 'asc'}"
+    orderby = f"{sort} {direction}"
     options = [("$orderby", orderby), ("$top", str(size))]
     if text_filter:
         options.append(("$filter", text_filter))
@@ -160,7 +170,7 @@ def parse(spec: TableSpec, params: Mapping[str, str], *, csv: bool = False) -> C
     query = replace(query, where=where, offset=(page - 1) * size, csv=csv)
     if csv:
         query = replace(query, offset=0)
-    return ConsoleQuery(query, text_filter, orderby, page, size)
+    return ConsoleQuery(query, text_filter, orderby, page, size, sort, direction, directions)
 
 
 def page_document(
@@ -169,7 +179,8 @@ def page_document(
     count: Callable[[Any], int],
     shape: Callable[[Any], dict[str, Any]],
 ) -> dict[str, Any]:
-    """One page of a console table: rows, the total, and the Graph query it corresponds to."""
+    """One page of a console table: rows, the total, the sort applied (with every sortable column's
+    default direction, which the column headers use) and the Graph query it corresponds to."""
     q = cq.query
     rows = fetch(q.where, q.order_by, q.top, q.offset)
     return {
@@ -179,4 +190,7 @@ def page_document(
         "size": cq.size,
         "graphFilter": cq.graph_filter,
         "graphOrderBy": cq.graph_orderby,
+        "sort": cq.sort,
+        "dir": cq.direction,
+        "sortDirections": dict(cq.directions),
     }

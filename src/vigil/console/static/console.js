@@ -341,11 +341,12 @@ function filterForm(view, params, fields) {
   return form;
 }
 
-function sortHeader(view, params, prop, label, defaultProp) {
-  const current = params.get("sort") || defaultProp;
-  const dir = params.get("dir") || (current === defaultProp && !params.get("sort") ? "desc" : "asc");
-  const active = current === prop;
-  const next = active && dir === "asc" ? "desc" : "asc";
+// The sort shown is the one the server applied (doc.sort, doc.dir: a URL without dir gets the
+// column's default direction); a header's first click asks for that default, a second flips it.
+function sortHeader(view, params, doc, prop, label) {
+  const dir = doc.dir;
+  const active = doc.sort === prop;
+  const next = active ? (dir === "asc" ? "desc" : "asc") : doc.sortDirections[prop];
   return h("th", { scope: "col", "aria-sort": active ? (dir === "asc" ? "ascending" : "descending") : "none" },
     h("button", { type: "button", class: "sort", onclick: () => go(view, withParam(params, { sort: prop, dir: next, page: null, sp: null, detection: null })) }, label));
 }
@@ -396,7 +397,7 @@ async function renderRisky(params) {
   selected = new Set([...selected].filter((id) => lastRows.some((r) => r.id === id)));
   const canAct = me.can.act;
   const main = document.getElementById("main");
-  const col = (prop, label) => sortHeader("risky", params, prop, label, "riskLastUpdatedDateTime");
+  const col = (prop, label) => sortHeader("risky", params, doc, prop, label);
   const bulk = (label, action) => h("button", { type: "button", class: action === "dismiss" ? "secondary" : "danger", "data-bulk": action, disabled: true, onclick: () => bulkAction(action) }, label);
   const rows = doc.value.map((r) => h("tr", { "data-id": r.id, class: selected.has(r.id) ? "selected" : "" },
     canAct ? h("td", {}, h("input", { type: "checkbox", "aria-label": `Select ${r.displayName || r.id}`, checked: selected.has(r.id), onchange: (ev) => toggle(r.id, ev.target.checked) })) : null,
@@ -486,7 +487,7 @@ async function renderDetections(params) {
   const doc = await getJson(`/console/api/detections?${p}`);
   lastRows = doc.value;
   const main = document.getElementById("main");
-  const col = (prop, label) => sortHeader("detections", params, prop, label, "activityDateTime");
+  const col = (prop, label) => sortHeader("detections", params, doc, prop, label);
   const rows = doc.value.map((d) => h("tr", { "data-id": d.id },
     h("td", {}, h("button", { type: "button", class: "link open-detection", onclick: (ev) => openDetection(ev.currentTarget, d.id) }, when(d.activityDateTime))),
     h("td", {}, d.riskEventType),
