@@ -72,3 +72,49 @@ def test_confirm_through_the_api_shows_in_detections_and_history(tmp_path):
     assert "bob.secops" in item["initiatedBy"]
     assert item["activity"]["riskEventTypes"] == ["adminConfirmedServicePrincipalCompromised"]
     app.close()
+
+
+def test_a_repeated_confirm_or_dismiss_changes_nothing(tmp_path):
+    """A retried request or a second click: no second admin-confirmed detection, no history
+    item; with new evidence since, confirming again applies to it."""
+    from vigil.model import RiskDetection, detection_id
+
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    app = build(load_settings(database_url=f"sqlite:///{tmp_path / 'r.db'}"), clock=lambda: now)
+    app.store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=SP, app_id="app-1", display_name="Payroll"), None)], now)
+    assert len(app.risk.confirm_compromised([SP], "alice")) == 1
+    assert app.risk.confirm_compromised([SP, SP], "bob") == []
+    assert len(app.store.risk.list_detections()) == 1
+    assert len(app.store.risk.history(SP)) == 1
+
+    app.risk.record_detection(RiskDetection(
+        id=detection_id("suspiciousSignins", SP, "1"), service_principal_id=SP,
+        risk_event_type="suspiciousSignins", risk_level=RiskLevel.medium,
+        risk_state=RiskState.atRisk, activity_date_time=now, detected_date_time=now,
+        last_updated_date_time=now))
+    assert len(app.risk.confirm_compromised([SP], "bob")) == 1
+    assert {d.risk_state for d in app.store.risk.list_detections()} == {
+        RiskState.confirmedCompromised}
+    assert len(app.store.risk.history(SP)) == 3
+
+    assert len(app.risk.dismiss([SP], "carol")) == 1
+    assert app.risk.dismiss([SP], "carol") == []
+    assert len(app.store.risk.history(SP)) == 4
+    app.close()
+
+
+def test_cli_says_how_many_were_already_confirmed(tmp_path, monkeypatch):
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    store = Store.open(db, migrate=True)
+    store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=SP, app_id="app-1", display_name="Payroll"), None)],
+        datetime(2026, 1, 1, tzinfo=UTC))
+    store.close()
+    monkeypatch.setenv("VIGIL_DATABASE_URL", db)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["confirm", SP], catch_exceptions=False)
+    assert first.stderr.strip() == "confirmed compromised: 1"
+    again = runner.invoke(cli, ["confirm", SP], catch_exceptions=False)
+    assert again.exit_code == 0
+    assert again.stderr.strip() == "confirmed compromised: 0; 1 already was, left unchanged"

@@ -101,3 +101,25 @@ def test_detection_ids_are_deterministic():
         "leakedCredentials", "sp", "keypath"
     )
     assert len(detection_id("x", "y")) == 52
+
+
+def test_an_admin_action_already_done_is_recognised():
+    from vigil.risk import Remediate, already_done
+
+    state = transition(initial_state(SUBJECT, T0), DetectionAdded(det(RiskLevel.low)), T0).state
+    assert not already_done(state, ConfirmCompromised("alice"))
+    confirmed = transition(state, ConfirmCompromised("alice"), T0).state
+    assert already_done(confirmed, ConfirmCompromised("bob"))
+    assert not already_done(confirmed, Dismiss("bob"))
+    # new evidence after the confirmation: confirming again closes it, so it is not a repeat
+    later = transition(confirmed, DetectionAdded(det(RiskLevel.medium, n=2)), T0).state
+    assert not already_done(later, ConfirmCompromised("bob"))
+
+    dismissed = transition(state, Dismiss("alice"), T0).state
+    assert already_done(dismissed, Dismiss("bob"))
+    assert not already_done(dismissed, ConfirmCompromised("bob"))
+    again = transition(dismissed, DetectionAdded(det(RiskLevel.low, n=3)), T0).state
+    assert not already_done(again, Dismiss("bob"))
+    remediated = transition(state, Remediate("alice"), T0).state
+    assert already_done(remediated, Remediate("bob"))
+    assert not already_done(initial_state(SUBJECT, T0), Dismiss("bob"))  # none -> dismissed

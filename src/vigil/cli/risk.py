@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from typing import Any
 
 import click
 
@@ -137,7 +138,7 @@ def confirm(cli: CliContext, sp_ids: tuple[str, ...], actor: str) -> None:
         done = cli.app().risk.confirm_compromised(sp_ids, actor)
     except UnknownServicePrincipals as exc:
         raise click.ClickException(f"{exc}; nothing was changed") from exc
-    click.echo(f"confirmed compromised: {len(done)}", err=True)
+    click.echo(f"confirmed compromised: {len(done)}{_unchanged(sp_ids, done)}", err=True)
 
 
 @click.command()
@@ -150,4 +151,10 @@ def dismiss(cli: CliContext, sp_ids: tuple[str, ...], actor: str) -> None:
         done = cli.app().risk.dismiss(sp_ids, actor)
     except UnknownServicePrincipals as exc:
         raise click.ClickException(f"{exc}; nothing was changed") from exc
-    click.echo(f"dismissed: {len(done)}", err=True)
+    click.echo(f"dismissed: {len(done)}{_unchanged(sp_ids, done)}", err=True)
+
+
+def _unchanged(sp_ids: tuple[str, ...], done: list[Any]) -> str:
+    """``; N already were`` for the ids an action left alone (already done: no history added)."""
+    left = len(set(sp_ids)) - len(done)
+    return f"; {left} already {'was' if left == 1 else 'were'}, left unchanged" if left else ""

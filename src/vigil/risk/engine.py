@@ -24,6 +24,11 @@ Rules (Graph semantics; inferred details are documented in ``shared/spec`` §1.5
   ``none``.
 * ``SetEnabled`` records an enable/disable of the principal; risk is unchanged but for aging.
 
+An admin action that would change nothing is not applied (:func:`already_done`): confirming a
+principal that is confirmed compromised with no detection left open since, dismissing or
+remediating one already dismissed or remediated with nothing open. A retried request or a second
+click adds no detection and no history item.
+
 Every transition applies aging at ``now``, so the stored level always equals the highest active
 detection's level as of ``riskLastUpdatedDateTime``.
 """
@@ -151,6 +156,24 @@ def needs_age_out(state: SpRisk, now: datetime) -> bool:
     return (
         p.risk_state == RiskState.atRisk and aggregate_level(state.detections, now) != p.risk_level
     )
+
+
+def already_done(state: SpRisk, action: Action) -> bool:
+    """True when the admin ``action`` would change nothing of ``state`` but add a history item
+    (and for a confirmation a second admin-confirmed detection)."""
+    p = state.principal
+    match action:
+        case ConfirmCompromised():
+            return p.risk_state == RiskState.confirmedCompromised and all(
+                d.risk_state != RiskState.atRisk for d in state.detections
+            )
+        case Dismiss():
+            done = RiskState.dismissed
+        case Remediate():
+            done = RiskState.remediated
+        case _:
+            return False
+    return p.risk_state == done and not any(d.is_open for d in state.detections)
 
 
 def _close(

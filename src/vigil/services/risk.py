@@ -25,6 +25,7 @@ from vigil.risk import (
     SetEnabled,
     SpRisk,
     Transition,
+    already_done,
     initial_state,
     needs_age_out,
     transition,
@@ -86,6 +87,8 @@ class RiskService:
                     raise UnknownServicePrincipals([sp_id])
                 state = initial_state(subject, now)
             if isinstance(action, AgeOut) and not needs_age_out(state, now):
+                return None
+            if already_done(state, action):
                 return None
             return transition(state, action, now)
 
