@@ -159,6 +159,19 @@ def test_filter_detail_confirm_and_csv(page: Any, console: Console) -> None:
     assert not pane.get_by_role("button", name="Disable service principal").count()
     assert "Disabled" in page.locator("#risky-table tbody tr").first.inner_text()
 
+    # ...and undone from the same pane, with its own confirmation.
+    pane.get_by_role("button", name="Enable service principal").click()
+    assert "enabled again" in page.locator("#confirm-text").inner_text()
+    page.locator("#confirm-cancel").click()
+    assert console.app.store.risk.risky(PAYROLL).is_enabled is False  # type: ignore[union-attr]
+    pane.get_by_role("button", name="Enable service principal").click()
+    page.locator("#confirm-ok").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#history-table tbody tr').length === 4"
+    )
+    assert console.app.store.risk.risky(PAYROLL).is_enabled is True  # type: ignore[union-attr]
+    pane.get_by_role("button", name="Disable service principal").wait_for()
+
 
 def test_bulk_dismiss(page: Any, console: Console) -> None:
     login(page, console, Role.security_operator)

@@ -603,7 +603,9 @@ async function spPane(id) {
   }
   const enabled = risk ? risk.isEnabled : p.accountEnabled;
   if (me.can.disable && enabled !== false) {
-    actions.push(h("button", { type: "button", class: "danger", id: "act-disable", onclick: () => disableSp(p) }, "Disable service principal"));
+    actions.push(h("button", { type: "button", class: "danger", id: "act-disable", onclick: () => setEnabled(p, false) }, "Disable service principal"));
+  } else if (me.can.disable) {
+    actions.push(h("button", { type: "button", class: "secondary", id: "act-enable", onclick: () => setEnabled(p, true) }, "Enable service principal"));
   }
   const history = doc.history.map((x) => h("tr", {},
     h("td", {}, when(x.riskLastUpdatedDateTime)), h("td", {}, levelBadge(x.riskLevel)), h("td", {}, stateBadge(x.riskState)),
@@ -719,16 +721,22 @@ function confirmDialog(title, text, okLabel) {
   });
 }
 
-async function disableSp(p) {
-  const ok = await confirmDialog("Disable service principal?",
-    `${p.displayName || p.id} will be recorded as disabled in Vigil and in its risk history; tokens it requests after enforcement picks this up are refused.`,
-    "Disable");
+async function setEnabled(p, enable) {
+  const name = p.displayName || p.id;
+  const ok = enable
+    ? await confirmDialog("Enable service principal?",
+      `${name} will be recorded as enabled again in Vigil and in its risk history; its risk state and detections stay as they are.`,
+      "Enable")
+    : await confirmDialog("Disable service principal?",
+      `${name} will be recorded as disabled in Vigil and in its risk history; tokens it requests after enforcement picks this up are refused. "Enable service principal" in this pane undoes it.`,
+      "Disable");
   if (!ok) return;
+  const verb = enable ? "Enable" : "Disable";
   try {
-    await call("PATCH", `/v1.0/servicePrincipals/${encodeURIComponent(p.id)}`, { accountEnabled: false });
-    toast("Service principal disabled.");
+    await call("PATCH", `/v1.0/servicePrincipals/${encodeURIComponent(p.id)}`, { accountEnabled: enable });
+    toast(`Service principal ${enable ? "enabled" : "disabled"}.`);
   } catch (e) {
-    if (e.status !== 401) toast(`Disable failed: ${e.message}`, true);
+    if (e.status !== 401) toast(`${verb} failed: ${e.message}`, true);
     return;
   }
   await refresh();
