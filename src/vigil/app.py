@@ -40,7 +40,7 @@ class App:
     def detection(self) -> DetectionService:
         from vigil.detections.registry import create_all  # every detector: only when detecting
 
-        detectors = bind_detector_sources(create_all(), self.store.engine)
+        detectors = bind_detector_sources(create_all(self.settings.detectors), self.store.engine)
         return DetectionService(self.store, self.risk, detectors, self.clock)
 
     @cached_property

@@ -97,6 +97,17 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     enrich: EnrichSettings = EnrichSettings()
     indicators: IndicatorSettings = IndicatorSettings()
+    #: Detector parameters by riskEventType, e.g. ``[detectors.suspiciousSignins]`` with
+    #: ``min_days = 14``: see each detector's ``Params`` and ``vigil detect --params``.
+    detectors: dict[str, dict[str, Any]] = {}
+
+    @model_validator(mode="after")
+    def _known_detector_params(self) -> Settings:
+        if self.detectors:  # imports every detector: only when some are configured
+            from vigil.detections.registry import detector_params
+
+            detector_params(self.detectors)
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -123,9 +134,26 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigFileError(f"{config_file}: {exc}") from exc
     env_only = Settings()  # environment and defaults
-    merged = _deep_merge(from_file, env_only.model_dump(exclude_unset=True))
+    merged = _deep_merge(
+        _fold_detectors(from_file), _fold_detectors(env_only.model_dump(exclude_unset=True))
+    )
     merged = _deep_merge(merged, {k: v for k, v in overrides.items() if v is not None})
     return Settings.model_validate(merged)
+
+
+def _fold_detectors(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with its ``detectors`` tables keyed in lower case, so that the environment's
+    (``VIGIL_DETECTORS__SUSPICIOUSSIGNINS__MIN_DAYS``: names lose their case) merge with the
+    file's ``[detectors.suspiciousSignins]`` instead of standing beside them."""
+    tables = settings.get("detectors")
+    if not isinstance(tables, dict):
+        return settings
+    folded: dict[str, Any] = {}
+    for key, value in tables.items():
+        name = str(key).lower()
+        both = isinstance(value, dict) and isinstance(folded.get(name), dict)
+        folded[name] = _deep_merge(folded[name], value) if both else value
+    return {**settings, "detectors": folded}
 
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,18 @@
 """``from_dict`` / ``to_dict`` for the frozen parameter dataclasses of detectors.
 
 A detector's ``Params`` holds its tunables with documented defaults. Overrides come as a plain
-mapping (a TOML table, say): unknown names raise ``ValueError`` (a typo must not silently keep
-the default), tuples are given as lists, and a ``tuple[tuple[str, float], ...]`` field (e.g.
-feature weights) may be given as a mapping that is merged over the default.
+mapping (a ``[detectors.<riskEventType>]`` TOML table, or ``VIGIL_DETECTORS__...`` environment
+variables, whose values are text): unknown names raise ``ValueError`` (a typo must not silently
+keep the default), and so does a value of the wrong type, naming the parameter. Tuples are given
+as lists (in text, JSON or comma-separated), booleans as ``true``/``false`` (also ``1``/``0``,
+``yes``/``no``), and a ``tuple[tuple[str, float], ...]`` field (e.g. feature weights) may be given
+as a mapping that is merged over the default.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 
@@ -24,29 +28,72 @@ def params_from_dict(cls: type[T], data: Mapping[str, Any] | None) -> T:
     defaults = cls()
     values: dict[str, Any] = {}
     for name, value in (data or {}).items():
-        current = getattr(defaults, name)
-        if isinstance(value, Mapping) and isinstance(current, tuple):
-            merged = dict(current)
-            merged.update({str(k): float(v) for k, v in value.items()})
-            values[name] = tuple(sorted(merged.items()))
-        elif isinstance(current, tuple):
-            values[name] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
-        elif isinstance(current, bool):
-            values[name] = bool(value)
-        elif isinstance(current, int | float) and not isinstance(value, bool):
-            values[name] = type(current)(value)
-        else:
-            values[name] = value
+        try:
+            values[name] = _coerce(getattr(defaults, name), value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{cls.__name__}.{name}: {exc}") from None
     return dataclasses.replace(defaults, **values)  # type: ignore[type-var]
 
 
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _coerce(current: Any, value: Any) -> Any:
+    """``value`` as the type of the default ``current``."""
+    if isinstance(current, tuple):
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text[:1] in "[{" else [v.strip() for v in text.split(",")]
+            value = [v for v in value if v != ""] if isinstance(value, list) else value
+        if isinstance(value, Mapping):
+            if not current or not all(isinstance(c, tuple) for c in current):
+                raise TypeError(f"expected a list, not a table: {value!r}")
+            merged = dict(current)
+            unknown = sorted(str(k) for k in value if str(k) not in merged)
+            if unknown:
+                raise TypeError(
+                    f"unknown name(s) {', '.join(unknown)} (known: {', '.join(merged)})"
+                )
+            merged.update({str(k): float(v) for k, v in value.items()})
+            return tuple(sorted(merged.items()))
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected a list, not {value!r}")
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    if isinstance(current, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise TypeError(f"expected true or false, not {value!r}")
+    if isinstance(current, int | float):
+        if isinstance(value, bool):
+            raise TypeError(f"expected a number, not {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"expected a number, not {value!r}") from None
+        if isinstance(current, float):
+            return number
+        if not number.is_integer():
+            raise TypeError(f"expected a whole number, not {value!r}")
+        return int(number)
+    if isinstance(current, str) and not isinstance(value, str):
+        raise TypeError(f"expected text, not {value!r}")
+    return value
+
+
 def params_to_dict(params: Any) -> dict[str, Any]:
-    """JSON-compatible mapping of every parameter (tuples as lists)."""
+    """JSON-compatible mapping of every parameter: tuples as lists, name → number pairs (weights)
+    as a mapping, the shapes :func:`params_from_dict` and a TOML table take."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(params):
         value = getattr(params, f.name)
-        if isinstance(value, tuple):
-            value = [list(v) if isinstance(v, tuple) else v for v in value]
+        if isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+            value = {str(k): v for k, v in value}
+        elif isinstance(value, tuple):
+            value = list(value)
         out[f.name] = value
     return out
 

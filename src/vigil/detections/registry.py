@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from vigil.detections.anomalous_service_principal_activity import (
     AnomalousServicePrincipalActivity,
 )
@@ -31,6 +34,41 @@ REGISTRY: dict[str, type[Detector]] = {
 NOT_DETECTORS = frozenset({"adminConfirmedServicePrincipalCompromised"})
 
 
-def create_all() -> list[Detector]:
-    """One instance of every registered detector, in registry order."""
-    return [cls() for cls in REGISTRY.values()]
+def detector_params(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """Each detector's ``Params`` with ``overrides`` (the settings' ``detectors`` tables, keyed by
+    riskEventType in any case: environment variable names are not case-sensitive) applied; only
+    detectors that have parameters. ``ValueError`` names an unknown detector, one without
+    parameters, or a wrong parameter."""
+    tunable = {
+        name: cls.params_type  # type: ignore[attr-defined]
+        for name, cls in REGISTRY.items()
+        if hasattr(cls, "params_type")
+    }
+    given: dict[str, Mapping[str, Any]] = {}
+    for key, values in (overrides or {}).items():
+        name = next((n for n in REGISTRY if n.lower() == key.lower()), None)
+        if name is None or name not in tunable:
+            what = "no such detector" if name is None else "this detector has no parameters"
+            raise ValueError(
+                f"detectors.{key}: {what} (detectors with parameters: {', '.join(tunable)})"
+            )
+        if not isinstance(values, Mapping):
+            raise ValueError(f"detectors.{key}: expected a table of parameters, not {values!r}")
+        given[name] = values
+    out = {}
+    for name, params_type in tunable.items():
+        try:
+            out[name] = params_type.from_dict(given.get(name))
+        except ValueError as exc:
+            raise ValueError(f"detectors.{name}: {exc}") from None
+    return out
+
+
+def create_all(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[Detector]:
+    """One instance of every registered detector, in registry order, those with parameters
+    built with :func:`detector_params`."""
+    params = detector_params(overrides)
+    return [
+        cls(params[name]) if name in params else cls()  # type: ignore[call-arg]
+        for name, cls in REGISTRY.items()
+    ]

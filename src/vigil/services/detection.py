@@ -105,6 +105,11 @@ class DetectionService:
         self._clock = clock
         self._ctx: StoreContext | None = None
 
+    @property
+    def detectors(self) -> tuple[Detector, ...]:
+        """The detectors it runs, in registry order."""
+        return tuple(self._detectors)
+
     def observe(self, conn: Connection, records: NewRecords) -> int:
         """Run the detectors on a batch; call :meth:`commit` (or :meth:`rollback`) to end it."""
         ctx = self._ctx
