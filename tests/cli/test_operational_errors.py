@@ -25,3 +25,19 @@ def test_a_database_that_cannot_be_opened_is_one_line_and_exit_1(tmp_path):
         check=False,
     )
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr
+
+
+def test_a_database_url_that_cannot_be_parsed_is_a_usage_error():
+    """cli.md: exit 2 for a usage error. An unparseable --db / VIGIL_DATABASE_URL, or one naming
+    a database SQLAlchemy has no dialect for, was a traceback with exit 1."""
+    for url in ("not-a-url", "bogus://host/db"):
+        done = subprocess.run(
+            [sys.executable, "-m", "vigil.cli.main", "--db", url, "stats"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "invalid database URL" in done.stderr

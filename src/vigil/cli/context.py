@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from vigil.settings import ConfigFileError, Settings, load_settings
+from vigil.store.database import normalize_url
 
 if TYPE_CHECKING:
     from vigil.app import App
@@ -38,12 +41,23 @@ class CliContext:
         if self._app is None:
             from vigil.app import SchemaOutOfDate, build  # the whole of Vigil: not for --help
 
+            _check_database_url(self.settings.database_url)
             try:
                 self._app = build(self.settings, check_schema=check_schema)
             except SchemaOutOfDate as exc:
                 raise click.ClickException(str(exc)) from exc
             click.get_current_context().call_on_close(self._app.close)
         return self._app
+
+
+def _check_database_url(url: str) -> None:
+    """A URL that does not parse, or names no database SQLAlchemy knows, is a usage error."""
+    try:
+        make_url(normalize_url(url)).get_dialect()
+    except (ArgumentError, ValueError) as exc:  # the reason never holds the password
+        raise click.UsageError(
+            f"invalid database URL (--db, VIGIL_DATABASE_URL or database_url): {exc}"
+        ) from exc
 
 
 def configure_logging(verbosity: int) -> None:
