@@ -39,7 +39,12 @@ def _human(summary: ScanSummary) -> None:
 @click.option("--exit-code", is_flag=True, help="Exit with 3 when a valid credential leaked.")
 @pass_cli
 def scan(cli: CliContext, paths: tuple[str, ...], fmt: str, exit_code: bool) -> None:
-    """Scan PATHS (files, folders, git repositories with all history, '-' for stdin)."""
+    """Scan PATHS (files, folders, git repositories with all history, '-' for stdin).
+
+    Registered secrets (`vigil credentials import`) and private keys of certificate credentials
+    found valid now become leakedCredentials detections; the summary never shows a secret.
+    Exits 1 when none of PATHS could be read (each missing, say).
+    """
     try:
         service = leak_service(cli.app())
     except ServerKeyError as exc:
@@ -49,5 +54,9 @@ def scan(cli: CliContext, paths: tuple[str, ...], fmt: str, exit_code: bool) -> 
         emit_json(summary.to_dict())
     else:
         _human(summary)
+    read = summary.sources.files or summary.sources.repositories
+    if summary.sources.errors and not read:  # as `vigil ingest`: a scan of nothing is no pass
+        click.echo("error: nothing could be read", err=True)
+        sys.exit(1)
     if exit_code and summary.findings:
         sys.exit(3)
