@@ -80,7 +80,8 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     "--workers",
     type=click.IntRange(0, 64),
     default=None,
-    help="Parser processes for JSON Lines files (default: one per core, 0 = none).",
+    help="Parser processes for JSON Lines files (default: one per core, none with --follow; "
+    "0 = none).",
 )
 @click.option(
     "--defer-indexes",

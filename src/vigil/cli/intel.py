@@ -47,7 +47,8 @@ def intel() -> None:
 @intel.command()
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
-@click.option("--source", help="Feed name to store them under (default: the file name).")
+@click.option("--source", help="Feed name to store them under (default: the file name without "
+                                ".json, .csv, .txt, .stix: threat-intel for threat-intel.stix.json).")
 @click.option("--type", "fmt_in", type=click.Choice(INPUT_FORMATS), default="auto",
               show_default=True, help="Input format.")
 @click.option("--kind", type=click.Choice([k.value for k in IndicatorKind]),

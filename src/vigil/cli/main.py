@@ -77,7 +77,7 @@ class LazyGroup(click.Group):
     help="TOML settings file.",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Log only errors (summaries are still printed).")
 @click.version_option(__version__, prog_name="vigil")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, config: Path | None, verbose: int, quiet: bool) -> None:

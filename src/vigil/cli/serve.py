@@ -24,9 +24,9 @@ from vigil.cli.context import CliContext, pass_cli
 )
 @pass_cli
 def serve(cli: CliContext, host: str | None, port: int | None, workers: int) -> None:
-    """Serve the identityProtection API under /v1.0 and /beta, and /healthz.
+    """Serve the identityProtection API under /v1.0 and /beta, the web console at /, and /healthz.
 
-    Every route but /healthz and the OpenAPI document needs a bearer token: a local token from
+    Every API route but /healthz, /openapi.json and /docs needs a bearer token: a local token from
     `vigil token create`, or an OIDC access token when the [auth] settings name an issuer.
     """
     import uvicorn

@@ -31,7 +31,8 @@ SCENARIO_HELP = (
               default=DEFAULT_END.isoformat(), show_default=True,
               help="End of the timeline (exclusive, 00:00 UTC).")
 @click.option("--shape", type=click.Choice(SHAPES), default="graph", show_default=True,
-              help="graph: Graph JSON Lines; loganalytics: Log Analytics rows.")
+              help="graph: Graph JSON Lines; loganalytics: Log Analytics JSON rows; "
+                   "loganalytics-csv: the portal's CSV exports.")
 @click.option("--scenario", "scenarios", multiple=True, metavar="NAME", help=SCENARIO_HELP)
 @click.option("--force", is_flag=True, help="Replace the files of a previous run in --out.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
