@@ -77,7 +77,11 @@ format_option = click.option(
 @format_option
 @pass_cli
 def risky(cli: CliContext, filter_: str | None, fmt: str) -> None:
-    """List risky service principals (Graph v1.0 riskyServicePrincipal shape)."""
+    """List risky service principals (Graph v1.0 riskyServicePrincipal shape).
+
+    JSON output is what the API serves with `Prefer: include-unknown-enum-members`
+    (riskDetail adminConfirmedServicePrincipalCompromised, not unknownFutureValue).
+    """
     app = cli.app()
     where = _where(RISKY_SERVICE_PRINCIPALS, filter_)
     rows = app.store.risk.list_risky(where)  # type: ignore[arg-type]
@@ -105,7 +109,11 @@ def detections(cli: CliContext, filter_: str | None, fmt: str) -> None:
 @format_option
 @pass_cli
 def history(cli: CliContext, sp_id: str, fmt: str) -> None:
-    """Show the risk history of one service principal (oldest first)."""
+    """Show the risk history of one service principal (oldest first).
+
+    JSON output is what the API serves with `Prefer: include-unknown-enum-members`. Exits 1 for
+    a service principal with no risk history.
+    """
     app = cli.app()
     items = app.store.risk.history(sp_id)
     if not items and app.store.risk.risky(sp_id) is None:
