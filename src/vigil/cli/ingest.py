@@ -37,7 +37,7 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     "--rejects",
     "rejects_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write rejected records (source, line, reason, record) here as JSON lines.",
+    help="Write rejected records (source, line, kind, reason, record) here as JSON lines.",
 )
 @click.option(
     "--batch-size",
