@@ -63,11 +63,18 @@ def intel() -> None:
 @pass_cli
 def add(cli: CliContext, files: tuple[Path, ...], source: str | None, fmt_in: str,
         kind: str | None, unverified: bool, no_retro: bool, replace: bool, fmt: str) -> None:
-    """Add (or update) the indicators in FILES and retro-match them."""
+    """Add (or update) the indicators in FILES and retro-match them.
+
+    Exits 1 when FILES gave no indicator and something was rejected (an error page saved as
+    the feed, say); files with nothing in them change nothing and are no failure.
+    """
     service = intel_service(cli.app())
     summary = service.add(list(files), source, fmt_in, IndicatorKind(kind) if kind else None,
                           not unverified, not no_retro, replace)
     _report(summary, fmt)
+    if (summary.rejects or summary.errors) and not summary.indicators:
+        click.echo("error: no indicator could be read", err=True)
+        raise SystemExit(1)
 
 
 def _doc(i: Indicator) -> dict[str, object]:
