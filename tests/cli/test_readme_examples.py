@@ -124,7 +124,7 @@ def test_every_command_has_help_text(path):
     assert (command.help or "").strip(), f"vigil {' '.join(path)} has no description"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden and param.name != "help":
-            assert param.help or param.show_default, f"vigil {' '.join(path)} {param.opts[0]}"
+            assert param.help, f"vigil {' '.join(path)} {param.opts[0]} has no help"
 
 
 def _unknown_keys(doc: dict, model: type[BaseModel], where: str = "") -> list[str]:

@@ -44,7 +44,8 @@ def version(cli: CliContext) -> None:
 
 @click.command()
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
+    help="json: one object of counts on stdout (signIns, ..., rejected).",
 )
 @pass_cli
 def stats(cli: CliContext, fmt: str) -> None:

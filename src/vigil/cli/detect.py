@@ -13,7 +13,8 @@ from vigil.ingest.progress import TerminalProgress
 @click.command()
 @click.option("--rebuild", is_flag=True,
               help="Forget learned state and replay every stored record in time order.")
-@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000),
+              help="Records replayed (and handed to the detectors) at a time.")
 @click.option("--params", "show_params", is_flag=True,
               help="Print every tunable detector's parameters as JSON, defaults with the "
                    "settings' [detectors.<riskEventType>] overrides applied, and exit.")

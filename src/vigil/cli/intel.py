@@ -86,7 +86,8 @@ def _doc(i: Indicator) -> dict[str, object]:
 
 @intel.command("list")
 @click.option("--source", help="Only this feed.")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help='json: {"value": [...]} on stdout; csv; table.')
 @pass_cli
 def list_(cli: CliContext, source: str | None, fmt: str) -> None:
     """List stored indicators (one row per value)."""

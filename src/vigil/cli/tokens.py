@@ -57,7 +57,8 @@ def create(cli: CliContext, role: Role, name: str | None) -> None:
 
 @token.command(name="list")
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
+    help='json: {"value": [...]} on stdout (id, name, role, hint, created and revoked times).',
 )
 @pass_cli
 def list_(cli: CliContext, fmt: str) -> None:
