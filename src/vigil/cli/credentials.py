@@ -28,7 +28,12 @@ def credentials() -> None:
               show_default=True, help="json: the summary as JSON on stdout.")
 @pass_cli
 def import_(cli: CliContext, file: click.utils.LazyFile, fmt: str) -> None:
-    """Import secrets from FILE ('-': stdin); prints how many were imported."""
+    """Import secrets from FILE ('-': stdin); prints how many were imported.
+
+    FILE is [{"keyId": ..., "secretText": ...}, ...], optionally with servicePrincipalId or
+    appId (`vigil simulate` writes one as secrets.json). Only the HMAC-SHA256 under the server
+    key and the 3-character hint are stored. Exits 1 when nothing could be imported.
+    """
     data = file.read()
     try:
         service = leak_service(cli.app())
