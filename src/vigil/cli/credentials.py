@@ -32,7 +32,8 @@ def import_(cli: CliContext, file: click.utils.LazyFile, fmt: str) -> None:
 
     FILE is [{"keyId": ..., "secretText": ...}, ...], optionally with servicePrincipalId or
     appId (`vigil simulate` writes one as secrets.json). Only the HMAC-SHA256 under the server
-    key and the 3-character hint are stored. Exits 1 when nothing could be imported.
+    key and the 3-character hint are stored. Exits 1 when every item was refused (not JSON, no
+    keyId, a secretText of the wrong length).
     """
     data = file.read()
     try:
