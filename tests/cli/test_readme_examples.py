@@ -44,12 +44,19 @@ def shell_commands(text: str) -> list[list[str]]:
                 if word in ("&&", "||", ";", "|"):
                     if current and current[0] == "vigil":
                         commands.append(current)
-                    elif current and current[0] in cli.commands:  # `... | intel sync`
+                    elif current and current[0] in subcommands(cli):  # `... | intel sync`
                         commands.append(["vigil?", *current])
                     current = []
                 else:
                     current.append(word.strip("[]"))
     return commands
+
+
+def subcommands(group: click.Group) -> dict[str, click.Command]:
+    """A group's subcommands by name (``vigil``'s are imported when looked up: ``LazyGroup``)."""
+    ctx = click.Context(group)
+    found = {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
+    return {name: command for name, command in found.items() if command is not None}
 
 
 def resolve(words: list[str]) -> tuple[list[str], click.Command, list[str]]:
@@ -66,8 +73,9 @@ def resolve(words: list[str]) -> tuple[list[str], click.Command, list[str]]:
             if not param.is_flag and not param.count:
                 rest.pop(0)
             continue
-        assert word in command.commands, f"{' '.join(words)}: no command {word!r}"
-        command = command.commands[word]
+        found = subcommands(command)
+        assert word in found, f"{' '.join(words)}: no command {word!r}"
+        command = found[word]
         path.append(word)
     return path, command, rest
 
@@ -104,12 +112,12 @@ def test_every_option_and_choice_exists(words):
 
 def test_every_command_has_an_example():
     shown = {tuple(resolve(words)[0]) for words in EXAMPLES}
-    missing = [name for name in cli.commands if not any(p[:1] == (name,) for p in shown)]
+    missing = [name for name in subcommands(cli) if not any(p[:1] == (name,) for p in shown)]
     assert not missing, f"commands without an example in README: {missing}"
 
 
 def _leaves(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in group.commands.items():
+    for name, command in subcommands(group).items():
         if isinstance(command, click.Group):
             yield from _leaves(command, (*prefix, name))
         else:
@@ -120,7 +128,7 @@ def _leaves(group: click.Group, prefix: tuple[str, ...] = ()):
 def test_every_command_has_help_text(path):
     command = cli
     for name in path:
-        command = command.commands[name]
+        command = subcommands(command)[name]
     assert (command.help or "").strip(), f"vigil {' '.join(path)} has no description"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden and param.name != "help":
