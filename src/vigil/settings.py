@@ -11,10 +11,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///vigil.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ApiSettings(BaseModel):
@@ -92,7 +93,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     tenant_id: str | None = None
-    log_level: str = "INFO"
+    #: Log level when no ``-v`` / ``-q`` is given: DEBUG, INFO, WARNING, ERROR or CRITICAL.
+    log_level: str = "WARNING"
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
     enrich: EnrichSettings = EnrichSettings()
@@ -100,6 +102,15 @@ class Settings(BaseSettings):
     #: Detector parameters by riskEventType, e.g. ``[detectors.suspiciousSignins]`` with
     #: ``min_days = 14``: see each detector's ``Params`` and ``vigil detect --params``.
     detectors: dict[str, dict[str, Any]] = {}
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        # a field validator: assigning in a model validator would mark the field as set, and the
+        # environment's defaults would then override the file's value (load_settings)
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"log_level {value.upper()!r} is none of {', '.join(LOG_LEVELS)}")
+        return value.upper()
 
     @model_validator(mode="after")
     def _known_detector_params(self) -> Settings:
@@ -133,12 +144,32 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             from_file = tomllib.loads(config_file.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigFileError(f"{config_file}: {exc}") from exc
+        unknown = unknown_keys(from_file, Settings)
+        if unknown:  # the environment may hold other VIGIL_ variables; a file names settings
+            raise ConfigFileError(f"{config_file}: unknown setting(s): {', '.join(unknown)}")
     env_only = Settings()  # environment and defaults
     merged = _deep_merge(
         _fold_detectors(from_file), _fold_detectors(env_only.model_dump(exclude_unset=True))
     )
     merged = _deep_merge(merged, {k: v for k, v in overrides.items() if v is not None})
     return Settings.model_validate(merged)
+
+
+def unknown_keys(doc: dict[str, Any], model: type[BaseModel], where: str = "") -> list[str]:
+    """Keys of ``doc`` (a TOML document or table) that are no field of ``model``, dotted. The
+    ``detectors`` tables are checked against the detectors (``Settings`` validation)."""
+    unknown = []
+    for key, value in doc.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            unknown.append(f"{where}{key}")
+        elif (
+            isinstance(value, dict)
+            and isinstance(field.annotation, type)
+            and issubclass(field.annotation, BaseModel)
+        ):
+            unknown += unknown_keys(value, field.annotation, f"{where}{key}.")
+    return unknown
 
 
 def _fold_detectors(settings: dict[str, Any]) -> dict[str, Any]:

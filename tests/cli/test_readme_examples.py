@@ -17,10 +17,9 @@ from pathlib import Path
 
 import click
 import pytest
-from pydantic import BaseModel
 
 from vigil.cli.main import cli
-from vigil.settings import Settings, load_settings
+from vigil.settings import Settings, load_settings, unknown_keys
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 OPTION = re.compile(r"-{1,2}[A-Za-z][\w-]*")
@@ -135,25 +134,12 @@ def test_every_command_has_help_text(path):
             assert param.help, f"vigil {' '.join(path)} {param.opts[0]} has no help"
 
 
-def _unknown_keys(doc: dict, model: type[BaseModel], where: str = "") -> list[str]:
-    unknown = []
-    for key, value in doc.items():
-        field = model.model_fields.get(key)
-        if field is None:
-            unknown.append(f"{where}{key}")
-        elif isinstance(value, dict) and isinstance(field.annotation, type) and issubclass(
-            field.annotation, BaseModel
-        ):
-            unknown += _unknown_keys(value, field.annotation, f"{where}{key}.")
-    return unknown
-
-
 @pytest.mark.parametrize(
     "block", re.findall(r"^```toml\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
 )
 def test_every_toml_example_names_only_settings_that_exist(block, tmp_path):
     """Settings ignore keys they do not know, so a misspelt one in README would go unnoticed."""
     doc = tomllib.loads(block)
-    assert not _unknown_keys(doc, Settings), "README names settings that do not exist"
+    assert not unknown_keys(doc, Settings), "README names settings that do not exist"
     (tmp_path / "vigil.toml").write_text(block)
     load_settings(tmp_path / "vigil.toml")  # and the values validate

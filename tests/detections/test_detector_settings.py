@@ -111,3 +111,32 @@ def test_vigil_detect_params_prints_what_is_in_force(tmp_path: Path) -> None:
         cmd, capture_output=True, text=True, env={**env, "VIGIL_DETECTORS__NOPE__X": "1"}
     )
     assert bad.returncode == 2 and "detectors.nope: no such detector" in bad.stderr
+
+
+def test_a_settings_file_names_only_settings(tmp_path: Path) -> None:
+    """The environment may hold other VIGIL_ variables, but a file's keys are all settings: a
+    misspelt one is refused (exit 2, naming it), not ignored with its default kept."""
+    config = tmp_path / "vigil.toml"
+    config.write_text(
+        'databse_url = "sqlite:///x.db"\n[api]\nprot = 8080\n[auth]\nroles_claim = "r"\n'
+    )
+    cmd = [sys.executable, "-m", "vigil.cli.main", "--config", str(config), "stats"]
+    bad = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "unknown setting(s): databse_url, api.prot" in bad.stderr
+    config.write_text('log_level = "loud"\n')
+    bad = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 2 and "log_level 'LOUD' is none of" in bad.stderr
+
+
+def test_log_level_applies_without_v_or_q(tmp_path: Path) -> None:
+    config = tmp_path / "vigil.toml"
+    config.write_text(f'log_level = "info"\ndatabase_url = "sqlite:///{tmp_path / "v.db"}"\n')
+    base = [sys.executable, "-m", "vigil.cli.main", "--config", str(config)]
+    out = subprocess.run([*base, "migrate"], capture_output=True, text=True, check=True)
+    assert " INFO " in out.stderr  # alembic's INFO lines: shown at log_level INFO
+    quiet = subprocess.run([*base, "-q", "migrate"], capture_output=True, text=True, check=True)
+    assert " INFO " not in quiet.stderr  # -q wins
+    config.write_text(f'database_url = "sqlite:///{tmp_path / "w.db"}"\n')
+    default = subprocess.run([*base, "migrate"], capture_output=True, text=True, check=True)
+    assert " INFO " not in default.stderr  # WARNING by default, as before

@@ -35,6 +35,8 @@ class CliContext:
                 raise click.UsageError(f"cannot read the config file {exc}") from exc
             except ValueError as exc:
                 raise click.UsageError(f"invalid settings: {exc}") from exc
+            if self.verbosity == 0:  # -v and -q win over the settings' log_level
+                logging.getLogger().setLevel(self._settings.log_level)
         return self._settings
 
     def app(self, *, check_schema: bool = True) -> App:
