@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from behaviour_sim import T0, MemoryContext, batches, run
 
+from vigil.detections.actor_profiles import ActorProfile
 from vigil.detections.anomalous_service_principal_activity import (
     AnomalousServicePrincipalActivity,
     Params,
 )
+from vigil.detections.audit_operations import Finding
 from vigil.model import (
     ActivityType,
     AuditEvent,
@@ -70,10 +72,11 @@ KEY_NEW = ("[KeyIdentifier=22222222-2222-4222-8222-222222222222,KeyType=Password
            "KeyUsage=Verify,DisplayName=backup]")
 
 
-def credential_added(target_app: str = VICTIM_APP, by: Initiator = BOT) -> AuditEvent:
+def credential_added(target_app: str = VICTIM_APP, by: Initiator = BOT, at=AT,
+                     new_key: str = KEY_NEW) -> AuditEvent:
     t = AuditTarget("app-obj", "Application", "warehouse-archiver", modified_properties=(
-        prop("KeyDescription", [KEY_OLD, KEY_NEW], [KEY_OLD]),))
-    return event(AT, "Update application \u2013 Certificates and secrets management ", [t], by,
+        prop("KeyDescription", [KEY_OLD, new_key], [KEY_OLD]),))
+    return event(at, "Update application \u2013 Certificates and secrets management ", [t], by,
                  (("AppId", target_app),))
 
 
@@ -170,13 +173,67 @@ def test_one_actor_detection_per_episode():
     assert len({e.key: e.value for e in actor.additional_info}["operations"]) == 2
 
 
-def test_dangerous_operations_stay_never_done_before():
-    again = credential_added()
-    again = AuditEvent(**{**{f: getattr(again, f) for f in again.__slots__},
-                          "id": "Directory_again", "activity_date_time": AT + timedelta(days=3)})
-    found = detect([*routine(), credential_added(), again])
-    assert sorted(d.activity_date_time for d in found.values()
-                  if d.service_principal_id == ACTOR) == [AT, AT + timedelta(days=3)]
+def key(n: int) -> str:
+    return (f"[KeyIdentifier=3333333{n}-3333-4333-8333-333333333333,KeyType=Password,"
+            "KeyUsage=Verify,DisplayName=rotated]")
+
+
+def actor_detections(found) -> list:
+    return sorted((d for d in found.values() if d.service_principal_id == ACTOR),
+                  key=lambda d: d.activity_date_time)
+
+
+def test_the_same_target_again_is_known_once_the_episode_is_over():
+    """Red team scenario 3: an automation rotating a daemon's secret (days 21 and 31) fired high
+    on itself and on the daemon at every rotation. The first is new; later ones are known. Within
+    the episode a repeat still adds its evidence."""
+    first = credential_added(new_key=key(1))
+    repeat = credential_added(at=AT + timedelta(minutes=5), new_key=key(2))
+    later = credential_added(at=AT + timedelta(days=10), new_key=key(3))
+    found = detect([*routine(), first, repeat, later])
+    assert levels(found) == {ACTOR: "high", VICTIM: "high"}
+    (actor,) = actor_detections(found)
+    assert actor.activity_date_time == AT
+    assert actor.key_ids == ("33333331-3333-4333-8333-333333333333",
+                             "33333332-3333-4333-8333-333333333333")
+
+
+def test_a_new_target_is_never_before_whatever_else_the_kind_was_done_to():
+    """Red team scenario 10b: an actor that added credentials to app X during the tenant's first
+    audit week was exempt for every later target, a Tier-0 app included."""
+    other = "d4d4d4d4-0000-4000-8000-0000000000dd"
+    early = [credential_added(target_app=other, at=T0 + timedelta(days=d, hours=5))
+             for d in (1, 3, 5)]  # the tenant's audit log is still learning: known, not reported
+    found = detect([*early, *routine(), credential_added()])
+    assert levels(found) == {ACTOR: "high", VICTIM: "high"}
+    (actor,) = actor_detections(found)
+    ops = {e.key: e.value for e in actor.additional_info}["operations"]
+    assert "to warehouse-archiver (never before for this object; 1 other object)" in ops[0]
+    assert levels(detect([*early, *routine(), credential_added(target_app=other)])) == {}
+
+
+def test_a_version_1_state_is_upgraded_and_its_kinds_cover_no_target():
+    """Version 1 kept kinds only; read as "every target" they would keep the hole open."""
+    ctx = MemoryContext(sps=[VICTIM_SP])
+    detect(routine(), ctx=ctx)
+    key = ("anomalousServicePrincipalActivity", ACTOR)
+    v2 = json.loads(ctx.states[key])
+    v1 = {**v2, "version": 1, "done": ["credentialAdded"]}
+    ctx.states[key] = json.dumps(v1).encode()
+    profile = ActorProfile(v1)
+    assert (profile.first, profile.n, profile.model.to_state()) == (v2["first"], v2["n"],
+                                                                    v2["model"])
+    assert profile.done == {}
+    assert levels(detect([credential_added()], ctx=ctx)) == {ACTOR: "high", VICTIM: "high"}
+
+
+def test_an_actor_remembers_its_last_max_done_pairs():
+    profile = ActorProfile(None)
+    found = [Finding("credentialAdded", "high", "added", target=f"app:{i}") for i in range(10)]
+    profile.learn("op", found, 0, 30, cap=4)
+    assert [profile.knows(f) for f in found] == [False] * 6 + [True] * 4
+    assert profile.others("credentialAdded") == 4
+    assert len(json.dumps(ActorProfile(profile.to_state()).to_state()["done"])) < 80
 
 
 @pytest.mark.parametrize(("report", "expected"), [(False, {}), (True, {ACTOR: "low", VICTIM: "low"})])

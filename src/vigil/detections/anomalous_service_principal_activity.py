@@ -5,11 +5,17 @@ Signal
 Features
     The operation (folded activity name) and the actor's previous operation, scored by a
     per-actor first-order transition model (:mod:`vigil.baseline.transitions`); and rules for
-    dangerous operations the actor never did before (:mod:`vigil.detections.audit_operations`):
-    credentials or federated credentials added to another application or service principal,
-    owners added, privileged Graph app roles granted (RoleManagement.ReadWrite.Directory,
-    AppRoleAssignment.ReadWrite.All, Application.ReadWrite.All, Directory.ReadWrite.All, ...),
-    members added to directory roles, consent.
+    dangerous operations the actor never did before to that target
+    (:mod:`vigil.detections.audit_operations`): credentials or federated credentials added to
+    another application or service principal (target: that object), owners added (the object),
+    privileged Graph app roles granted (RoleManagement.ReadWrite.Directory,
+    AppRoleAssignment.ReadWrite.All, Application.ReadWrite.All, Directory.ReadWrite.All, ...;
+    the role and the principal given it), members added to directory roles (the role and the
+    member), consent (the client and its privileged permissions). What an actor did is kept per
+    (kind, target): doing a kind to one object never exempts another; the same (kind, target)
+    again, such as a scheduled rotation of the same app's secret, is known. Only the last
+    ``max_done`` (64) pairs per actor are kept (hashed, see
+    :mod:`vigil.detections.actor_profiles`); a forgotten pair is "never before" again.
 Levels
     A rule's level (high for credentials on another object, privileged app roles and privileged
     directory roles; medium otherwise); the model alone gives low from ``model_low`` (8 bits) and
@@ -17,8 +23,12 @@ Levels
 Learning
     Rules need ``min_days`` (7) of audit history in the tenant (before that, nothing; with
     ``report_learning``, low with the reason); the model also needs the actor to have ``min_ops``
-    (5) operations over ``min_days``. Operations that produce medium or high are not learned, so a
-    dangerous operation stays "never done before". Platform actors (``platform_actors``, default
+    (5) operations over ``min_days``. An operation that is not flagged (or low) is learned: the
+    model counts it and its (kind, target) pairs become known, also while the tenant is learning
+    (a pair learned then covers that target only). One that produces medium or high is not
+    learned by the model; its new pairs stay "never before" for the rest of its episode (a repeat
+    adds its evidence) and are known once the episode is over, so the same change repeated later
+    is reported once, not at every repetition. Platform actors (``platform_actors``, default
     ``Managed Service Identity``, which rotates managed-identity certificates) and
     ``trusted_actors`` (ids or names) are skipped entirely. Failed operations are skipped.
 Two detections
@@ -41,12 +51,16 @@ Graph mapping
     A batch sends the actor's detection and those of the objects changed in it; the others
     stand as recorded.
 Known false positives
-    New automation that legitimately manages other apps' credentials or role assignments (list
-    it in ``trusted_actors``); a first-party Microsoft actor missing from ``platform_actors``.
+    New automation that legitimately manages other apps' credentials or role assignments: once
+    per (kind, target), each new app it takes on, and each pair again once more than ``max_done``
+    later pairs have pushed it out (list such automation in ``trusted_actors``); a first-party
+    Microsoft actor missing from ``platform_actors``.
 Example
     "Tenant Admin Automation", which only ever retagged applications, adds a client secret to a
     privileged app and grants itself RoleManagement.ReadWrite.Directory: high on the actor, high
-    on the app's service principal, linked by the first record's correlationId.
+    on the app's service principal, linked by the first record's correlationId. Had it rotated
+    another app's secret in the tenant's first week, the operation would read "added credential
+    … (never before for this object; 1 other object)" and be just as high.
 """
 
 from __future__ import annotations
@@ -58,8 +72,15 @@ from operator import attrgetter
 from typing import Any, ClassVar
 
 from vigil.baseline import DAY, LearningPeriod, StateCache
-from vigil.detections.actor_profiles import VERSION, ActorProfile, add_target, describe_object, iso
-from vigil.detections.audit_operations import findings, operation
+from vigil.detections.actor_profiles import (
+    MAX_DONE,
+    VERSION,
+    ActorProfile,
+    add_target,
+    describe_object,
+    iso,
+)
+from vigil.detections.audit_operations import TARGETS, Finding, findings, operation
 from vigil.detections.base import DetectionContext, Records
 from vigil.detections.episodes import Episode, higher, level_for
 from vigil.detections.params import DetectorParams
@@ -82,7 +103,8 @@ class Params(DetectorParams):
     """Tunables. Learning: ``min_days`` (tenant audit history and actor), ``min_ops`` (actor),
     ``report_learning``; the model's ``model_low`` / ``model_medium`` bits; ``episode_gap_hours``;
     ``halve_days``; actors skipped (``platform_actors``, ``trusted_actors``: ids or names);
-    ``pending_days`` a changed application waits for its principal; ``max_ids``."""
+    ``pending_days`` a changed application waits for its principal; ``max_ids``; ``max_done``
+    (kind, target) pairs remembered per actor."""
 
     min_days: float = 7.0
     min_ops: int = 5
@@ -95,6 +117,7 @@ class Params(DetectorParams):
     trusted_actors: tuple[str, ...] = ()
     pending_days: int = 30
     max_ids: int = 20
+    max_done: int = MAX_DONE
 
 
 class AnomalousServicePrincipalActivity:
@@ -151,10 +174,10 @@ class AnomalousServicePrincipalActivity:
         t = int(at.timestamp())
         gap = int(p.episode_gap_hours * 3600)
         if a.ep is not None and not Episode(a.ep).continues(t, gap):
-            a.ep = None  # over and reported: keep the state small
+            a.close_episode(p.max_done)  # over and reported: keep the state small
         op = operation(e)
         found = findings(e, actor, (actor_app or "").lower() or None)
-        new = [f for f in found if f.kind not in a.done]
+        new = [f for f in found if not a.knows(f)]
         covered = (t - tenant_first) / DAY
         tenant_learning = (f"learning: the audit log covers {covered:.1f} of {p.min_days:g} days"
                            if covered < p.min_days else None)
@@ -166,7 +189,7 @@ class AnomalousServicePrincipalActivity:
         if tenant_learning is not None:
             level = "low" if p.report_learning and level in ("medium", "high") else None
         if level in (None, "low"):
-            a.learn(op, [f.kind for f in found], t, p.halve_days)  # medium and high: protected
+            a.learn(op, found, t, p.halve_days, p.max_done)  # medium and high: protected
         if level is None:
             return None
         ep = Episode(a.ep) if a.ep else None
@@ -180,7 +203,8 @@ class AnomalousServicePrincipalActivity:
         ep.add(at, t, bits, level, correlation_id=e.correlation_id,
                key_ids=[k for f in new for k in f.key_ids], max_ids=p.max_ids)
         ep.note("audit", e.id, e.id, p.max_ids)
-        why = "; ".join(f"{f.text} (never before)" for f in new) or "unusual operation"
+        why = "; ".join(_never_before(f, a.others(f.kind)) for f in new) or "unusual operation"
+        a.flag(new, p.max_done)
         ep.note("ops", e.id, f"{iso(at)} {e.activity_display_name.strip()}: {why}; "
                              f"model surprise {bits:.1f} bits", p.max_ids)
         if tenant_learning is not None:
@@ -287,3 +311,11 @@ class AnomalousServicePrincipalActivity:
                 out.append(self._target_detection(item["actor"], item["name"], item["ep"], tg,
                                                   sp, now))
         return out
+
+
+def _never_before(f: Finding, others: int) -> str:
+    """``f``'s text with why it counts: the actor never did it to this target before."""
+    if not others:
+        return f"{f.text} (never before)"
+    scope, one, several = TARGETS[f.kind]
+    return f"{f.text} (never before for {scope}; {others} other {one if others == 1 else several})"

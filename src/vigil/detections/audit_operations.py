@@ -20,6 +20,11 @@ kind                     level   when
 ``consent``              medium  ``Consent to application`` / ``Add delegated permission grant``;
                          high    high when the permissions include a privileged one
 =======================  ======  ===============================================================
+
+Each finding names its ``target``: what the operation was done *to*, so that a detector can tell
+an actor doing it again to the same object from doing it to a new one (:data:`TARGETS` says what
+that is per kind). An object is named by appId when the record gives one (an application and its
+service principal are one workload), else by object id, else by display name.
 """
 
 from __future__ import annotations
@@ -86,6 +91,16 @@ _CONSENT = {activity_key(a) for a in ("Consent to application", "Add delegated p
 _CREDENTIAL_PROPS = ("KeyCredentials", "PasswordCredentials", "FederatedIdentityCredentials")
 
 
+#: Per kind: what a finding's ``target`` is (for explanations), and the noun for one, several.
+TARGETS: dict[str, tuple[str, str, str]] = {
+    "credentialAdded": ("this object", "object", "objects"),
+    "ownerAdded": ("this object", "object", "objects"),
+    "privilegedAppRole": ("this role and principal", "role grant", "role grants"),
+    "directoryRoleMember": ("this role and member", "role assignment", "role assignments"),
+    "consent": ("this application and these permissions", "consent", "consents"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Changed:
     """An object an operation changed: a service principal (``sp_id``) or an application."""
@@ -94,14 +109,25 @@ class Changed:
     app_id: str | None
     name: str | None
 
+    @property
+    def ident(self) -> str:
+        """``app:<appId>``, else ``sp:<object id>``, else ``name:<display name>``."""
+        if self.app_id:
+            return f"app:{self.app_id}"
+        return f"sp:{self.sp_id}" if self.sp_id else f"name:{self.name or '?'}"
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """A dangerous operation: its ``kind`` (see the module table), ``level``, explanation, the
+    objects it changed, the credentials it added and its ``target`` (see :data:`TARGETS`)."""
+
     kind: str
     level: str
     text: str
     changed: tuple[Changed, ...] = ()
     key_ids: tuple[str, ...] = ()
+    target: str = ""
 
 
 def operation(event: AuditEvent) -> str:
@@ -130,7 +156,7 @@ def _credentials(event: AuditEvent, op: str, actor_sp: str, actor_app: str | Non
         what = ", ".join(added) if added else "a credential"
         out.append(Finding("credentialAdded", "high",
                            f"added credential {what} to {c.name or c.sp_id or c.app_id}",
-                           (c,), tuple(added)))
+                           (c,), tuple(added), c.ident))
     return out
 
 
@@ -160,7 +186,7 @@ def findings(event: AuditEvent, actor_sp: str, actor_app: str | None) -> list[Fi
             return []
         return [Finding("ownerAdded", "medium",
                         f"added owner {owner} to {owned.name or owned.sp_id or owned.app_id}",
-                        (owned,))]
+                        (owned,), target=owned.ident)]
     if op == _APP_ROLE:
         for t in event.targets:
             value = prop_text(t, "AppRole.Value")
@@ -175,7 +201,7 @@ def findings(event: AuditEvent, actor_sp: str, actor_app: str | None) -> list[Fi
                         client_app.lower() if client_app else None, name)
             return [Finding("privilegedAppRole", "high",
                             f"granted {role} on {t.display_name or 'a resource'} to "
-                            f"{name or client or client_app}", (c,))]
+                            f"{name or client or client_app}", (c,), target=f"{role}>{c.ident}")]
         return []
     if op in _ROLE_MEMBER:
         for t in event.targets:
@@ -186,9 +212,10 @@ def findings(event: AuditEvent, actor_sp: str, actor_app: str | None) -> list[Fi
             privileged = role in PRIVILEGED_DIRECTORY_ROLES or template in _PRIVILEGED_TEMPLATES
             role = role or _PRIVILEGED_TEMPLATES.get(template, template)
             member = _changed(event, t)
+            who = (t.id or "").lower() or f"name:{t.display_name or '?'}"
             return [Finding("directoryRoleMember", "high" if privileged else "medium",
                             f"added {t.display_name or t.id} to directory role {role}",
-                            (member,) if member.sp_id else ())]
+                            (member,) if member.sp_id else (), target=f"{role}>{who}")]
         return []
     if op in _CONSENT:
         perms = " ".join(filter(None, (
@@ -203,6 +230,6 @@ def findings(event: AuditEvent, actor_sp: str, actor_app: str | None) -> list[Fi
             extra = f" including {', '.join(privileged)}" if privileged else ""
             out.append(Finding("consent", "high" if privileged else "medium",
                                f"consented permissions{extra} for {t.display_name or client}",
-                               (c,)))
+                               (c,), target=f"{c.ident}>{','.join(privileged)}"))
         return out
     return []
