@@ -99,10 +99,20 @@ def list_(cli: CliContext, source: str | None, fmt: str) -> None:
 @click.option("--source", help="Remove every indicator of this feed (with IDS: only its rows).")
 @pass_cli
 def remove(cli: CliContext, ids: tuple[str, ...], source: str | None) -> None:
-    """Remove indicators by id (or a whole feed with --source); detections stay."""
+    """Remove indicators by id (or a whole feed with --source); detections stay.
+
+    Exits 1, removing nothing, when an id (or the --source feed) is unknown.
+    """
     if not ids and not source:
         raise click.UsageError("give indicator ids or --source")
-    n = intel_service(cli.app()).remove(list(ids), source)
+    service = intel_service(cli.app())
+    unknown = service.unknown(list(ids), source)
+    if unknown:
+        what = (f"unknown indicator id(s): {', '.join(unknown)}" if ids
+                else f"no feed or indicators named {source!r}")
+        where = f" in feed {source!r}" if ids and source else ""
+        raise click.ClickException(f"{what}{where}; nothing was removed")
+    n = service.remove(list(ids), source)
     click.echo(f"removed {n} indicator values", err=True)
 
 

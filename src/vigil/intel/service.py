@@ -122,6 +122,10 @@ class IntelService:
     def remove(self, ids: Sequence[str] = (), source: str | None = None) -> int:
         return self.repo.remove(ids, source)
 
+    def unknown(self, ids: Sequence[str] = (), source: str | None = None) -> list[str]:
+        """What :meth:`remove` would find nothing for (see ``IntelRepository.unknown``)."""
+        return self.repo.unknown(ids, source)
+
     def list(self, source: str | None = None) -> list[Indicator]:
         return self.repo.all(source)
 

@@ -104,6 +104,22 @@ class IndicatorRepository:
         with transaction(self._engine, conn) as conn:
             return [_indicator(r) for r in conn.execute(query)]
 
+    def unknown(self, ids: Sequence[str] = (), source: str | None = None) -> list[str]:
+        """Of ``ids`` (of ``source`` when given), those no indicator has; or ``[source]`` when
+        only a source is given and no feed or indicator has that name."""
+        with self._engine.connect() as conn:
+            if ids:
+                where = [C.id.in_(list(ids))] + ([C.source == source] if source is not None else [])
+                found = set(conn.execute(select(C.id).where(*where).distinct()).scalars())
+                return [i for i in dict.fromkeys(ids) if i not in found]
+            if source is None:
+                return []
+            feed = conn.execute(
+                select(intel_feeds.c.source).where(intel_feeds.c.source == source)
+            ).first()
+            rows = conn.execute(select(C.id).where(C.source == source).limit(1)).first()
+            return [] if feed is not None or rows is not None else [source]
+
     def remove(self, ids: Sequence[str] = (), source: str | None = None,
                keep: Iterable[tuple[str, str, str]] | None = None) -> int:
         """Delete indicators by id (of every feed, or of ``source`` only), or a source's (all, or all
