@@ -119,6 +119,10 @@ def test_forced_kind() -> None:
     assert rejected == Rejected(
         "signins", "a signins record where only audit records were asked for", None
     )
+    audit = _first("la/AuditLogs.json")
+    assert normalize(audit, kind="signins") == Rejected(
+        "audit", "an audit record where only signins records were asked for", None
+    )
     assert normalize({"foo": 1}, kind="audit") == Rejected(
         "audit", "unrecognised record shape", None
     )

@@ -145,7 +145,9 @@ def normalize(
             return Rejected(kind, "unrecognised record shape")
         if kind is not None and detected != kind:
             return Rejected(
-                detected, f"a {detected} record where only {kind} records were asked for"
+                detected,
+                f"{'an' if detected[:1] in 'aeiou' else 'a'} {detected} record where only"
+                f" {kind} records were asked for",
             )
         if (
             received_at is not None
