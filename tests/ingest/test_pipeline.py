@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -388,3 +389,27 @@ def test_a_file_named_in_other_spellings_adds_no_rejects(tmp_path, monkeypatch):
                      "link/s.jsonl", "logs"):
         ingest_json(db, spelling, exit_code=1)
     assert stats(db)["rejected"] == 2
+
+
+def test_the_same_records_with_upper_case_guids_add_nothing(tmp_path):
+    """Every golden file again with its GUIDs upper-cased (a KQL ``toupper()``, a spreadsheet, a
+    PowerShell object): the same sign-ins, audits, requests and principals, none stored twice.
+    (Not after ``=``: a certificate named ``CN=<appId>`` is another name, so another snapshot.)"""
+    guid = re.compile(
+        r"(?<![0-9A-Za-z_=])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9A-Za-z_])"
+    )
+    shouted = tmp_path / "shouted"
+    for path in DATA.rglob("*"):
+        if path.suffix in (".json", ".jsonl", ".csv"):
+            out = shouted / path.relative_to(DATA)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            text = path.read_bytes().decode("utf-8-sig")
+            out.write_text(guid.sub(lambda m: m.group(0).upper(), text), encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'vigil.db'}"
+    run(db, "migrate")
+    first = ingest_json(db, str(DATA))
+    counts = stats(db)
+    second = ingest_json(db, str(shouted))
+    assert second["total"]["read"] > 0
+    assert (second["total"]["stored"], second["total"]["rejected"]) == (0, 0), second
+    assert stats(db) == counts, first

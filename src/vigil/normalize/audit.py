@@ -10,6 +10,12 @@ space); match names with :func:`activity_key`.
 gives ``Initiator(kind="app", id=servicePrincipalId)``. ``modifiedProperties`` old/new values and
 ``additionalDetails`` values are JSON text in Graph; a value that an exporter already decoded is
 re-encoded as compact JSON text rather than rejected.
+
+GUID-valued fields are lower-cased when they are GUIDs (:func:`vigil.normalize.values.
+canonical_guid`): ``id``, ``correlationId``, the initiator's ``id`` / ``appId`` /
+``servicePrincipalId`` and each target's ``id``, so an actor or a target joins the sign-ins and
+the inventory of the same principal whatever case its export used. Names, values of modified
+properties and additional details are kept verbatim.
 """
 
 from __future__ import annotations
@@ -21,7 +27,15 @@ import orjson
 from vigil.model import AuditEvent, AuditTarget, Initiator, ModifiedProperty
 from vigil.normalize.rejected import Invalid, Rejected, wrong_type
 from vigil.normalize.timestamps import parse_time
-from vigil.normalize.values import canonical_ip, objects, opt_dict, opt_str, req_str
+from vigil.normalize.values import (
+    canonical_ip,
+    objects,
+    opt_dict,
+    opt_guid,
+    opt_str,
+    req_guid,
+    req_str,
+)
 
 KIND = "audit"
 
@@ -42,7 +56,7 @@ def normalize_directory_audit(data: dict[str, Any]) -> AuditEvent | Rejected:
     try:
         g = data.get
         return AuditEvent(
-            id=req_str(g("id"), "id"),
+            id=req_guid(g("id"), "id"),
             activity_date_time=parse_time(g("activityDateTime"), "activityDateTime"),
             activity_display_name=req_str(g("activityDisplayName"), "activityDisplayName"),
             category=opt_str(g("category"), "category"),
@@ -50,7 +64,7 @@ def normalize_directory_audit(data: dict[str, Any]) -> AuditEvent | Rejected:
             result=opt_str(g("result"), "result"),
             result_reason=opt_str(g("resultReason"), "resultReason"),
             logged_by_service=opt_str(g("loggedByService"), "loggedByService"),
-            correlation_id=opt_str(g("correlationId"), "correlationId"),
+            correlation_id=opt_guid(g("correlationId"), "correlationId"),
             initiated_by=initiator_from(g("initiatedBy"), "initiatedBy"),
             targets=targets_from(g("targetResources"), "targetResources"),
             additional_details=details_from(g("additionalDetails"), "additionalDetails"),
@@ -71,7 +85,7 @@ def initiator_from(value: object, field: str) -> Initiator | None:
         f = field + ".user."
         return Initiator(
             kind="user",
-            id=opt_str(user.get("id"), f + "id"),
+            id=opt_guid(user.get("id"), f + "id"),
             display_name=opt_str(user.get("displayName"), f + "displayName"),
             user_principal_name=opt_str(user.get("userPrincipalName"), f + "userPrincipalName"),
             ip_address=canonical_ip(user.get("ipAddress"), f + "ipAddress"),
@@ -79,14 +93,14 @@ def initiator_from(value: object, field: str) -> Initiator | None:
     app = opt_dict(obj.get("app"), field + ".app")
     if app and any(app.get(k) for k in ("servicePrincipalId", "appId", "displayName")):
         f = field + ".app."
-        spid = opt_str(app.get("servicePrincipalId"), f + "servicePrincipalId")
+        spid = opt_guid(app.get("servicePrincipalId"), f + "servicePrincipalId")
         display = opt_str(app.get("displayName"), f + "displayName")
         return Initiator(
             kind="app",
             id=spid,
             display_name=display
             or opt_str(app.get("servicePrincipalName"), f + "servicePrincipalName"),
-            app_id=opt_str(app.get("appId"), f + "appId"),
+            app_id=opt_guid(app.get("appId"), f + "appId"),
             service_principal_id=spid,
             ip_address=canonical_ip(app.get("ipAddress"), f + "ipAddress"),
         )
@@ -109,7 +123,7 @@ def targets_from(value: object, field: str) -> tuple[AuditTarget, ...]:
             )
         targets.append(
             AuditTarget(
-                id=opt_str(g("id"), f + ".id"),
+                id=opt_guid(g("id"), f + ".id"),
                 type=opt_str(g("type"), f + ".type"),
                 display_name=opt_str(g("displayName"), f + ".displayName"),
                 user_principal_name=opt_str(g("userPrincipalName"), f + ".userPrincipalName"),

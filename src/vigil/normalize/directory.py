@@ -6,7 +6,11 @@ kept as its ``displayName``. Service principals: ``appRoleAssignments`` (present
 expanded them) become :class:`AppRoleGrant` values; an unknown ``servicePrincipalType`` is read
 as ``Application``. Applications: ``web.redirectUris`` and ``requiredResourceAccess`` (each
 entry as ``resourceAppId/id``, roles and scopes alike, in source order). Credentials: see
-:mod:`vigil.normalize.credentials`.
+:mod:`vigil.normalize.credentials`. GUID-valued fields (``id``, ``appId``,
+``appOwnerOrganizationId``, a grant's ``resourceId``, a requirement's ``resourceAppId``) are
+lower-cased when they are GUIDs (:func:`vigil.normalize.values.canonical_guid`), so the inventory
+joins the sign-ins and audits of the same principal whatever case either export used. A grant's
+``id`` is not a GUID (base64) and is kept as it is.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from vigil.normalize.values import (
     objects,
     opt_bool,
     opt_dict,
+    opt_guid,
     opt_str,
+    req_guid,
     req_str,
     str_tuple,
 )
@@ -40,13 +46,13 @@ def normalize_service_principal(data: dict[str, Any]) -> ServicePrincipal | Reje
         g = data.get
         sp_type = opt_str(g("servicePrincipalType"), "servicePrincipalType")
         return ServicePrincipal(
-            id=req_str(g("id"), "id"),
-            app_id=req_str(g("appId"), "appId"),
+            id=req_guid(g("id"), "id"),
+            app_id=req_guid(g("appId"), "appId"),
             display_name=opt_str(g("displayName"), "displayName") or "",
             service_principal_type=_SP_TYPES.get(
                 (sp_type or "").lower(), ServicePrincipalType.Application
             ),
-            app_owner_organization_id=opt_str(
+            app_owner_organization_id=opt_guid(
                 g("appOwnerOrganizationId"), "appOwnerOrganizationId"
             ),
             account_enabled=opt_bool(g("accountEnabled"), "accountEnabled", True),
@@ -80,8 +86,8 @@ def normalize_application(data: dict[str, Any]) -> Application | Rejected:
         g = data.get
         web = opt_dict(g("web"), "web") or {}
         return Application(
-            id=req_str(g("id"), "id"),
-            app_id=req_str(g("appId"), "appId"),
+            id=req_guid(g("id"), "id"),
+            app_id=req_guid(g("appId"), "appId"),
             display_name=opt_str(g("displayName"), "displayName") or "",
             sign_in_audience=opt_str(g("signInAudience"), "signInAudience"),
             publisher_domain=opt_str(g("publisherDomain"), "publisherDomain"),
@@ -120,7 +126,7 @@ def _grants(value: object, field: str) -> tuple[AppRoleGrant, ...]:
         grants.append(
             AppRoleGrant(
                 id=req_str(g("id"), f + ".id"),
-                resource_id=req_str(g("resourceId"), f + ".resourceId"),
+                resource_id=req_guid(g("resourceId"), f + ".resourceId"),
                 app_role_id=req_str(g("appRoleId"), f + ".appRoleId").lower(),
                 resource_display_name=opt_str(g("resourceDisplayName"), f + ".resourceDisplayName"),
                 created_date_time=parse_optional_time(g("createdDateTime"), f + ".createdDateTime"),
@@ -132,7 +138,7 @@ def _grants(value: object, field: str) -> tuple[AppRoleGrant, ...]:
 def _permissions(value: object) -> tuple[str, ...]:
     permissions = []
     for f, resource in objects(value, "requiredResourceAccess"):
-        app = req_str(resource.get("resourceAppId"), f + ".resourceAppId")
+        app = req_guid(resource.get("resourceAppId"), f + ".resourceAppId")
         for af, access in objects(resource.get("resourceAccess"), f + ".resourceAccess"):
             permissions.append(f"{app}/{req_str(access.get('id'), af + '.id').lower()}")
     return tuple(permissions)

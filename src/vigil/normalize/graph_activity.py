@@ -9,7 +9,10 @@ Required: ``RequestId``, ``TimeGenerated`` (for diagnostic records the envelope'
 fallback), ``RequestMethod``, ``RequestUri``, ``ResponseStatusCode``. Tenant: ``AadTenantId``;
 the camelCase ``tenantId`` only for diagnostic properties (in Log Analytics ``TenantId`` is the
 workspace id). Numbers may be JSON numbers or strings (``"clientAuthMethod": "2"``). Ids are kept
-verbatim, even when they are not valid GUIDs (the Elastic samples contain such ids).
+verbatim, even when they are not valid GUIDs (the Elastic samples contain such ids), except that a
+GUID-valued field holding a GUID (``RequestId``, ``ServicePrincipalId``, ``AppId``, ``UserId``, the
+tenant) is lower-cased, as Graph writes it (:func:`vigil.normalize.values.canonical_guid`);
+``SignInActivityId`` (base64, joined to ``uniqueTokenIdentifier``) is never changed.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 from vigil.model import GraphActivity
 from vigil.normalize.rejected import Invalid, Rejected, wrong_type
 from vigil.normalize.timestamps import parse_time
-from vigil.normalize.values import canonical_ip, check_strs, opt_int
+from vigil.normalize.values import canonical_ip, check_strs, guid, opt_int, req_guid
 
 KIND = "graphactivity"
 
@@ -91,8 +94,9 @@ def _activity(row: dict[str, Any], diagnostic: bool, fallback_time: object) -> G
     status = opt_int(g("responsestatuscode"), n("responsestatuscode", ""))
     if status is None:
         raise Invalid(n("responsestatuscode", ""), "missing required field")
+    spid, app_id, user_id, tenant = guid(spid), guid(app_id), guid(user_id), guid(tenant)
     return GraphActivity(
-        id=_required(g("requestid"), n("requestid", "")),
+        id=req_guid(g("requestid"), n("requestid", "")),
         time=parse_time(g("timegenerated") or fallback_time, n("timegenerated", "")),
         request_method=_required(g("requestmethod"), n("requestmethod", "")),
         request_uri=_required(g("requesturi"), n("requesturi", "")),

@@ -11,7 +11,10 @@ Without ``signInEventTypes``: ``managedServiceIdentity.msiType`` user/system ass
 that knows the kind (the diagnostic category) passes it.
 
 Required: ``id``, ``createdDateTime``, ``servicePrincipalId``. Missing ``status`` means error code
-0. Tenant: ``tenantId``, else the caller's ``tenant_id``, else ``resourceTenantId``.
+0. Tenant: ``tenantId``, else the caller's ``tenant_id``, else ``resourceTenantId``. GUID-valued
+fields (``id``, ``servicePrincipalId``, ``appId``, ``resourceId``, ``resourceServicePrincipalId``,
+``federatedCredentialId``, ``correlationId``, the tenant) are lower-cased when they are GUIDs
+(:func:`vigil.normalize.values.canonical_guid`); ``uniqueTokenIdentifier`` (base64) never is.
 
 Hot path (≥100k records/s end to end): no regexes, one ``fromisoformat``, memoised IP and
 location objects, a bulk type check of the plain string fields, and the fast model constructor.
@@ -30,10 +33,12 @@ from vigil.normalize.values import (
     CREDENTIAL_TYPES,
     IP_CACHE,
     MISS,
+    canonical_guid,
     canonical_ip,
     canonical_key_id,
     check_strs,
     credential_type,
+    guid,
     msi_type,
     opt_float,
     opt_int,
@@ -110,6 +115,22 @@ def normalize_graph_signin(
                 check_strs(_PLAIN, plain)  # raises, naming the field
         key_id = plain[11]
         key_id = canonical_key_id(key_id) if key_id else None
+        # appId, resourceId, resourceServicePrincipalId, federatedCredentialId, correlationId,
+        # the tenant: one lower() of them all, as Graph's are lower-case already
+        app, res, res_sp, fic, corr = (
+            plain[0] or None,
+            plain[2] or None,
+            plain[4] or None,
+            plain[5] or None,
+            plain[7] or None,
+        )
+        tenant = plain[9] or tenant_id or plain[10] or None
+        ids = "".join(
+            (sid, spid, app or "", res or "", res_sp or "", fic or "", corr or "", tenant or "")
+        )
+        if ids.lower() != ids:
+            sid, spid = canonical_guid(sid), canonical_guid(spid)
+            app, res, res_sp, fic, corr, tenant = map(guid, (app, res, res_sp, fic, corr, tenant))
         thumbprint = plain[12]
         thumbprint = (thumbprint.strip().upper() or None) if thumbprint else None
         msi = g("managedServiceIdentity")
@@ -154,26 +175,26 @@ def normalize_graph_signin(
             created,
             kind,
             spid,
-            plain[0] or None,
+            app,
             plain[1] or None,
-            plain[9] or tenant_id or plain[10] or None,
+            tenant,
             ip if ip is not MISS else canonical_ip(g("ipAddress"), "ipAddress"),
             location_from(g("location"), "location"),
             asn or None,
             None,
             None,
-            plain[2] or None,
+            res,
             plain[3] or None,
-            plain[4] or None,
+            res_sp,
             cct,
             key_id,
             thumbprint,
-            plain[5] or None,
+            fic,
             msi_kind,
             error_code,
             (failure or None) if error_code else None,  # Graph says "Other." on success
             plain[6] or None,
-            plain[7] or None,
+            corr,
             plain[8] or None,
         )
     except Invalid as exc:

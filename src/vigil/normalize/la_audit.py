@@ -6,7 +6,8 @@ Columns used: ``Id`` (required), ``ActivityDateTime`` else ``TimeGenerated`` (re
 ``ActivityDisplayName`` else ``OperationName`` (required, verbatim), ``Category``,
 ``AADOperationType`` (else ``OperationType``), ``Result``, ``ResultReason``, ``LoggedByService``,
 ``CorrelationId``. Extra columns added by hunting queries (``target``, ``keyEvents``,
-``InitiatingUserOrApp``...) are ignored: the dynamic columns are the source of truth.
+``InitiatingUserOrApp``...) are ignored: the dynamic columns are the source of truth. GUID-valued
+fields are lower-cased when they are GUIDs, as in :mod:`vigil.normalize.audit`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from vigil.model import AuditEvent
 from vigil.normalize.audit import KIND, details_from, initiator_from, targets_from
 from vigil.normalize.rejected import Invalid, Rejected
 from vigil.normalize.timestamps import parse_time
-from vigil.normalize.values import json_value, opt_str, req_str
+from vigil.normalize.values import json_value, opt_guid, opt_str, req_guid, req_str
 
 
 def normalize_la_audit(data: dict[str, Any]) -> AuditEvent | Rejected:
@@ -31,7 +32,7 @@ def normalize_la_audit(data: dict[str, Any]) -> AuditEvent | Rejected:
             )
         name_field = "ActivityDisplayName" if g("ActivityDisplayName") else "OperationName"
         return AuditEvent(
-            id=req_str(g("Id"), "Id"),
+            id=req_guid(g("Id"), "Id"),
             activity_date_time=parse_time(g(time_field), time_field),
             activity_display_name=req_str(g(name_field), "ActivityDisplayName"),
             category=opt_str(g("Category"), "Category"),
@@ -39,7 +40,7 @@ def normalize_la_audit(data: dict[str, Any]) -> AuditEvent | Rejected:
             result=opt_str(g("Result"), "Result"),
             result_reason=opt_str(g("ResultReason"), "ResultReason"),
             logged_by_service=opt_str(g("LoggedByService"), "LoggedByService"),
-            correlation_id=opt_str(g("CorrelationId"), "CorrelationId"),
+            correlation_id=opt_guid(g("CorrelationId"), "CorrelationId"),
             initiated_by=initiator_from(json_value(g("InitiatedBy"), "InitiatedBy"), "InitiatedBy"),
             targets=targets_from(
                 json_value(g("TargetResources"), "TargetResources"), "TargetResources"

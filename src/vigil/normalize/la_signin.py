@@ -12,7 +12,11 @@ id), ``ResourceDisplayName``, ``ResourceServicePrincipalId``, ``ClientCredential
 spacing), ``ServicePrincipalCredentialKeyId``, ``ServicePrincipalCredentialThumbprint``,
 ``FederatedCredentialId``, ``ManagedServiceIdentity`` (JSON or a bare msiType), ``ResultType`` /
 ``ResultSignature`` / ``ResultDescription``, ``UserAgent``, ``CorrelationId``,
-``UniqueTokenIdentifier``; ``Type`` (the table) else ``Category`` for the kind.
+``UniqueTokenIdentifier``; ``Type`` (the table) else ``Category`` for the kind. GUID-valued
+columns (``Id``, ``ServicePrincipalId``, ``AppId``, ``ResourceIdentity``,
+``ResourceServicePrincipalId``, ``FederatedCredentialId``, ``CorrelationId``, the tenant) are
+lower-cased when they are GUIDs, as Graph writes them (a ``toupper()`` in a query, a spreadsheet):
+:func:`vigil.normalize.values.canonical_guid`.
 
 Error code: ``ResultType`` holds the code (``"0"`` = success) in observed data, but the docs say
 ``Success`` / ``Failure``; for ``Failure`` the code comes from ``ResultSignature``, else from an
@@ -33,12 +37,13 @@ from vigil.normalize.values import (
     canonical_ip,
     check_strs,
     credential_type,
+    guid,
     json_value,
     lower_id,
     msi_type,
+    opt_guid,
     opt_int,
-    opt_str,
-    req_str,
+    req_guid,
     tenant_from_resource_id,
     upper_hex,
 )
@@ -86,17 +91,18 @@ def normalize_la_signin(
 
 def _signin(row: dict[str, Any], kind: SignInKind | None) -> SignIn:
     g = row.get
-    sid = req_str(g("Id"), "Id")
+    sid = req_guid(g("Id"), "Id")
     created_raw = g("CreatedDateTime") or g("TimeGenerated")
     created = parse_time(
         created_raw, "CreatedDateTime" if g("CreatedDateTime") else "TimeGenerated"
     )
-    spid = req_str(g("ServicePrincipalId"), "ServicePrincipalId")
+    spid = req_guid(g("ServicePrincipalId"), "ServicePrincipalId")
     plain = tuple(g(name) for name in _PLAIN)
     check_strs(_PLAIN, plain)
     app_id, name, res_name, res_spid, fic, agent, corr, uti, tenant, description = (
         value or None for value in plain
     )
+    app_id, res_spid, fic, corr, tenant = map(guid, (app_id, res_spid, fic, corr, tenant))
     msi_kind = _msi(g("ManagedServiceIdentity"))
     cct = credential_type(g("ClientCredentialType"), "ClientCredentialType")
     if kind is None:
@@ -121,7 +127,7 @@ def _signin(row: dict[str, Any], kind: SignInKind | None) -> SignIn:
         opt_int(g("AutonomousSystemNumber"), "AutonomousSystemNumber") or None,
         None,
         None,
-        opt_str(g("ResourceIdentity"), "ResourceIdentity"),
+        opt_guid(g("ResourceIdentity"), "ResourceIdentity"),
         res_name,
         res_spid,
         cct,

@@ -150,6 +150,53 @@ def canonical_ip(value: object, field: str) -> str | None:
     raise wrong_type(field, "an IP address string", value)
 
 
+#: The characters of a lower-case GUID's text.
+_GUID_CHARS = frozenset("0123456789abcdef-")
+
+
+def canonical_guid(text: str) -> str:
+    """A GUID in Graph's spelling (lower case); any other text unchanged.
+
+    Graph writes GUIDs in lower case, but exports do not always: Log Analytics rows through KQL's
+    ``toupper()``, PowerShell and .NET objects, spreadsheets re-saved by hand. A GUID is
+    case-insensitive (Graph itself matches GUID keys so), so one id has one text everywhere:
+    ``66EA54EB-...`` is stored as ``66ea54eb-...``. Only text of the form 8-4-4-4-12 hex digits
+    is changed, and only its case: an id that is not a GUID (a fixture's ``sp-1``, an audit id
+    such as ``Directory_...``, a base64 ``uniqueTokenIdentifier``) is kept as it is. (Credential
+    keyIds go further, see :func:`canonical_key_id`.)
+
+    Hot-path callers skip the call when ``text.lower() == text`` (nothing to change): an ASCII
+    ``lower()`` of 36 characters costs about 40 ns, where ``str.islower()`` costs several times
+    that (it reads the Unicode database for each character).
+    """
+    low = text.lower()
+    if (
+        len(low) == 36
+        and low[8] == low[13] == low[18] == low[23] == "-"
+        and _GUID_CHARS.issuperset(low)
+    ):
+        return low
+    return text
+
+
+def guid(value: str | None) -> str | None:
+    """``value`` with a GUID in canonical form (:func:`canonical_guid`); ``""`` → None."""
+    if not value:
+        return None
+    return value if value.lower() == value else canonical_guid(value)
+
+
+def opt_guid(value: object, field: str) -> str | None:
+    """An optional GUID-valued string field (:func:`opt_str`, then :func:`guid`)."""
+    return guid(opt_str(value, field))
+
+
+def req_guid(value: object, field: str) -> str:
+    """A required GUID-valued string field (:func:`req_str`, then :func:`canonical_guid`)."""
+    text = req_str(value, field)
+    return text if text.lower() == text else canonical_guid(text)
+
+
 def canonical_key_id(text: str) -> str | None:
     """A credential ``keyId`` as Graph writes it (a GUID: lower case, no braces); blank → None.
 
