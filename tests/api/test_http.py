@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import io
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tests_api_support import Served, seed, sp_id  # type: ignore[import-not-found]
+from tests_api_support import Served, detection, seed, sp_id  # type: ignore[import-not-found]
 
 from vigil.auth import Role
-from vigil.model import RiskLevel
+from vigil.model import RiskLevel, ServicePrincipal
 
 RISKY = "/v1.0/identityProtection/riskyServicePrincipals"
 BETA_RISKY = "/beta/identityProtection/riskyServicePrincipals"
@@ -330,3 +331,29 @@ def test_public_url_is_used_in_next_links(store, clock):
             RISKY, params={"$top": "1"}, headers={"Authorization": f"Bearer {token}"}
         ).json()
     assert page["@odata.nextLink"].startswith("https://vigil.example.com/v1.0/identityProtection/")
+
+
+def test_guid_keys_and_filters_ignore_case(api):
+    """Graph matches GUIDs case-insensitively: a principal stored (lower-case) as ingest writes
+    it is found by its upper-case id, in the path and in ``$filter`` ``eq`` / ``in``."""
+    sp = "5b3a9c1e-7f2d-4e8a-b6c4-1d9e0f2a3b4c"
+    app = "0c4e8b2a-6d1f-4a3e-9b7c-2e5f8a1d4c6b"
+    api.app.store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=sp, app_id=app, display_name="billing-sync"), None)],
+        api.app.store.risk.list_risky()[0].risk_last_updated_date_time,
+    )
+    base = detection(1)
+    api.app.risk.record_detection(
+        dataclasses.replace(base, id=base.id[:-4] + "beef", service_principal_id=sp, app_id=app)
+    )
+    with api.client() as c:
+        one = c.get(f"{RISKY}/{sp.upper()}")
+        history = c.get(f"{RISKY}/{sp.upper()}/history")
+        by_id = c.get(RISKY, params={"$filter": f"id eq '{sp.upper()}'"})
+        by_app = c.get(RISKY, params={"$filter": f"appId in ('{app.upper()}')"})
+        detections = c.get(DETECTIONS, params={"$filter": f"servicePrincipalId eq '{sp.upper()}'"})
+    assert one.status_code == 200 and one.json()["id"] == sp
+    assert history.status_code == 200 and len(history.json()["value"]) == 1
+    assert [p["id"] for p in by_id.json()["value"]] == [sp]
+    assert [p["id"] for p in by_app.json()["value"]] == [sp]
+    assert [d["servicePrincipalId"] for d in detections.json()["value"]] == [sp]

@@ -28,7 +28,9 @@ strings (enum values must be in ``enum_values``), datetime props datetimes,
 bool props ``true``/``false``, int props 64-bit integers; ``null`` only with
 ``eq``/``ne``; no ordering operators on bool or enum props; ``startswith`` only
 on string/enum props.  Property names match exactly, or case-insensitively
-when that is unambiguous (Graph is case-insensitive).
+when that is unambiguous (Graph is case-insensitive).  A GUID literal compared with a GUID-valued
+property (``id eq '5B3A9C1E-...'``) is read in lower case, the form every GUID is stored in, so
+the comparison ignores its case as Graph's does; ``startswith`` stays case-sensitive.
 
 Evaluation (SQL and in-memory) lives in :mod:`vigil.api.odata`.
 """
@@ -58,6 +60,7 @@ from vigil.api.odata_types import (
     _clip,
     lookup_property,
 )
+from vigil.normalize.values import canonical_guid
 
 __all__ = [
     "MAX_FILTER_DEPTH",
@@ -296,6 +299,8 @@ class _Parser:
             )
         if prop.type is PropType.ENUM:
             return self.enum_member(prop, cast(str, value), tok)
+        if prop.guid and isinstance(value, str):
+            return canonical_guid(value)
         return value
 
     def enum_literal(self, prop: Property, tok: _Token) -> Value:

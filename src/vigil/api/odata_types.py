@@ -53,6 +53,9 @@ class Property:
     sortable: bool = True
     #: The Graph enum type's name (``riskLevel``), for ``microsoft.graph.riskLevel'high'`` literals.
     enum_type: str = ""
+    #: The property holds GUIDs, stored lower-case: a GUID literal is compared in lower case
+    #: (Graph matches GUIDs case-insensitively; see :func:`vigil.normalize.values.canonical_guid`).
+    guid: bool = False
 
 
 Value: TypeAlias = str | bool | int | datetime | None

@@ -31,6 +31,11 @@ def _s(name: str) -> Property:
     return Property(name, PropType.STRING)
 
 
+def _guid(name: str) -> Property:
+    """A string property holding GUIDs (stored lower-case; literals compared in lower case)."""
+    return Property(name, PropType.STRING, guid=True)
+
+
 def _dt(name: str) -> Property:
     return Property(name, PropType.DATETIME)
 
@@ -63,8 +68,8 @@ def _entity_set(
 
 RISKY_SERVICE_PRINCIPALS = _entity_set(
     [
-        _s("id"),
-        _s("appId"),
+        _guid("id"),
+        _guid("appId"),
         _s("displayName"),
         _s("servicePrincipalType"),
         Property("isEnabled", PropType.BOOL),
@@ -95,9 +100,9 @@ RISKY_SERVICE_PRINCIPALS = _entity_set(
 SERVICE_PRINCIPAL_RISK_DETECTIONS = _entity_set(
     [
         _s("id"),
-        _s("servicePrincipalId"),
+        _guid("servicePrincipalId"),
         _s("servicePrincipalDisplayName"),
-        _s("appId"),
+        _guid("appId"),
         _s("riskEventType"),
         _enum("riskLevel", RiskLevel),
         _enum("riskState", RiskState),
@@ -110,8 +115,8 @@ SERVICE_PRINCIPAL_RISK_DETECTIONS = _entity_set(
         _dt("lastUpdatedDateTime"),
         _s("source"),
         _s("ipAddress"),
-        _s("requestId"),
-        _s("correlationId"),
+        _guid("requestId"),
+        _guid("correlationId"),
         _s("mitreTechniqueId"),
     ],
     {

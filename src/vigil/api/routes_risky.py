@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 
 from vigil.api.context import context
 from vigil.api.errors import GraphError, not_found
-from vigil.api.item import check_key, parse_count_filter, parse_item_select
+from vigil.api.item import check_key, key_spellings, parse_count_filter, parse_item_select
 from vigil.api.listing import Collection, list_response, wants_csv
 from vigil.api.odata_filter import Property, PropType
 from vigil.api.properties import RISKY_SERVICE_PRINCIPALS as RISKY
@@ -174,7 +174,9 @@ def router(version: Version) -> APIRouter:
         """One risky service principal."""
         ctx = context(request)
         select = parse_item_select(request.query_params.multi_items(), RISKY.selectable, beta=beta)
-        found = ctx.app.store.risk.risky(check_key(riskyServicePrincipalId))
+        risk = ctx.app.store.risk
+        keys = key_spellings(check_key(riskyServicePrincipalId))
+        found = next((p for p in map(risk.risky, keys) if p is not None), None)
         if found is None:
             raise not_found("riskyServicePrincipal", riskyServicePrincipalId)
         unknown = include_unknown(request)
@@ -198,7 +200,9 @@ def router(version: Version) -> APIRouter:
     ) -> Response:
         """The principal's risk history, oldest first (``riskyServicePrincipalHistoryItem``)."""
         ctx = context(request)
-        sp_id = check_key(riskyServicePrincipalId)
+        risk = ctx.app.store.risk
+        keys = key_spellings(check_key(riskyServicePrincipalId))
+        sp_id = next((k for k in keys if risk.risky(k) is not None), keys[0])
         query = parse_list_query(
             request.query_params.multi_items(),
             RISKY,
@@ -209,7 +213,6 @@ def router(version: Version) -> APIRouter:
         )
         if wants_csv(request, query):
             raise GraphError(400, "$format=csv is not supported on history", code="notSupported")
-        risk = ctx.app.store.risk
         items = risk.history(sp_id)
         if not items and risk.risky(sp_id) is None:
             raise not_found("riskyServicePrincipal", sp_id)
