@@ -118,3 +118,43 @@ def test_cli_says_how_many_were_already_confirmed(tmp_path, monkeypatch):
     again = runner.invoke(cli, ["confirm", SP], catch_exceptions=False)
     assert again.exit_code == 0
     assert again.stderr.strip() == "confirmed compromised: 0; 1 already was, left unchanged"
+
+
+def test_actions_take_a_guid_in_any_case(tmp_path, monkeypatch):
+    """GUIDs are stored lower-case and match whatever their case, as Graph's keys do: an id
+    pasted upper-case acts on the stored principal instead of failing or making another."""
+    sp = "5b3a9c1e-7d2f-4e8a-9b6c-0a1d2e3f4a5b"
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    store = Store.open(db, migrate=True)
+    store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=sp, app_id="app-1", display_name="Payroll"), None)],
+        datetime(2026, 1, 1, tzinfo=UTC))
+    store.close()
+    monkeypatch.setenv("VIGIL_DATABASE_URL", db)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["confirm", sp.upper(), sp], catch_exceptions=False)
+    assert done.stderr.strip() == "confirmed compromised: 1"
+    history = runner.invoke(cli, ["history", sp.upper(), "--format", "json"])
+    assert history.exit_code == 0 and len(json.loads(history.stdout)["value"]) == 1
+    store = Store.open(db)
+    assert [p.id for p in store.risk.list_risky()] == [sp]
+    store.close()
+
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    app = build(load_settings(database_url=db), clock=lambda: now)
+    token = new_token()
+    app.store.tokens.add(ApiToken(str(uuid.uuid4()), "bob", Role.security_administrator,
+                                  token_hint(token), now), token_hash(token))
+    client = TestClient(create_api(app))
+    headers = {"Authorization": f"Bearer {token}"}
+    r = client.post("/v1.0/identityProtection/riskyServicePrincipals/dismiss", headers=headers,
+                    json={"servicePrincipalIds": [sp.upper()]})
+    assert r.status_code == 204
+    assert app.store.risk.risky(sp).risk_state == RiskState.dismissed  # type: ignore[union-attr]
+    r = client.patch(f"/v1.0/servicePrincipals/{sp.upper()}", headers=headers,
+                     json={"accountEnabled": False})
+    assert r.status_code == 204
+    assert app.store.risk.risky(sp).is_enabled is False  # type: ignore[union-attr]
+    assert app.store.inventory.service_principal(sp).account_enabled is False  # type: ignore[union-attr]
+    assert [p.id for p in app.store.risk.list_risky()] == [sp]
+    app.close()

@@ -40,7 +40,7 @@ def router(version: Version) -> APIRouter:
     ) -> Response:
         """Enable or disable a service principal in Vigil (only ``accountEnabled`` may change)."""
         app = context(request).app
-        sp_id = check_key(servicePrincipalId)
+        sp_id = app.risk.stored_id(check_key(servicePrincipalId))
         try:
             app.risk.set_enabled([sp_id], body.accountEnabled, caller.name)
         except UnknownServicePrincipals as exc:

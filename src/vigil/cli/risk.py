@@ -17,6 +17,7 @@ from vigil.api.properties import (
 from vigil.api.shapes import detection_to_graph, history_to_graph, risky_to_graph
 from vigil.cli.context import CliContext, pass_cli
 from vigil.cli.output import FORMATS, emit
+from vigil.normalize.values import canonical_guid
 from vigil.services.risk import UnknownServicePrincipals
 
 RISKY_TABLE = [
@@ -115,6 +116,7 @@ def history(cli: CliContext, sp_id: str, fmt: str) -> None:
     a service principal with no risk history.
     """
     app = cli.app()
+    sp_id = app.risk.stored_id(sp_id)
     items = app.store.risk.history(sp_id)
     if not items and app.store.risk.risky(sp_id) is None:
         raise click.ClickException(f"service principal {sp_id} has no risk history")
@@ -164,5 +166,5 @@ def dismiss(cli: CliContext, sp_ids: tuple[str, ...], actor: str) -> None:
 
 def _unchanged(sp_ids: tuple[str, ...], done: list[Any]) -> str:
     """``; N already were`` for the ids an action left alone (already done: no history added)."""
-    left = len(set(sp_ids)) - len(done)
+    left = len({canonical_guid(i) for i in sp_ids}) - len(done)
     return f"; {left} already {'was' if left == 1 else 'were'}, left unchanged" if left else ""

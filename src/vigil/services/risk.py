@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from vigil.model import RiskDetection
+from vigil.normalize.values import canonical_guid
 from vigil.risk import (
     Action,
     AgeOut,
@@ -144,13 +145,27 @@ class RiskService:
             app_id=detection.app_id or app,
         )
 
+    def stored_id(self, sp_id: str, conn: Connection | None = None) -> str:
+        """The spelling the store knows ``sp_id`` by: GUIDs are stored lower-case and match
+        whatever their case (as Graph's do), unless only the given spelling is known (a principal
+        stored before GUIDs were lower-cased at ingest)."""
+        canonical = canonical_guid(sp_id)
+        if canonical == sp_id or self._known(canonical, conn) or not self._known(sp_id, conn):
+            return canonical
+        return sp_id
+
+    def _known(self, sp_id: str, conn: Connection | None) -> bool:
+        return bool(self.store.risk.existing_ids([sp_id], conn)) or (
+            self.store.inventory.service_principal(sp_id, conn) is not None
+        )
+
     def _bulk(self, ids: Sequence[str], make: Callable[[], Action]) -> list[Transition]:
-        """Apply an admin action to every id in one transaction: all of them or, on an unknown
-        id or any failure, none."""
-        ids = list(dict.fromkeys(ids))
+        """Apply an admin action to every id (in any case, :meth:`stored_id`) in one
+        transaction: all of them or, on an unknown id or any failure, none."""
         with self.store.engine.connect() as conn:
             conn = conn.execution_options(**{IMMEDIATE: True})
             with conn.begin():
+                ids = list(dict.fromkeys(self.stored_id(i, conn) for i in ids))
                 known = self.store.risk.existing_ids(ids, conn)
                 subjects = {i: self.subject(i, None, conn) for i in ids if i not in known}
                 missing = [i for i, s in subjects.items() if s is None]
