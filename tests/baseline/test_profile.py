@@ -30,6 +30,23 @@ def test_learning_needs_both_days_and_observations(n, every, learning):
         assert reason.startswith("learning: ") and "of 30 sign-ins" in reason
 
 
+@pytest.mark.parametrize(
+    ("days", "n", "reason"),
+    [
+        (27.9, 10, "learning: 27.9 of 7 days, 10 of 30 sign-ins (or 28 days and 5 sign-ins)"),
+        (28.0, 4, "learning: 28.0 of 7 days, 4 of 30 sign-ins (or 28 days and 5 sign-ins)"),
+        (28.0, 5, None),
+        (6.0, 40, "learning: 6.0 of 7 days, 40 of 30 sign-ins (or 28 days and 5 sign-ins)"),
+        (7.0, 30, None),
+    ],
+)
+def test_a_sparse_profile_ends_learning_after_the_longer_span(days, n, reason):
+    period = LearningPeriod(7, 30, sparse_days=28, sparse_min_observations=5)
+    assert period.reason(0, int(days * DAY), n, "sign-ins") == reason
+    assert LearningPeriod(7, 30).reason(0, int(days * DAY), n) == (
+        None if n >= 30 and days >= 7 else f"learning: {days:.1f} of 7 days, {n} of 30 observations")
+
+
 def test_score_lists_only_unfamiliar_present_features():
     p = profile(200)
     bits = p.score_one({"ip": "5.6.7.8", "cc": "NL"}, 12.0)

@@ -321,3 +321,56 @@ def test_every_unfamiliar_feature_is_named_however_many_values_came_before():
     # country and credential of the last: 6 + 24 + 2 = 32 values, 20 + KP + the key listed
     assert len(listed) == 22
     assert info["unfamiliarPropertiesNotListed"] == 32 - 22
+
+
+# -- sparse principals: few sign-ins over weeks (red-team "rarely used app") ---------------------
+
+OFFICE = dict(ip_address="77.160.10.5", asn=1136, is_hosting=False, location=NL,
+              resource_display_name="Microsoft Graph", resource_id="r-graph",
+              user_agent="Mozilla/5.0 (Windows NT 10.0) PowerShell/7.4.3")
+VPS_SG = dict(ip_address="45.77.12.34", asn=20473, is_hosting=True,
+              location=Location(city="Singapore", country_or_region="SG"),
+              user_agent="python-requests/2.31.0")
+RARE_END = T0 + timedelta(days=28, hours=3)
+
+
+def rare_history(every_days: int = 3, days: int = 28) -> list[SignIn]:
+    """One sign-in every three days from the office with a PowerShell script: 10 in 28 days."""
+    return [signin(T0 + timedelta(days=d, hours=10), **OFFICE) for d in range(0, days, every_days)]
+
+
+def test_a_rarely_used_app_used_from_a_vps_abroad_is_medium():
+    """The app never reaches 30 sign-ins; after 21 days and 5 it is scored (sparse route), and
+    network origin and client changing at once make it at least medium."""
+    attack = [signin(RARE_END + timedelta(minutes=10 * k), **{**OFFICE, **VPS_SG})
+              for k in range(5)]
+    (d,) = detect([*rare_history(), *attack]).values()
+    info = {e.key: e.value for e in d.additional_info}
+    assert d.risk_level in (RiskLevel.medium, RiskLevel.high)
+    assert d.activity_date_time == attack[0].created_date_time
+    assert info["signInCount"] == 5  # not learned: every one of them is flagged
+    assert "country SG: never in 27 days; usual NL 100%" in info["unfamiliarProperties"]
+    assert info["sparseProfile"] == (
+        "10 sign-ins in 27.7 days: scored after 21 days and 5 sign-ins (sparse route; 30 "
+        "otherwise); ASN, country, user agent all unfamiliar at once: at least medium")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"ip_address": "84.30.7.9", "asn": 33915},  # from home: another Dutch ISP
+        {"user_agent": "Mozilla/5.0 (Windows NT 10.0) PowerShell/7.5.0"},  # PowerShell upgraded
+        {"resource_display_name": "Azure Key Vault", "resource_id": "r-kv"},
+        {"ip_address": "84.30.7.9", "asn": 33915, "user_agent": "azure-cli/2.67.0"},
+        {"ip_address": "62.2.1.9", "asn": 3303, "location": Location(country_or_region="CH")},
+    ],
+)
+def test_a_rarely_used_apps_ordinary_variation_is_at_most_low(change):
+    found = detect([*rare_history(), signin(RARE_END, **{**OFFICE, **change})])
+    assert {d.risk_level for d in found.values()} <= {RiskLevel.low}
+
+
+def test_a_rarely_used_app_is_still_learning_before_the_sparse_span():
+    """Two weeks and five sign-ins: still learning, nothing is reported."""
+    attack = signin(T0 + timedelta(days=14, hours=3), **{**OFFICE, **VPS_SG})
+    assert detect([*rare_history(days=14), attack]) == {}

@@ -32,20 +32,33 @@ UPGRADES: dict[int, Any] = {}
 
 @dataclass(frozen=True, slots=True)
 class LearningPeriod:
-    """A profile learns until it spans ``min_days`` and holds ``min_observations``."""
+    """A profile learns until it spans ``min_days`` and holds ``min_observations``, or (sparse
+    route, when ``sparse_days`` is set) until it spans ``sparse_days`` and holds
+    ``sparse_min_observations``: a principal used a few times a week would otherwise never
+    finish learning."""
 
     min_days: float = 7.0
     min_observations: int = 30
+    sparse_days: float | None = None
+    sparse_min_observations: int = 0
 
     def reason(self, first: int | None, now: int, n: int, unit: str = "observations") -> str | None:
-        """None when learned, else why not, e.g. ``"learning: 3.2 of 7 days, 12 of 30 sign-ins"``."""
+        """None when learned, else why not, e.g. ``"learning: 3.2 of 7 days, 12 of 30 sign-ins"``
+        (with a sparse route: ``"... (or 28 days and 5 sign-ins)"``)."""
         days = 0.0 if first is None else (now - first) / DAY
         if days >= self.min_days and n >= self.min_observations:
             return None
-        return (
-            f"learning: {days:.1f} of {self.min_days:g} days, "
-            f"{n} of {self.min_observations} {unit}"
-        )
+        sparse = self.sparse_days
+        if sparse is not None and days >= sparse and n >= self.sparse_min_observations:
+            return None
+        text = f"learning: {days:.1f} of {self.min_days:g} days, {n} of {self.min_observations} {unit}"
+        if sparse is not None:
+            text += f" (or {sparse:g} days and {self.sparse_min_observations} {unit})"
+        return text
+
+    def sparse(self, n: int) -> bool:
+        """Whether a learned profile holding ``n`` observations finished by the sparse route."""
+        return self.sparse_days is not None and n < self.min_observations
 
 
 @dataclass(frozen=True, slots=True)

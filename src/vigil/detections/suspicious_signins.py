@@ -19,8 +19,14 @@ Levels
     level is the highest of its sign-ins.
 Learning
     Until the principal's profile spans ``min_days`` (7) and holds ``min_signins`` (30)
-    successful sign-ins nothing is reported (``report_learning=True``: a sign-in that would be
-    medium or high is reported low, with the learning reason in ``additionalInfo``). Sign-ins that
+    successful sign-ins, or (sparse route, for a principal used a few times a week) spans
+    ``sparse_days`` (21) and holds ``sparse_min_signins`` (5), nothing is reported
+    (``report_learning=True``: a sign-in that would be medium or high is reported low, with the
+    learning reason in ``additionalInfo``). A sparse profile's few sign-ins make each unfamiliar
+    feature weigh little (10 identical sign-ins: 2.6 bits; a new network, country and client
+    together ~15 bits, low), so while it holds fewer than ``min_signins`` a sign-in whose
+    ``sparse_departure`` features (ASN, country and user agent family) are all unfamiliar and
+    unexplained is at least medium; ``additionalInfo.sparseProfile`` says so. Sign-ins that
     score medium or high are not learned (protected learning); the others are. Failed sign-ins are
     neither learned nor scored. Values unseen for 60 days are forgotten (so an explanation says
     "never in N days" for at most those 60 days); counts halve every 30.
@@ -44,7 +50,9 @@ Graph mapping
     ``signInCount``, first and last sign-in, ``requestIds``, ``correlationIds``.
 Known false positives
     Unannounced migrations or SDK changes (no audit record explains them), new pipeline runners
-    in an unseen region, a principal that is rarely used but just past its learning period.
+    in an unseen region, a principal that is rarely used but just past its learning period; a
+    rarely used app run once from abroad with another tool (e.g. Cloud Shell and the Azure CLI
+    instead of an office PowerShell script) is medium by the sparse rule.
 Ordering
     Results equal ``vigil detect --rebuild`` when sign-ins arrive in time order and each audit
     record no later than the sign-ins it explains (a folder ingest reads ``audit/`` before
@@ -52,7 +60,9 @@ Ordering
 Example
     A daemon that signed in from one Azure West Europe address with ``azsdk-python-identity`` for
     30 days signs in from a DigitalOcean VPS in India with ``python-requests``: IP, block, ASN,
-    country and user agent are unfamiliar, ~50 bits, high.
+    country and user agent are unfamiliar, ~50 bits, high. An app whose PowerShell script signs
+    in from the office every three days (10 sign-ins in 28 days) signs in from a Singapore VPS
+    with ``python-requests``: 15 bits, medium by the sparse rule.
 """
 
 from __future__ import annotations
@@ -84,7 +94,9 @@ DEFAULT_WEIGHTS = (("asn", 1.0), ("cc", 1.2), ("ct", 1.0), ("host", 1.0), ("ip",
 
 @dataclass(frozen=True, slots=True)
 class Params(DetectorParams):
-    """Tunables. Learning: ``min_days``, ``min_signins``, ``report_learning``; levels: ``low`` /
+    """Tunables. Learning: ``min_days``, ``min_signins``, ``report_learning``; the sparse route
+    (``sparse_days``, ``sparse_min_signins``; ``sparse_departure``: the features whose joint
+    change makes a sparse profile's sign-in at least medium, empty = off); levels: ``low`` /
     ``medium`` / ``high`` score thresholds, ``max_bits`` per feature, ``weights`` per feature;
     ``episode_gap_hours``; ``change_window_hours`` and the actors trusted to make changes
     (``trusted_users``: ids or UPNs, empty = every user; ``trusted_apps``: ids or names); fading
@@ -92,6 +104,9 @@ class Params(DetectorParams):
 
     min_days: float = 7.0
     min_signins: int = 30
+    sparse_days: float = 21.0
+    sparse_min_signins: int = 5
+    sparse_departure: tuple[str, ...] = ("asn", "cc", "uaf")
     report_learning: bool = False
     low: float = 8.0
     medium: float = 16.0
@@ -163,7 +178,8 @@ class SuspiciousSignins:
         self.params = p = params or Params()
         self._weights = dict(p.weights)
         self._trust = Trust(frozenset(u.lower() for u in p.trusted_users), frozenset(p.trusted_apps))
-        self._period = LearningPeriod(p.min_days, p.min_signins)
+        self._period = LearningPeriod(p.min_days, p.min_signins, p.sparse_days,
+                                      p.sparse_min_signins)
         self._fading = Fading(p.forget_days, p.halve_days)
         self._gap = int(p.episode_gap_hours * 3600)
         self._cache: StateCache[_Principal] = StateCache(
@@ -261,16 +277,40 @@ class SuspiciousSignins:
         score = sum(self._weights.get(f, 1.0) * bits
                     for f, bits in unfamiliar.items() if f not in explained)
         level = level_for(score, p.low, p.medium, p.high)
+        sparse: list[tuple[str, str]] = []
         if learning is not None:
             level = "low" if p.report_learning and level in ("medium", "high") else None
+        elif self._period.sparse(prof.n):
+            level = self._sparse(prof, t, unfamiliar, explained, level, sparse)
         if level is None:
             self._learn(pr, fp, values, t)
             return False
         notes = self._notes(prof, t, values, unfamiliar, explained, p.forget_days)
+        notes += [("sparse", ident, text) for ident, text in sparse]
         if level == "low":
             self._learn(pr, fp, values, t)  # protected learning: medium and high are not learned
         self._extend(pr, s, t, score, level, notes, learning)
         return True
+
+    def _sparse(self, prof: FeatureProfile, t: int, unfamiliar: dict[str, float],
+                explained: dict[str, str], level: str | None,
+                out: list[tuple[str, str]]) -> str | None:
+        """The level of a sign-in of a profile that finished learning by the sparse route: its
+        few sign-ins make every unfamiliar feature weigh little, so when every feature of
+        ``sparse_departure`` (ASN, country, user agent) is unfamiliar and unexplained at once,
+        the level is at least medium. Notes (ident, text) for ``sparseProfile`` go to ``out``."""
+        p = self.params
+        days = (t - (prof.first or t)) / 86_400
+        out.append(("profile", f"{prof.n} sign-ins in {days:.1f} days: scored after "
+                               f"{p.sparse_days:g} days and {p.sparse_min_signins} sign-ins "
+                               f"(sparse route; {p.min_signins} otherwise)"))
+        gone = p.sparse_departure
+        if gone and all(f in unfamiliar and f not in explained for f in gone):
+            names = ", ".join(LABELS.get(f, f) for f in gone)
+            out.append(("departure", f"{names} all unfamiliar at once: at least medium"))
+            if level is None or level == "low":
+                return "medium"
+        return level
 
     @staticmethod
     def _notes(prof: FeatureProfile, t: int, values: dict[str, str | None],
@@ -319,7 +359,10 @@ class SuspiciousSignins:
                key_ids=(s.credential_key_id.lower(),) if s.credential_key_id else (),
                max_ids=self.params.max_ids)
         for kind, ident, text in notes:
-            _note(ep, kind, ident, text)
+            if kind == "sparse":
+                ep.note(kind, ident, text)
+            else:
+                _note(ep, kind, ident, text)
         if learning is not None:
             ep.note("learning", "learning", learning)
 
@@ -340,6 +383,8 @@ class SuspiciousSignins:
             info.append(("explainedByChangesNotListed", omitted["explained"]))
         if learning:
             info.append(("learning", learning[0]))
+        if ep.notes("sparse"):
+            info.append(("sparseProfile", "; ".join(ep.notes("sparse"))))
         info += [("score", ep.s["score"]), ("signInCount", ep.s["n"]),
                  ("firstSignIn", ep.s["at"]), ("lastSignIn", ep.s["lastAt"]),
                  ("requestIds", list(ep.s["req"])), ("correlationIds", list(ep.s["corr"]))]
