@@ -118,10 +118,11 @@ def test_a_new_episode_after_the_gap():
 
 
 @pytest.mark.parametrize(("report", "expected"), [(True, ["low"]), (False, [])])
-def test_learning_reports_only_recon_tools(report, expected):
+def test_learning_reports_only_recon_tools_below_the_enumeration_floor(report, expected):
+    """No privileged listing among the five collections: the learning floor does not hold."""
     young = routine(days=2)
     attack = [call(T0 + timedelta(days=2, hours=1, seconds=i), p, ua="azurehound/v2.2.1")
-              for i, p in enumerate(ENUM * 50)]
+              for i, p in enumerate(ENUM[:5] * 50)]
     found = detect([*young, *attack], Params(report_learning=report))
     assert [d.risk_level.value for d in found.values()] == expected
     for d in found.values():
@@ -206,3 +207,64 @@ def test_a_long_episode_explains_its_first_hours_and_counts_the_rest(size):
     assert len(info["signals"]) == len(info["hours"]) == 24
     assert info["signals"][0].startswith("2026-03-15T02:00Z recon: ")
     assert info["flaggedHoursNotListed"] == 240 - 24
+
+
+# -- while learning: absolute-floor enumeration (red-team "new app enumerates the directory") ----
+
+COLLECTIONS = ["users", "groups", "servicePrincipals", "applications", "devices",
+               "administrativeUnits", "oauth2PermissionGrants", "domains", "organization",
+               "contacts", "subscribedSkus", "directoryRoleTemplates", "directoryRoles",
+               "roleManagement/directory/roleAssignments"]
+DAY2 = T0 + timedelta(days=1, hours=1)
+
+
+def new_app_enumerates(collections: list[str], refused: int = 5, pages: int = 30,
+                       ua: str = "python-requests/2.31.0") -> list[GraphActivity]:
+    """A principal first seen the day before lists each collection 3 minutes after the last,
+    ``pages`` pages each, the last ``refused`` of them refused (403)."""
+    out = [call(T0 + timedelta(hours=h)) for h in range(0, 24, 4)]  # its first, quiet day
+    for i, c in enumerate(collections):
+        at = DAY2 + timedelta(minutes=3 * i)
+        out += [call(at + timedelta(seconds=5 * p),
+                     f"/{c}?$top=999" + (f"&$skiptoken=Q{p}W" if p else ""), ua=ua,
+                     status=200 if p < pages - refused else 403, size=300_000)
+                for p in range(pages)]
+    return out
+
+
+@pytest.mark.parametrize(("refused", "expected"), [(5, "high"), (0, "medium")])
+def test_a_learning_principal_enumerating_the_directory_is_flagged(refused, expected):
+    """14 collections in 42 minutes incl. directoryRoles and roleManagement on its second day:
+    the absolute floor holds while learning (refusals: 70 of 420 requests, high)."""
+    records = new_app_enumerates(COLLECTIONS, refused=refused)
+    for report in (True, False):
+        (d,) = detect(records, Params(report_learning=report)).values()
+        info = {e.key: e.value for e in d.additional_info}
+        assert d.risk_level.value == expected
+        assert info["reason"] == "suspicious Microsoft Graph traffic (learning)"
+        assert info["learning"].startswith("learning: ")
+        signals = " | ".join(info["signals"])
+        assert "enumeration: while learning, listed " in signals
+        assert ("privileged: /oauth2PermissionGrants, /directoryRoles, "
+                "/roleManagement/directory/roleAssignments") in signals
+        assert ("forbidden:" in signals) == bool(refused)
+
+
+@pytest.mark.parametrize(
+    "collections",
+    [
+        ["users", "groups"],  # a first-day HR sync, paging
+        ["users", "groups", "organization"],
+        ["users", "groups", "directoryRoles"],  # fewer than 5 collections
+        ["users", "groups", "devices", "applications", "servicePrincipals", "domains"],  # none
+    ],
+)
+def test_a_learning_principals_first_sync_is_not_medium(collections):
+    found = detect(new_app_enumerates(collections, refused=0, pages=60))
+    assert found == {}
+
+
+@pytest.mark.parametrize("size", [1, 13, 5000])
+def test_batches_do_not_change_the_learning_enumeration(size):
+    records = new_app_enumerates(COLLECTIONS)
+    assert detect(records, size=size) == detect(records, size=100_000)

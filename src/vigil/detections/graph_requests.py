@@ -8,7 +8,9 @@ looks random (12+ characters, at least four and 20 % capitals); a function segme
 (``getOffice365ActiveUserDetail()``).
 
 Directory collections (breadth of enumeration): :data:`DIRECTORY`. Sensitive endpoints (first use
-counts): :data:`SENSITIVE_PREFIXES` and paths with ``/authentication/``.
+counts): :data:`SENSITIVE_PREFIXES` and paths with ``/authentication/``. Privileged listings (who
+holds roles, consents and policies; the learning-period enumeration rule needs one):
+:data:`PRIVILEGED_PREFIXES`.
 
 Reconnaissance tools (:data:`RECON_TOOLS`, matched case-insensitively in the user agent): AzureHound
 and BloodHound (SpecterOps), ROADtools (``roadrecon``, ``roadtx``, ``roadlib``), GraphRunner,
@@ -40,6 +42,12 @@ SENSITIVE_PREFIXES = (
     "/servicePrincipals/{id}/appRoleAssignedTo", "/servicePrincipals/{id}/appRoleAssignments",
     "/domains/{id}/federationConfiguration",
 )
+#: Listings of roles, role assignments, consent grants and policies.
+PRIVILEGED_PREFIXES = (
+    "/directoryRoles", "/roleManagement", "/oauth2PermissionGrants", "/policies",
+    "/identity/conditionalAccess", "/servicePrincipals/{id}/appRoleAssignments",
+    "/servicePrincipals/{id}/appRoleAssignedTo",
+)
 RECON_TOOLS: dict[str, str] = {
     "azurehound": "AzureHound",
     "bloodhound": "BloodHound",
@@ -68,6 +76,8 @@ class Endpoint:
     #: The directory collection this request lists (None for item reads and non-directory calls).
     lists: str | None
     sensitive: bool
+    #: A listing of roles, role assignments, consent grants or policies (:data:`PRIVILEGED_PREFIXES`).
+    privileged: bool
     #: CRC-32 of the template: what a baseline keeps of the endpoints it has seen.
     key: int
 
@@ -104,7 +114,8 @@ def _template(path: str, method: str) -> Endpoint:
     if method == "GET" and out and out[0] in DIRECTORY and out[-1] != "{id}":
         lists = out[0]
     sensitive = template.startswith(SENSITIVE_PREFIXES) or "/authentication/" in template + "/"
-    return Endpoint(template, lists, sensitive, zlib.crc32(template.encode()))
+    privileged = lists is not None and template.startswith(PRIVILEGED_PREFIXES)
+    return Endpoint(template, lists, sensitive, privileged, zlib.crc32(template.encode()))
 
 
 @lru_cache(maxsize=65_536)

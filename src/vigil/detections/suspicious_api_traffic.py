@@ -17,9 +17,14 @@ Levels
     highest level.
 Learning
     Until the principal has ``min_days`` (7) of Graph traffic and ``min_requests`` (50) requests
-    only the reconnaissance user agent counts, reported low with the learning reason
-    (``report_learning``, on by default; off: nothing). An hour that reached medium or high is
-    not learned. Histograms halve every ``halve_days`` (30).
+    only two rules run. A reconnaissance user agent is reported low with the learning reason
+    (``report_learning``, on by default; off: nothing). Enumeration by absolute floors: an hour
+    listing ≥ ``learning_enum_min`` (5) directory collections, ≥ ``enum_new`` (3) never listed
+    before, one of them privileged (directory roles, role management, consent grants, policies,
+    conditional access, app role assignments) is medium (high with paging and a 403 burst, or
+    with a recon tool), whatever ``report_learning`` says; its signal reads "while learning" and
+    the detection carries the learning reason. An hour that reached medium or high is not
+    learned. Histograms halve every ``halve_days`` (30).
 Episodes
     Flagged hours less than ``episode_gap_hours`` (3) apart form one episode and one detection
     (:mod:`vigil.detections.episodes`); its id and ``activityDateTime`` come from the first
@@ -32,12 +37,17 @@ Graph mapping
     later ones in ``flaggedHoursNotListed``, request ids, first request time.
 Known false positives
     A new report or sync job that legitimately reads the whole directory once, a bulk export
-    after an admin's request, a security team's sanctioned AzureHound run (dismiss it).
+    after an admin's request, a security team's sanctioned AzureHound run (dismiss it); a new
+    governance or access-review app whose first runs list roles with four other collections
+    (medium while learning, until dismissed). A first-day HR sync (users and groups, paging) is
+    below the learning floor.
 Example
     A sync app that calls ``/users/delta`` a few times an hour makes 700 requests from a VPS with
     ``azurehound/v2.2.1``, listing users, groups, devices, servicePrincipals, applications and
     directoryRoles with ``$skiptoken`` paging and getting 53 403s: recon + enumeration +
-    requests + forbidden = high.
+    requests + forbidden = high. An app first seen yesterday lists 14 directory collections in
+    42 minutes with ``python-requests``, directoryRoles and roleManagement among them, 70 of its
+    420 requests refused: learning enumeration + forbidden = high.
 """
 
 from __future__ import annotations
@@ -71,7 +81,8 @@ class Params(DetectorParams):
     """Tunables. Learning: ``min_days``, ``min_requests``, ``report_learning``;
     ``episode_gap_hours``; ``halve_days``; the hour's limits (``*_floor``, ``*_factor`` × the
     baseline's p99 hour) and enumeration (``enum_min`` collections, ``enum_new`` of them new;
-    see :mod:`vigil.detections.traffic_windows`); ``max_ids``; ``max_hours`` flagged hours
+    while learning ``learning_enum_min`` with a privileged one; see
+    :mod:`vigil.detections.traffic_windows`); ``max_ids``; ``max_hours`` flagged hours
     explained."""
 
     min_days: float = 7.0
@@ -87,6 +98,7 @@ class Params(DetectorParams):
     f403_factor: float = 5.0
     enum_min: int = 4
     enum_new: int = 3
+    learning_enum_min: int = 5
     max_ids: int = 20
     max_hours: int = 24
 
@@ -108,7 +120,8 @@ class SuspiciousAPITraffic:
     def __init__(self, params: Params | None = None) -> None:
         self.params = p = params or Params()
         self._th = Thresholds(p.req_floor, p.req_factor, p.bytes_floor, p.bytes_factor,
-                              p.f403_floor, p.f403_factor, p.enum_min, p.enum_new)
+                              p.f403_floor, p.f403_factor, p.enum_min, p.enum_new,
+                              p.learning_enum_min)
         self._period = LearningPeriod(p.min_days, p.min_requests)
         self._gap = int(p.episode_gap_hours * 3600)
         self._cache: StateCache[TrafficBaseline] = StateCache(
@@ -170,6 +183,11 @@ class SuspiciousAPITraffic:
             if ep.sensitive and len(w["sens"]) < 10:
                 w["sens"].append(ep.template)
                 crossed = True
+        if ep.privileged:
+            priv = w.setdefault("priv", [])  # a window from before privileged listings were kept
+            if ep.template not in priv and len(priv) < 10:
+                priv.append(ep.template)
+                crossed = True
         if ep.lists is not None:
             if ep.lists not in w["dirs"]:
                 w["dirs"].append(ep.lists)
@@ -191,11 +209,12 @@ class SuspiciousAPITraffic:
 
     def _evaluate(self, b: TrafficBaseline, w: dict[str, Any], g: GraphActivity, t: int) -> bool:
         learning = b.learning(t, self._period)
-        if learning is not None and not self.params.report_learning:
-            return False
         found = signals(w, b.dirs, self._th, learning is not None)
+        floor = "enumeration" in found  # while learning: the absolute-floor rule fired
+        if learning is not None and not floor and not self.params.report_learning:
+            return False
         level = level_of(sum(points for points, _ in found.values()))
-        if learning is not None and level is not None:
+        if learning is not None and level is not None and not floor:
             level = "low"
         if level is None:
             return False

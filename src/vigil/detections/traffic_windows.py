@@ -17,13 +17,18 @@ signal         points  when
 =============  ======  ===========================================================================
 recon          3       a user agent names a reconnaissance tool (also while learning)
 enumeration    3 (+1)  ≥ ``enum_min`` directory collections listed in the hour, ≥ ``enum_new`` of
-                       them never listed before (+1 with ≥ 3 next-page requests)
+                       them never listed before (+1 with ≥ 3 next-page requests); while learning
+                       ≥ ``learning_enum_min`` collections, ≥ ``enum_new`` new, one of them a
+                       privileged listing (:data:`~vigil.detections.graph_requests.PRIVILEGED_PREFIXES`)
 requests       2 (3)   requests ≥ max(``req_floor``, ``req_factor`` × the baseline's p99 hour)
                        (3 points at four times that)
 bytes          2 (3)   response bytes ≥ max(``bytes_floor``, ``bytes_factor`` × p99) (3 at 10×)
 forbidden      2       403s ≥ max(``f403_floor``, ``f403_factor`` × p99) and ≥ 5 % of requests
 sensitive      1 each  first use of a sensitive endpoint (at most 2 points)
 =============  ======  ===========================================================================
+
+While the principal learns only recon and the learning enumeration count, and with that
+enumeration its 403s (forbidden, against the floor).
 """
 
 from __future__ import annotations
@@ -47,12 +52,13 @@ class Thresholds:
     f403_factor: float = 5.0
     enum_min: int = 4
     enum_new: int = 3
+    learning_enum_min: int = 5
     eps_cap: int = 64
 
 
 def new_window(hour: int) -> dict[str, Any]:
     return {"h": hour, "req": 0, "bytes": 0, "f403": 0, "dirs": [], "novel": 0, "pages": 0,
-            "new": [], "sens": [], "recon": None, "level": None, "ua": None, "lim": None}
+            "new": [], "sens": [], "priv": [], "recon": None, "level": None, "ua": None, "lim": None}
 
 
 def limits(w: dict[str, Any], base: TrafficBaseline, th: Thresholds) -> list[int]:
@@ -76,18 +82,45 @@ def _size(n: float) -> str:
     return f"{n:.1f} TB"
 
 
+def _forbidden(w: Mapping[str, Any], th: Thresholds) -> tuple[int, str] | None:
+    f403_lim = (w["lim"] or (th.req_floor, th.bytes_floor, th.f403_floor))[2]
+    f403_usual = (w.get("usual") or (0, 0, 0))[2]
+    if w["f403"] >= f403_lim and w["f403"] >= 0.05 * w["req"]:
+        return (2, f"{w['f403']} of the hour's first {w['req']} requests refused with 403; "
+                   f"usually fewer than {max(f403_usual, 1)}")
+    return None
+
+
+def _learning_signals(w: Mapping[str, Any], new: list[str], th: Thresholds,
+                      out: dict[str, tuple[int, str]]) -> None:
+    """While learning: enumeration by absolute floors (``learning_enum_min`` collections in the
+    hour, ``enum_new`` of them never listed before, one a privileged listing), then its 403s."""
+    listed, priv = w["dirs"], w.get("priv") or ()
+    if len(listed) < th.learning_enum_min or len(new) < th.enum_new or not priv:
+        return
+    out["enumeration"] = (4 if w["pages"] >= 3 else 3,
+                          f"while learning, listed {len(listed)} directory collections in one "
+                          f"hour (at least {th.learning_enum_min} with a privileged one), "
+                          f"{len(new)} never before ({', '.join(new)}); privileged: "
+                          f"{', '.join(priv)}; {w['pages']} next-page requests")
+    forbidden = _forbidden(w, th)
+    if forbidden is not None:
+        out["forbidden"] = forbidden
+
+
 def signals(w: Mapping[str, Any], known_dirs: set[str], th: Thresholds,
             learning: bool) -> dict[str, tuple[int, str]]:
     """Signal name → (points, explanation) of a running hour (see the module table)."""
     out: dict[str, tuple[int, str]] = {}
     if w["recon"]:
         out["recon"] = (3, f"user agent {w['ua']!r} is the reconnaissance tool {w['recon']}")
-    if learning:
-        return out
-    req_lim, bytes_lim, f403_lim = w["lim"] or (th.req_floor, th.bytes_floor, th.f403_floor)
-    req_usual, bytes_usual, f403_usual = w.get("usual") or (0, 0, 0)
     listed = w["dirs"]
     new = sorted(d for d in listed if d not in known_dirs)
+    if learning:
+        _learning_signals(w, new, th, out)
+        return out
+    req_lim, bytes_lim, _ = w["lim"] or (th.req_floor, th.bytes_floor, th.f403_floor)
+    req_usual, bytes_usual, _ = w.get("usual") or (0, 0, 0)
     if len(listed) >= th.enum_min and len(new) >= th.enum_new:
         paging = w["pages"] >= 3
         out["enumeration"] = (4 if paging else 3,
@@ -101,10 +134,9 @@ def signals(w: Mapping[str, Any], known_dirs: set[str], th: Thresholds,
         out["bytes"] = (3 if w["bytes"] >= 10 * bytes_lim else 2,
                         f"at least {_size(w['bytes'])} of responses in one hour; usually less than "
                         f"{_size(bytes_usual)}")
-    if w["f403"] >= f403_lim and w["f403"] >= 0.05 * w["req"]:
-        out["forbidden"] = (2, f"{w['f403']} of the hour's first {w['req']} requests refused with "
-                               "403; "
-                               f"usually fewer than {max(f403_usual, 1)}")
+    forbidden = _forbidden(w, th)
+    if forbidden is not None:
+        out["forbidden"] = forbidden
     if w["sens"]:
         out["sensitive"] = (min(2, len(w["sens"])),
                             f"first use of sensitive endpoints: {', '.join(w['sens'])}")
