@@ -374,3 +374,11 @@ def test_a_rarely_used_app_is_still_learning_before_the_sparse_span():
     """Two weeks and five sign-ins: still learning, nothing is reported."""
     attack = signin(T0 + timedelta(days=14, hours=3), **{**OFFICE, **VPS_SG})
     assert detect([*rare_history(days=14), attack]) == {}
+
+
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_batches_do_not_change_a_sparse_profiles_results(size):
+    attack = [signin(RARE_END + timedelta(minutes=10 * k), **{**OFFICE, **VPS_SG})
+              for k in range(5)]
+    records = [*rare_history(), *attack]
+    assert detect(records, batch=size) == detect(records, batch=100_000)
