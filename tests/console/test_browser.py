@@ -416,3 +416,55 @@ def test_oidc_login_and_action_recorded_with_the_callers_name(
     [latest, *_] = reversed(console_oidc.app.store.risk.history(PARTNER))
     assert latest.initiated_by == "alice@contoso.test"
     assert latest.principal.risk_state.value == "dismissed"
+
+
+def test_a_bulk_action_failing_part_way_says_what_was_applied(page: Any, console: Console) -> None:
+    """Bulk actions go to the Graph route 60 ids at a time; when a later batch fails, the page
+    says how many were applied, shows them applied and keeps only the rest selected."""
+    from datetime import timedelta
+
+    from tests.console.console_support import _detection
+
+    from vigil.model import RiskLevel
+
+    now = console.app.clock()
+    for n in range(40):  # 73 risky principals in all: two batches
+        sp = f"cccccccc-0000-4000-8000-{n:012d}"
+        console.app.risk.record_detection(
+            _detection(
+                sp,
+                f"Extra App {n:03d}",
+                "suspiciousSignins",
+                RiskLevel.low,
+                now - timedelta(hours=n + 1),
+            )
+        )
+    login(page, console, Role.security_operator)
+    page.goto(console.base + "/#/risky?size=100")
+    page.wait_for_function(
+        "() => (document.querySelector('#total')?.textContent ?? '').startsWith('73 ')"
+    )
+    posts: list[str] = []
+
+    def second_fails(route: Any) -> None:
+        posts.append(route.request.url)
+        if len(posts) == 2:
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                body='{"error": {"code": "serviceUnavailable", "message": "busy"}}',
+            )
+        else:
+            route.continue_()
+
+    page.route("**/riskyServicePrincipals/dismiss", second_fails)
+    page.locator("#select-all").check()
+    assert page.locator("#sel-count").inner_text() == "73 selected"
+    page.get_by_role("button", name="Dismiss").click()
+    page.locator("#confirm-ok").click()
+    page.get_by_text("Dismiss failed after 60 of 73 were applied").wait_for()
+    page.wait_for_function(
+        "() => document.querySelector('#sel-count')?.textContent === '13 selected'"
+    )
+    states = [p.risk_state.value for p in console.app.store.risk.list_risky()]
+    assert (states.count("dismissed"), len(posts)) == (60, 2)

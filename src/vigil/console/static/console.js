@@ -458,21 +458,44 @@ async function bulkAction(action) {
     return (row && row.displayName) || id;
   });
   if (!await confirmRiskAction(action, names)) return;
+  const verb = action === "confirm" ? "Confirm compromised" : "Dismiss";
+  for (const b of document.querySelectorAll("[data-bulk]")) b.disabled = true;  // no second post meanwhile
+  let applied = 0;
   try {
-    await riskAction(action, ids);
+    applied = await riskAction(action, ids);
     toast(`${action === "confirm" ? "Confirmed compromised" : "Dismissed"}: ${ids.length} workload identit${ids.length === 1 ? "y" : "ies"}`);
     selected = new Set();
     await refresh();
   } catch (e) {
-    if (e.status !== 401) toast(`${action === "confirm" ? "Confirm compromised" : "Dismiss"} failed: ${e.message}`, true);
+    applied = e.applied || 0;
+    if (e.status !== 401) {
+      // Batches are separate requests: say what was done before the one that failed.
+      const done = applied ? ` after ${applied} of ${ids.length} were applied` : "";
+      toast(`${verb} failed${done}: ${e.message}`, true);
+    }
+    if (applied) {
+      for (const id of ids.slice(0, applied)) selected.delete(id);
+      await refresh();
+    } else {
+      updateSelection();
+    }
   }
 }
 
 async function riskAction(action, ids) {
   const path = action === "confirm" ? `${GRAPH}/confirmCompromised` : `${GRAPH}/dismiss`;
+  let applied = 0;
   for (let i = 0; i < ids.length; i += 60) {  // dismiss takes at most 60 ids per call
-    await call("POST", path, { servicePrincipalIds: ids.slice(i, i + 60) });
+    const batch = ids.slice(i, i + 60);
+    try {
+      await call("POST", path, { servicePrincipalIds: batch });
+    } catch (e) {
+      e.applied = applied;
+      throw e;
+    }
+    applied += batch.length;
   }
+  return applied;
 }
 
 async function refresh() {
