@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
+import pytest
+
 from vigil.intel.indicator import Indicator, IndicatorKind
+from vigil.store.database import IMMEDIATE, connect
 from vigil.store.intel import IndicatorRepository
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
@@ -110,3 +115,34 @@ def test_an_older_version_read_later_changes_nothing(store):
     assert repo.upsert([ind("isac", modified=jan)], NOW).changed
     assert rows(repo) == {("vendor", "indicator--a", "198.51.100.7/32", False),
                           ("isac", "indicator--a", "198.51.100.7/32", False)}
+
+
+@pytest.mark.parametrize("change", ["upsert", "remove"])
+def test_a_change_waits_for_another_writer_instead_of_failing(sqlite_store, change):
+    """`vigil intel add` / `intel remove --source` while an ingest holds SQLite's write lock:
+    a change that reads the feed's rows first must wait for the lock (busy timeout). Begun as a
+    plain read, its first write failed at once with "database is locked"."""
+    repo = IndicatorRepository(sqlite_store.engine)
+    repo.upsert([ind("vendor", value="192.0.2.1/32")], NOW)
+    results: list[object] = []
+
+    def run() -> None:
+        try:
+            if change == "upsert":  # reads the old version, deletes its address, adds the new
+                results.append(repo.upsert([ind("vendor", value="192.0.2.2/32")], NOW).removed)
+            else:  # reads the feed's rows, deletes those not kept
+                results.append(repo.remove(source="vendor", keep=set()))
+        except Exception as exc:  # the failure is the finding
+            results.append(exc)
+
+    ingest = connect(str(sqlite_store.engine.url))
+    with ingest.connect().execution_options(**{IMMEDIATE: True}) as writer, writer.begin():
+        writer.exec_driver_sql("SELECT 1")  # holds the write lock, as an ingest's batch does
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(0.5)
+    thread.join(30)
+    ingest.dispose()
+    assert results == [1]
+    want = {("vendor", "indicator--a", "192.0.2.2/32", False)} if change == "upsert" else set()
+    assert rows(repo) == want

@@ -104,14 +104,28 @@ def connect(url: str, **kwargs: Any) -> Engine:
 
 
 @contextmanager
-def transaction(engine: Engine, conn: Connection | None = None) -> Iterator[Connection]:
+def transaction(
+    engine: Engine, conn: Connection | None = None, *, write: bool = False
+) -> Iterator[Connection]:
     """Use the caller's transaction when given one, else run in a new one of our own.
 
     Lets a caller make several repository writes atomic (an ingest batch: records, rejects,
     detections and risk changes commit together or not at all).
+
+    ``write``: our own transaction takes the write lock when it begins (:data:`IMMEDIATE`), as
+    one that reads and then writes must. On SQLite a transaction that has read cannot wait for
+    the write lock: its first write fails at once with "database is locked" when another writer
+    (an ingest) holds it or committed since the read, whatever the busy timeout; on PostgreSQL
+    two such transactions could each write what it read before the other's change.
     """
     if conn is not None:
         yield conn
         return
-    with engine.begin() as own:
-        yield own
+    if not write:
+        with engine.begin() as own:
+            yield own
+        return
+    with engine.connect() as own:
+        own = own.execution_options(**{IMMEDIATE: True})
+        with own.begin():
+            yield own

@@ -75,7 +75,7 @@ class IndicatorRepository:
         current = {(i.source, i.id) for i in items.values()} | set(versions)
         if not current:
             return Stored([], 0, 0)
-        with transaction(self._engine, conn) as conn:
+        with transaction(self._engine, conn, write=True) as conn:
             old = {}
             for chunk in _chunks(sorted({id_ for _, id_ in current}), CHUNK):
                 for row in conn.execute(select(intel_indicators).where(C.id.in_(chunk))):
@@ -124,7 +124,7 @@ class IndicatorRepository:
                keep: Iterable[tuple[str, str, str]] | None = None) -> int:
         """Delete indicators by id (of every feed, or of ``source`` only), or a source's (all, or all
         but ``keep``); returns rows deleted. Other feeds' rows of the same indicator stay."""
-        with self._engine.begin() as conn:
+        with transaction(self._engine, write=True) as conn:
             if ids:
                 where = [C.id.in_(list(ids))] + ([C.source == source] if source is not None else [])
                 return conn.execute(delete(intel_indicators).where(*where)).rowcount
