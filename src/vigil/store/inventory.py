@@ -134,18 +134,22 @@ class InventoryRepository:
         return {a.app_id: a for a in (from_doc(d, Application) for d in docs)}
 
     def set_account_enabled(self, sp_id: str, enabled: bool) -> bool:
-        """Set ``accountEnabled`` of an inventoried principal; False when it is not in the inventory."""
-        sp = self.service_principal(sp_id)
-        if sp is None:
-            return False
-        doc = to_doc(sp)
-        doc["account_enabled"] = enabled
-        stmt = (
-            update(service_principals)
-            .where(service_principals.c.id == sp_id)
-            .values(account_enabled=enabled, data=doc)
-        )
-        with self._engine.begin() as conn:
+        """Set ``accountEnabled`` of an inventoried principal; False when it is not in the inventory.
+
+        The document is read and written back under the write lock: read before it, a snapshot
+        an ingest committed in between was overwritten by the older document.
+        """
+        with transaction(self._engine, write=True) as conn:
+            sp = self.service_principal(sp_id, conn)
+            if sp is None:
+                return False
+            doc = to_doc(sp)
+            doc["account_enabled"] = enabled
+            stmt = (
+                update(service_principals)
+                .where(service_principals.c.id == sp_id)
+                .values(account_enabled=enabled, data=doc)
+            )
             conn.execute(stmt)
         return True
 
