@@ -3,12 +3,16 @@
 Every error the API sends has the body ``{"error": {"code", "message", "innerError": {"request-id",
 "client-request-id", "date"}}}``. Status → code: 400 ``invalidRequest`` (or ``notSupported`` for
 options Vigil does not implement), 401 ``unauthenticated``, 403 ``accessDenied``, 404
-``itemNotFound``, 405 ``notAllowed``, 500 ``generalException`` — all from the codes Graph's
-documentation lists. Bad input never yields a 500: request validation errors become 400.
+``itemNotFound``, 405 ``notAllowed``, 500 ``generalException``, 503 ``serviceNotAvailable`` —
+all from the codes Graph's documentation lists. Bad input never yields a 500: request validation
+errors become 400. A write that waited the whole busy timeout for SQLite's write lock (held by a
+``vigil detect --rebuild`` or an index build at the end of a bulk load) is no bug either: 503 with
+``Retry-After``.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +20,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -34,7 +39,11 @@ _STATUS_CODES: Mapping[int, str] = {
     413: "invalidRequest",
     415: "invalidRequest",
     500: "generalException",
+    503: "serviceNotAvailable",
 }
+
+#: Seconds a client is asked to wait when the store stayed locked (``Retry-After``).
+BUSY_RETRY_AFTER = 30
 
 
 class GraphError(Exception):
@@ -102,6 +111,16 @@ def bearer_challenge(error: str | None, description: str) -> str:
     return f'Bearer realm="vigil", error="{error}", error_description="{safe}"'
 
 
+def store_busy(exc: OperationalError) -> bool:
+    """True when SQLite gave up waiting for another writer (SQLITE_BUSY: "database is locked")."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return (
+        isinstance(exc.orig, sqlite3.OperationalError)
+        and code is not None
+        and (code & 0xFF == sqlite3.SQLITE_BUSY)
+    )
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
@@ -142,6 +161,18 @@ def install_error_handlers(app: FastAPI, clock: Callable[[], datetime]) -> None:
     async def forbidden(request: Request, exc: Exception) -> Response:
         return error_response(request, GraphError(403, str(exc)), clock)
 
+    async def busy(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OperationalError)
+        if not store_busy(exc):
+            raise exc  # any other database failure: the middleware's 500
+        error = GraphError(
+            503,
+            "the store is busy with another writer (a rebuild or an index build); retry later",
+            code="serviceNotAvailable",
+            headers={"Retry-After": str(BUSY_RETRY_AFTER)},
+        )
+        return error_response(request, error, clock)
+
     handlers: dict[type[Exception], Any] = {
         GraphError: graph,
         RequestValidationError: validation,
@@ -149,6 +180,7 @@ def install_error_handlers(app: FastAPI, clock: Callable[[], datetime]) -> None:
         StarletteHTTPException: http,
         AuthenticationError: unauthenticated,
         AuthorizationError: forbidden,
+        OperationalError: busy,
     }
     for exc_type, handler in handlers.items():
         app.add_exception_handler(exc_type, handler)
