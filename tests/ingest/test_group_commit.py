@@ -142,3 +142,41 @@ def test_an_old_transaction_commits_before_the_next_file_is_read(
     ing = ingestor(store, clock, watcher, commit_records=10**6, commit_seconds=30)
     ing.ingest([str(first), str(second)])
     assert watcher.visible == [0, 20]  # the first file was committed before the second's batch
+
+
+def test_waiting_for_standard_input_commits_and_frees_the_write_lock(
+    store: Store, clock, tmp_path, monkeypatch
+) -> None:
+    """`producer | vigil ingest -` with a producer that stalls after a batch: the transaction
+    commits once old enough while the next input is awaited, so the batch is visible and other
+    writers (a dismiss, another ingest) get the write lock. It stayed open until more input came:
+    a dismiss failed with "database is locked" after the 30 s busy timeout."""
+    import os
+    import sys
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from vigil.store.database import IMMEDIATE
+
+    lines = signins_file(tmp_path, 20).read_bytes().splitlines(keepends=True)
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=os.fdopen(read_end, "rb")))
+    ing = ingestor(store, clock, Watcher(store), commit_seconds=0.2, defer_indexes="off")
+    os.write(write_end, b"".join(lines[:10]))  # one batch, then the producer stalls
+    done: list[IngestSummary] = []
+    thread = threading.Thread(target=lambda: done.append(ing.ingest(["-"])))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 5
+        while committed(store) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert committed(store) == 10
+        writer = store.engine.connect().execution_options(**{IMMEDIATE: True})
+        with writer, writer.begin():  # the write lock is free: no wait for more input
+            writer.exec_driver_sql("SELECT 1")
+    finally:
+        os.write(write_end, b"".join(lines[10:]))
+        os.close(write_end)
+        thread.join(30)
+    assert done and done[0].total.stored == 20 and committed(store) == 20

@@ -11,6 +11,7 @@ Contract
   records or has been open ``commit_seconds``, and always before a call returns (``ingest`` at
   the end of all its sources, ``ingest_items`` / ``ingest_parsed`` at the end of their input, as
   for each chunk ``--follow`` reads), so a caller that returns has committed all it was given.
+  Waiting for standard input, a due transaction commits too (``vigil.ingest.idle_input``).
   Ids are the source records' own, so re-running an ingest, or running it again after a crash,
   adds nothing twice and ends with the database one clean run gives.
 * Why several batches per transaction: a commit writes every page the transaction changed, and
@@ -29,6 +30,7 @@ Contract
 from __future__ import annotations
 
 import gc
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -42,6 +44,7 @@ from sqlalchemy import Connection
 
 from vigil.enrich import Enricher
 from vigil.ingest.group_commit import GroupCommit
+from vigil.ingest.idle_input import idle_reader
 from vigil.ingest.parallel import ParallelParser, parse_in_process, splittable
 from vigil.ingest.parse import Parsed, parse_items
 from vigil.ingest.readers import RawRecord, ReadError, expand, iter_records
@@ -208,7 +211,10 @@ class Ingestor:
             if source == "-":
                 assert self._group is not None
                 self._group.commit_if_due()
-                self.ingest_items(iter_records(source), summary, kind, source)
+                # Waiting for input, commit when due: the write lock is not held meanwhile.
+                wait = max(self._commit_seconds / 2, 0.05)
+                stdin = idle_reader(sys.stdin.buffer, self._group.commit_if_due, wait)
+                self.ingest_items(iter_records(source, stdin=stdin), summary, kind, source)
                 continue
             for path in expand(source):
                 assert self._group is not None
