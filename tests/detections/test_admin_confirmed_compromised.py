@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
@@ -157,4 +158,28 @@ def test_actions_take_a_guid_in_any_case(tmp_path, monkeypatch):
     assert app.store.risk.risky(sp).is_enabled is False  # type: ignore[union-attr]
     assert app.store.inventory.service_principal(sp).account_enabled is False  # type: ignore[union-attr]
     assert [p.id for p in app.store.risk.list_risky()] == [sp]
+    app.close()
+
+
+def test_disable_changes_risk_history_and_inventory_together(tmp_path, monkeypatch):
+    """One transaction: when the inventory's accountEnabled cannot be written, the history item
+    is not kept either (a crash between them left the two disagreeing)."""
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    app = build(load_settings(database_url=f"sqlite:///{tmp_path / 'd.db'}"), clock=lambda: now)
+    app.store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=SP, app_id="app-1", display_name="Payroll"), None)], now)
+
+    def broken(*_: object, **__: object) -> bool:
+        raise RuntimeError("disk gone")
+
+    with monkeypatch.context() as m:
+        m.setattr(app.store.inventory, "set_account_enabled", broken)
+        with pytest.raises(RuntimeError, match="disk gone"):
+            app.risk.set_enabled([SP], False, "alice")
+    assert app.store.risk.history(SP) == []
+    assert app.store.inventory.service_principal(SP).account_enabled is not False  # type: ignore[union-attr]
+
+    assert len(app.risk.set_enabled([SP], False, "alice")) == 1
+    assert app.store.risk.risky(SP).is_enabled is False  # type: ignore[union-attr]
+    assert app.store.inventory.service_principal(SP).account_enabled is False  # type: ignore[union-attr]
     app.close()

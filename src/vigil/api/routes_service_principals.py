@@ -45,7 +45,6 @@ def router(version: Version) -> APIRouter:
             app.risk.set_enabled([sp_id], body.accountEnabled, caller.name)
         except UnknownServicePrincipals as exc:
             raise GraphError(404, f"servicePrincipal {sp_id!r} was not found") from exc
-        app.store.inventory.set_account_enabled(sp_id, body.accountEnabled)
         return Response(status_code=204)
 
     return api

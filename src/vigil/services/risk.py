@@ -159,9 +159,15 @@ class RiskService:
             self.store.inventory.service_principal(sp_id, conn) is not None
         )
 
-    def _bulk(self, ids: Sequence[str], make: Callable[[], Action]) -> list[Transition]:
+    def _bulk(
+        self,
+        ids: Sequence[str],
+        make: Callable[[], Action],
+        also: Callable[[str, Connection], object] | None = None,
+    ) -> list[Transition]:
         """Apply an admin action to every id (in any case, :meth:`stored_id`) in one
-        transaction: all of them or, on an unknown id or any failure, none."""
+        transaction: all of them or, on an unknown id or any failure, none. ``also`` runs for
+        each id in that transaction."""
         with self.store.engine.connect() as conn:
             conn = conn.execution_options(**{IMMEDIATE: True})
             with conn.begin():
@@ -172,6 +178,8 @@ class RiskService:
                 if missing:
                     raise UnknownServicePrincipals(missing)
                 done = [self._apply(i, make(), subjects.get(i), conn) for i in ids]
+                for i in ids if also is not None else ():
+                    also(i, conn)
         return [t for t in done if t is not None]
 
     def confirm_compromised(self, ids: Sequence[str], actor: str) -> list[Transition]:
@@ -184,7 +192,13 @@ class RiskService:
         return self._bulk(ids, lambda: Remediate(actor))
 
     def set_enabled(self, ids: Sequence[str], enabled: bool, actor: str) -> list[Transition]:
-        return self._bulk(ids, lambda: SetEnabled(actor, enabled))
+        """Record an enable or disable in the risk history and, for an inventoried principal,
+        set its ``accountEnabled``: both in one transaction."""
+        return self._bulk(
+            ids,
+            lambda: SetEnabled(actor, enabled),
+            lambda i, conn: self.store.inventory.set_account_enabled(i, enabled, conn),
+        )
 
     def age_out(self, ids: Sequence[str]) -> list[Transition]:
         done = [self._apply(i, AgeOut(), None) for i in ids]

@@ -133,13 +133,16 @@ class InventoryRepository:
             docs = conn.execute(query).scalars().all()
         return {a.app_id: a for a in (from_doc(d, Application) for d in docs)}
 
-    def set_account_enabled(self, sp_id: str, enabled: bool) -> bool:
+    def set_account_enabled(
+        self, sp_id: str, enabled: bool, conn: Connection | None = None
+    ) -> bool:
         """Set ``accountEnabled`` of an inventoried principal; False when it is not in the inventory.
 
-        The document is read and written back under the write lock: read before it, a snapshot
-        an ingest committed in between was overwritten by the older document.
+        The document is read and written back under the write lock (the caller's transaction
+        must hold it): read before it, a snapshot an ingest committed in between was overwritten
+        by the older document.
         """
-        with transaction(self._engine, write=True) as conn:
+        with transaction(self._engine, conn, write=True) as conn:
             sp = self.service_principal(sp_id, conn)
             if sp is None:
                 return False
