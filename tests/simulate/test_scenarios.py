@@ -29,7 +29,9 @@ def test_select():
     assert select(()) == []
     assert len(select(None)) == sum(len(s.variants) for s in SCENARIOS.values())
     assert select(("stolen-secret/vps-abroad",)) == [("stolen-secret", "vps-abroad")]
-    assert [v for _, v in select(("graph-recon",))] == ["enumeration-403-burst", "exfil-spike"]
+    assert [v for _, v in select(("graph-recon",))] == ["enumeration-403-burst", "exfil-spike",
+                                                         "new-app-enumeration"]
+    assert ("stolen-secret", "rarely-used-app") in select(("stolen-secret",))
     with pytest.raises(SimulationError, match="unknown scenario"):
         select(("nope",))
     with pytest.raises(SimulationError, match="unknown variant"):
@@ -147,4 +149,4 @@ def test_consent_phishing_apps_look_the_part(graph_out):
 def test_world_counts_by_archetype(world):
     kinds = Counter(p.archetype for p in world.tenant.principals)
     assert kinds["daemon"] and kinds["pipeline"] and kinds["graph"] and kinds["saas"]
-    assert kinds["managed"] and kinds["rare"] and kinds["external"] == 2
+    assert kinds["managed"] and kinds["rare"] and kinds["occasional"] and kinds["external"] == 2

@@ -50,7 +50,7 @@ def test_scenario_option(tmp_path):
     doc = json.loads((out / "labels.json").read_text())
     assert {(lb["scenario"], lb["variant"]) for lb in doc["labels"] if lb["required"]} == {
         ("stolen-secret", "vps-abroad"), ("graph-recon", "enumeration-403-burst"),
-        ("graph-recon", "exfil-spike")}
+        ("graph-recon", "exfil-spike"), ("graph-recon", "new-app-enumeration")}
     bad = run("--out", str(tmp_path / "u"), "--scenario", "nope")
     assert bad.exit_code == 2 and "unknown scenario" in bad.output
 

@@ -1,10 +1,11 @@
 """Simulated Entra tenants in real export shapes, with attack scenarios and ground-truth labels.
 
 ``simulate(cfg, out)`` builds the tenant, runs the attack scenarios (they claim their victims
-first), applies the benign changes to principals no scenario claimed, adds the leak and indicator
-decoys, generates the benign traffic of every principal's (possibly changed) behaviour, adds noise
-indicators, labels attack sign-ins that an indicator happens to name (``indicator_overlap``) and
-writes everything to ``out`` (layout: :mod:`vigil.simulate.writers.output`). The same
+first), applies the benign changes to principals no scenario claimed, adds the sparse-profile,
+leak and indicator decoys, generates the benign traffic of every principal's (possibly changed)
+behaviour, adds noise indicators, labels attack sign-ins that an indicator happens to name
+(``indicator_overlap``) and writes everything to ``out`` (layout:
+:mod:`vigil.simulate.writers.output`). The same
 :class:`SimConfig` always gives byte-identical files; nothing reads the wall clock.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from vigil.simulate import attacks
 from vigil.simulate.attacks.indicator_overlap import label_indicator_overlaps
 from vigil.simulate.attacks.leaked_credentials import decoys as leak_decoys
+from vigil.simulate.attacks.suspicious_signins import decoys as sparse_decoys
 from vigil.simulate.attacks.threat_intelligence import indicator_decoys
 from vigil.simulate.baseline import generate_baseline
 from vigil.simulate.changes import apply_benign_changes
@@ -33,6 +35,7 @@ def build(cfg: SimConfig) -> World:
     world = World(cfg, build_tenant(cfg))
     attacks.run(world, cfg.scenarios)
     apply_benign_changes(world)
+    sparse_decoys(world)
     leak_decoys(world)
     indicator_decoys(world)
     generate_baseline(world.tenant, world.activity, cfg.seed)

@@ -10,6 +10,8 @@
   from the vendor's cloud, following the vendor's business day.
 * ``managed``: a system- or user-assigned managed identity of an Azure resource.
 * ``rare``: an app used a few times a month from an admin workstation or the cloud.
+* ``occasional``: a job that signs in every 2-4 days from one address in the tenant's cloud with an
+  Azure SDK user agent and a client secret (a sparse profile: 5-20 sign-ins in a month).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from vigil.simulate.catalog import (
     DAEMON_JOBS,
     GRAPH_ROLES,
     MI_RESOURCES,
+    OCCASIONAL_APPS,
     PIPELINE_KINDS,
     RARE_APPS,
     SAAS_UAS,
@@ -40,7 +43,8 @@ from vigil.simulate.tenant import (
 from vigil.simulate.timeline import Diurnal, Interval, Sparse, Workday
 
 #: Share of each archetype in a tenant of K principals (the rest are daemons).
-MIX = (("pipeline", 0.15), ("graph", 0.15), ("saas", 0.12), ("managed", 0.18), ("rare", 0.10))
+MIX = (("pipeline", 0.15), ("graph", 0.15), ("saas", 0.12), ("managed", 0.18), ("rare", 0.07),
+       ("occasional", 0.03))
 #: Graph integration profiles, assigned in this order so small tenants get each kind.
 GRAPH_PROFILES = ("admin", "sync", "mail", "admin", "reporting", "provisioning", "sync", "sites",
                   "mail", "reporting")
@@ -245,6 +249,19 @@ class Factory:
         p.schedule = Sparse(r.uniform(0.5, 3))
         res = (r.pick(("graph", "sharepoint", "arm")),)
         self._segment(p, site, cred, res, WORKLOAD_UAS["powershell"], "clientSecret")
+        return p
+
+    def occasional(self, index: int, nth: int) -> Principal:
+        r = self.rng(index)
+        p = self._base(r, index, OCCASIONAL_APPS[nth % len(OCCASIONAL_APPS)], "occasional")
+        cred = self._secret(r, p, "job")
+        p.credentials.append(cred)
+        network = net(r.pick(HOME_CLOUD))
+        site = Site(network, network.ips(r, 1, cidr_index=r.randrange(len(network.cidrs))))
+        p.schedule = Interval(r.uniform(2, 4) * 1440, 0.1)
+        res = (r.pick(("storage", "keyvault", "sql")),)
+        ua = WORKLOAD_UAS[r.pick(("dotnet", "python", "java"))]
+        self._segment(p, site, cred, res, ua, "clientSecret")
         return p
 
 

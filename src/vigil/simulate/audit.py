@@ -151,6 +151,17 @@ def owner_added(rng: Rand, t: int, owner: Principal, owned: Principal,
                   _ua(initiated_by))
 
 
+def application_added(rng: Rand, t: int, p: Principal,
+                      initiated_by: dict[str, Any]) -> AuditRecord:
+    """``Add application``: an app registration in the tenant (its service principal follows)."""
+    props = [prop("AppId", None, [p.app_id]), prop("DisplayName", None, [p.display_name]),
+             prop("AvailableToOtherTenants", None, [False]),
+             prop("Included Updated Properties", None, "AppId, DisplayName, AvailableToOtherTenants")]
+    return record(rng, t, "Add application", "ApplicationManagement", "Add", initiated_by,
+                  [target(p.app_object_id or p.id, p.display_name, "Application", props)],
+                  [*_ua(initiated_by), ("AppId", p.app_id)])
+
+
 def service_principal_added(rng: Rand, t: int, p: Principal,
                             initiated_by: dict[str, Any]) -> AuditRecord:
     props = [prop("AccountEnabled", None, [True]), prop("AppPrincipalId", None, [p.app_id]),

@@ -124,6 +124,12 @@ RARE_APPS = ("Quarterly Audit Export", "Legacy Fax Gateway", "Year-End Payroll C
              "Disaster Recovery Drill", "Annual Access Certification", "Old Intranet Connector",
              "Marketing Bulk Mailer", "Board Portal Sync", "Tax Filing Uploader",
              "Archive Restore Tool")
+#: Jobs that run every few days from the cloud (the ``occasional`` archetype).
+OCCASIONAL_APPS = ("Supplier Catalog Import", "Backup Verification Job", "Contract Archive Sync",
+                   "Price List Publisher", "Fleet Telemetry Export", "Warranty Claims Upload")
+#: Newly registered Graph integrations (``newApplication`` changes and the new-app scenario).
+NEW_APPS = ("Access Review Automation", "Org Directory Export", "Onboarding Sync",
+            "License Usage Collector")
 #: The tenant's administrators: authorized to change applications.
 ADMINS = (("Anouk de Vries", "anouk.devries"), ("Bram Janssen", "bram.janssen"),
           ("Chen Li", "chen.li"))

@@ -12,6 +12,9 @@ Kinds (``benignChanges[].kind`` in ``labels.json``):
   from its client secret to federation from new addresses (GitHub runners or AKS).
 * ``platformCredentialRotation``: Entra's "Managed Service Identity" actor rotates a managed
   identity's certificate (as in the public Elastic sample).
+* ``newApplication``: an admin registers a directory sync app (:mod:`vigil.simulate.newapps`);
+  within its first hour it reads every user and group with paging, 2-3 directory collections,
+  while it is still learning (also a ``firstDaySync`` decoy naming those records).
 
 Also unlabeled routine audit noise: admin-profile Graph apps updating other apps' tags.
 """
@@ -20,8 +23,10 @@ from __future__ import annotations
 
 from vigil.simulate import audit
 from vigil.simulate.baseline import signins_for
-from vigil.simulate.catalog import WORKLOAD_UAS
+from vigil.simulate.catalog import NEW_APPS, WORKLOAD_UAS
+from vigil.simulate.events import GraphCall
 from vigil.simulate.networks import RUNNERS, net
+from vigil.simulate.newapps import first_sync, register
 from vigil.simulate.rand import DAY, HOUR, MINUTE, Rand
 from vigil.simulate.secrets import new_secret
 from vigil.simulate.tenant import Credential, Principal, RoleGrant, Site, new_thumbprint, resource
@@ -146,6 +151,24 @@ def new_federated_credential(world: World, rng: Rand, p: Principal, t: int) -> N
                  f"federated credential for {issuer}; switches from its client secret", [rec])
 
 
+def new_application(world: World, rng: Rand, nth: int, t: int) -> None:
+    admin = rng.pick(world.tenant.admins)
+    name = NEW_APPS[1 + nth % (len(NEW_APPS) - 1)]  # the first is the new-app scenario's
+    p, records = register(world, rng, 100_100 + nth, name, "sync", t, admin, "benign:new-app")
+    world.benign("newApplication", p, t, admin.upn,
+                 "registered a directory sync app with User.Read.All, Group.Read.All and "
+                 "Directory.Read.All", records)
+    collections = 2 + rng.randrange(2)
+    events = first_sync(world, rng, p, p.segments[0].start + rng.randrange(MINUTE, 30 * MINUTE),
+                        collections)
+    world.add(events)
+    calls = [e for e in events if isinstance(e, GraphCall)]
+    world.decoy("firstDaySync", events[0].t,
+                f"first full read of a new sync app: {len(calls)} requests, {collections} "
+                f"directory collections with paging, while it learns", sp=p,
+                records={"signIns": (events[0].id,), "graphActivities": tuple(c.id for c in calls)})
+
+
 def platform_rotations(world: World, rng: Rand) -> None:
     start, end = world.tenant.start + DAY, world.tenant.end - DAY
     for p in world.tenant.principals:
@@ -217,6 +240,7 @@ def apply_benign_changes(world: World) -> None:
         for p in world.claim(rng, "benign:fic", lambda p: home(p) and p.uses_secret,
                              optional=True):
             new_federated_credential(world, rng, p, world.attack_time(rng))
+        new_application(world, rng, i, world.attack_time(rng, latest_margin=DAY))
     for p in world.claim(rng, "benign:expiry", lambda p: home(p) and p.uses_secret,
                          optional=True):
         expiry_then_rotation(world, rng, p, world.attack_time(rng, latest_margin=DAY))

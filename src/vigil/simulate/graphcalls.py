@@ -65,6 +65,19 @@ RATE = {"sync": 3.0, "reporting": 1.5, "mail": 4.0, "admin": 1.5, "provisioning"
         "sites": 2.5, "saas": 1.5}
 
 
+SKIP = "$skiptoken=RFNwdAIAAQAAACpVc2VyXzE"
+
+
+def pages(base: str, total: int, size: int, top: int = 999) -> list[tuple[str, int]]:
+    """The requests (URI, response bytes) that list ``total`` objects of ``size`` bytes from
+    ``base`` (which holds ``$top=top``): the first page, then ``$skiptoken`` next pages."""
+    out = []
+    for i in range(max(1, -(-total // top))):
+        n = min(top, total - i * top)
+        out.append((base + ("" if i == 0 else f"&{SKIP}{i:03d}"), max(n, 1) * size))
+    return out
+
+
 def fill(path: str, tenant: Tenant, rng: Rand) -> str:
     if "{" not in path:
         return path

@@ -78,7 +78,7 @@ class Principal:
     id: str
     app_id: str
     display_name: str
-    archetype: str  # daemon|pipeline|graph|saas|managed|rare|firstparty|external
+    archetype: str  # daemon|pipeline|graph|saas|managed|rare|occasional|firstparty|external
     owner_tenant: str
     created: int
     sp_type: str = "Application"

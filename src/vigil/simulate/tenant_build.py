@@ -26,7 +26,7 @@ def build_tenant(cfg: SimConfig) -> Tenant:
     }
     principals: list[Principal] = []
     plan = counts(cfg.sps)
-    order = [kind for kind in ("daemon", "pipeline", "graph", "saas", "managed", "rare")
+    order = [kind for kind in ("daemon", "pipeline", "graph", "saas", "managed", "rare", "occasional")
              for _ in range(plan[kind])]
     nth: dict[str, int] = {}
     for index, kind in enumerate(order):

@@ -7,30 +7,29 @@
   suspiciousSignins.
 * ``exfil-spike``: a mailbox-archiving app, from its usual host and user agent (the host is
   compromised), downloads whole mailboxes: hundreds of requests with multi-megabyte responses.
+* ``new-app-enumeration`` (cold start): an admin registers a reporting app
+  (:mod:`vigil.simulate.newapps`); 8-60 hours later, while it is still learning, its secret is
+  used from a VPS with a scripting user agent to list 7-9 directory collections in under half an
+  hour, 100 a page (``$skiptoken``): users, groups, service principals, applications, one to
+  three of devices, domains, organization, administrative units and subscribed SKUs, and the
+  privileged ``directoryRoles`` and ``oauth2PermissionGrants``; role assignments, conditional
+  access and 12-25 users' authentication methods are refused (403). The token sign-ins are acceptable as
+  suspiciousSignins.
 """
 
 from __future__ import annotations
 
 from vigil.simulate.attacks.common import abroad, forge, graph_profile
-from vigil.simulate.catalog import RECON_UAS
+from vigil.simulate.catalog import NEW_APPS, RECON_UAS
 from vigil.simulate.events import GraphCall, SignInEvent
-from vigil.simulate.graphcalls import call
-from vigil.simulate.rand import HOUR, MINUTE, Rand
+from vigil.simulate.graphcalls import call, pages
+from vigil.simulate.newapps import register
+from vigil.simulate.rand import DAY, HOUR, MINUTE, Rand
 from vigil.simulate.tenant import resource
 from vigil.simulate.world import World
 
 SCENARIO = "graph-recon"
 TYPE = "suspiciousAPITraffic"
-SKIP = "$skiptoken=RFNwdAIAAQAAACpVc2VyXzE"
-
-
-def _pages(base: str, total: int, size: int) -> list[tuple[str, int]]:
-    pages = max(1, -(-total // 999))
-    out = []
-    for i in range(pages):
-        n = min(999, total - i * 999)
-        out.append((base + ("" if i == 0 else f"&{SKIP}{i:03d}"), max(n, 1) * size))
-    return out
 
 
 def enumeration(world: World, rng: Rand) -> None:
@@ -51,7 +50,7 @@ def enumeration(world: World, rng: Rand) -> None:
                ("/v1.0/servicePrincipals?$top=999", len(world.tenant.by_id) + 380, 3_200),
                ("/v1.0/applications?$top=999", len(world.tenant.principals), 3_800)]
     for base, total, size in listing:
-        plan += [("GET", uri, 200, n) for uri, n in _pages(base, total, size)]
+        plan += [("GET", uri, 200, n) for uri, n in pages(base, total, size)]
     plan.append(("GET", "/v1.0/directoryRoles?$expand=members", 200, 26_000))
     for path in ("/v1.0/roleManagement/directory/roleAssignments?$expand=principal",
                  "/v1.0/identity/conditionalAccess/policies", "/beta/policies/authorizationPolicy"):
@@ -117,4 +116,57 @@ def exfil_spike(world: World, rng: Rand) -> None:
                             f"{(calls[-1].t - calls[0].t) // MINUTE} minutes from the usual host")
 
 
-VARIANTS = {"enumeration-403-burst": enumeration, "exfil-spike": exfil_spike}
+SCRIPTING_UAS = ("python-requests/2.32.3",
+                 "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.22631; en-US) PowerShell/7.4.3")
+
+
+def new_app_enumeration(world: World, rng: Rand) -> None:
+    t_reg = world.attack_time(rng, latest_margin=2 * DAY)
+    admin = rng.pick(world.tenant.admins)
+    p, _ = register(world, rng, 100_003, NEW_APPS[0], "reporting", t_reg, admin,
+                    f"{SCENARIO}/new-app-enumeration")
+    t = min(t_reg + rng.randrange(8 * HOUR, 60 * HOUR), world.tenant.end - 2 * HOUR)
+    t = t - t % HOUR + rng.randrange(2 * MINUTE, 30 * MINUTE)
+    t -= t % 1000
+    network = abroad(rng, p.segments[0].site.network.country)
+    ip, ua = network.ip(rng), rng.pick(SCRIPTING_UAS)
+    token = forge(rng, p, t, ip, network, resource("graph"), ua)
+    n_sps = len(world.tenant.by_id) + 380
+    listing = [("/v1.0/users?$top=100&$select=id,displayName,userPrincipalName", 1_800, 420),
+               ("/v1.0/groups?$top=100", 320, 900),
+               ("/v1.0/servicePrincipals?$top=100", n_sps, 3_200),
+               ("/v1.0/applications?$top=100", len(world.tenant.principals), 3_800)]
+    listing += rng.sample([("/v1.0/devices?$top=100", 1_400, 700), ("/v1.0/domains", 4, 600),
+                           ("/v1.0/organization", 1, 2_400),
+                           ("/v1.0/administrativeUnits?$top=100", 12, 800),
+                           ("/v1.0/subscribedSkus", 9, 1_300)], 1 + rng.randrange(3))
+    plan: list[tuple[str, int, int]] = []
+    for base, total, size in listing:
+        plan += [(uri, 200, n) for uri, n in pages(base, total, size, top=100)]
+    plan += [("/v1.0/directoryRoles?$expand=members", 200, 26_000),
+             ("/v1.0/oauth2PermissionGrants?$top=100", 200, 48_000),
+             ("/v1.0/roleManagement/directory/roleAssignments?$expand=principal", 403, 320),
+             ("/v1.0/identity/conditionalAccess/policies", 403, 320)]
+    for u in rng.sample(world.tenant.user_ids, 12 + rng.randrange(14)):
+        plan.append((f"/v1.0/users/{u}/authentication/methods", 403, 310))
+    calls: list[GraphCall] = []
+    now = t + rng.randrange(2_000, 8_000)
+    for path, status, size in plan:
+        calls.append(call(rng, token, now, "GET", path, status, size))
+        now += rng.randrange(300, 6_000)
+    world.add([token])
+    world.add(calls)
+    forbidden = sum(1 for c in calls if c.status == 403)
+    listed = len(listing) + 2  # and two refused
+    world.label(TYPE, p, SCENARIO, "new-app-enumeration", [token, *calls],
+                key_ids=(p.credentials[0].key_id,),
+                description=f"app registered {(t - t_reg) / HOUR:.0f} h before (still learning): "
+                            f"{len(calls)} Graph requests with {ua} from {network.provider} "
+                            f"({network.country}), {listed} directory collections incl. "
+                            f"directoryRoles and oauth2PermissionGrants, {forbidden} of them 403")
+    world.label("suspiciousSignins", p, SCENARIO, "new-app-enumeration", [token],
+                required=False, description="token request from the VPS")
+
+
+VARIANTS = {"enumeration-403-burst": enumeration, "exfil-spike": exfil_spike,
+            "new-app-enumeration": new_app_enumeration}
