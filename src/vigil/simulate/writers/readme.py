@@ -92,9 +92,10 @@ def render(world: World, counts: dict[str, int]) -> str:
         "",
         "Archetypes: scheduled daemons, CI/CD pipelines (GitHub Actions federation or self-hosted",
         "agents), Microsoft Graph integrations, third-party multi-tenant SaaS apps, managed",
-        "identities, rarely used apps. Daily and weekly seasonality (tenant local time UTC+1),",
-        "failures 7000215 / 7000222 / 700027, secrets that expire and rotate, admins changing apps,",
-        "the platform rotating managed-identity certificates.",
+        "identities, rarely used apps, occasional jobs (every 2-4 days). Daily and weekly",
+        "seasonality (tenant local time UTC+1), failures 7000215 / 7000222 / 700027, secrets that",
+        "expire and rotate, admins changing apps and registering new ones, the platform rotating",
+        "managed-identity certificates.",
         "",
     ]
     return "\n".join(lines)
