@@ -115,9 +115,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _known_detector_params(self) -> Settings:
         if self.detectors:  # imports every detector: only when some are configured
-            from vigil.detections.registry import detector_params
+            from vigil.detections.registry import create_all
 
-            detector_params(self.detectors)
+            create_all(self.detectors)
         return self
 
     @classmethod

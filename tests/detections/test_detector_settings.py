@@ -66,6 +66,25 @@ def test_environment_overrides_the_file_whatever_the_case(tmp_path: Path, monkey
     assert signins.trusted_users == ("alice@contoso.com",)  # ...and the file's others stay
     traffic = params["suspiciousAPITraffic"]
     assert (traffic.report_learning, traffic.enum_min) == (False, 6)
+    monkeypatch.setenv("VIGIL_DETECTORS__SUSPICIOUSSIGNINS__WEIGHTS", "cc=2,asn=0.5")
+    weights = dict(detector_params(load_settings(config).detectors)["suspiciousSignins"].weights)
+    assert (weights["cc"], weights["asn"], weights["ip"]) == (2.0, 0.5, 0.5)
+
+
+def test_trusted_ids_match_whatever_their_case() -> None:
+    """Actor ids are stored lower-case; a GUID pasted upper-case into the settings still names
+    the actor (names are kept as given)."""
+    rotator = "5B3A9C1E-7D2F-4E8A-9B6C-0A1D2E3F4A5B"
+    detectors = create_all(
+        {
+            "anomalousServicePrincipalActivity": {"trusted_actors": [rotator, "Secret Rotator"]},
+            "suspiciousSignins": {"trusted_apps": [rotator]},
+        }
+    )
+    anomalous = _detector(detectors, AnomalousServicePrincipalActivity)
+    assert anomalous._skip >= {rotator.lower(), "Secret Rotator"}  # type: ignore[attr-defined]
+    signins = _detector(detectors, SuspiciousSignins)
+    assert rotator.lower() in signins._trust.apps  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -79,8 +98,16 @@ def test_environment_overrides_the_file_whatever_the_case(tmp_path: Path, monkey
         ({"suspiciousSignins": {"weights": {"country": 2}}}, "unknown name(s) country"),
         ({"suspiciousSignins": {"report_learning": "maybe"}}, "expected true or false"),
         ({"suspiciousSignins": {"trusted_users": 5}}, "trusted_users: expected a list"),
-        ({"suspiciousSignins": {"trusted_users": {"a": 1}}}, "expected a list, not a table"),
+        ({"suspiciousSignins": {"trusted_users": {"a": 1}}}, "trusted_users: expected a list"),
         ({"suspiciousSignins": 5}, "expected a table of parameters"),
+        ({"suspiciousSignins": {"weights": "asn,cc"}}, "weights: expected name=number"),
+        ({"suspiciousSignins": {"weights": "asn=x"}}, "weights: expected a number"),
+        ({"suspiciousSignins": {"weights": ["asn"]}}, "expected a table of name = number"),
+        ({"suspiciousSignins": {"medium": "nan"}}, "medium: expected a finite number"),
+        ({"suspiciousSignins": {"min_signins": -1}}, "expected a finite number of at least 0"),
+        ({"suspiciousSignins": {"sparse_departure": ["asnn"]}}, "unknown feature(s) asnn"),
+        ({"anomalousServicePrincipalActivity": {"trusted_actors": [1, 2]}}, "list of text"),
+        ({"anomalousServicePrincipalActivity": {"max_done": 0}}, "max_done: at least 1"),
     ],
 )
 def test_mistakes_are_refused_naming_what(tables: dict, message: str) -> None:

@@ -93,6 +93,7 @@ from vigil.model import (
     RiskState,
     detection_id,
 )
+from vigil.normalize.values import canonical_guid
 
 TENANT_KEY = "_tenant"
 _by_time = attrgetter("activity_date_time")
@@ -127,7 +128,10 @@ class AnomalousServicePrincipalActivity:
 
     def __init__(self, params: Params | None = None) -> None:
         self.params = p = params or Params()
-        self._skip = frozenset(p.platform_actors) | frozenset(p.trusted_actors)
+        if p.max_done < 1:
+            raise ValueError(f"Params.max_done: at least 1, not {p.max_done}")
+        # ids as stored (GUIDs lower-case, vigil.normalize.values.canonical_guid); names as given
+        self._skip = frozenset(map(canonical_guid, (*p.platform_actors, *p.trusted_actors)))
         self._period = LearningPeriod(p.min_days, p.min_ops)
         self._cache: StateCache[ActorProfile] = StateCache(
             self.risk_event_type, ActorProfile, lambda a: a.to_state())

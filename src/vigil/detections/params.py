@@ -3,16 +3,18 @@
 A detector's ``Params`` holds its tunables with documented defaults. Overrides come as a plain
 mapping (a ``[detectors.<riskEventType>]`` TOML table, or ``VIGIL_DETECTORS__...`` environment
 variables, whose values are text): unknown names raise ``ValueError`` (a typo must not silently
-keep the default), and so does a value of the wrong type, naming the parameter. Tuples are given
-as lists (in text, JSON or comma-separated), booleans as ``true``/``false`` (also ``1``/``0``,
-``yes``/``no``), and a ``tuple[tuple[str, float], ...]`` field (e.g. feature weights) may be given
-as a mapping that is merged over the default.
+keep the default), and so does a value of the wrong type, naming the parameter. Numbers are
+finite and at least 0; lists (of names or ids) are given as lists of text (in text, JSON or
+comma-separated); booleans as ``true``/``false`` (also ``1``/``0``, ``yes``/``no``); a
+``tuple[tuple[str, float], ...]`` field (e.g. feature weights) as a table of its names (in text,
+JSON or ``name=number,...``) merged over the default.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 
@@ -41,25 +43,18 @@ _FALSE = frozenset({"false", "0", "no", "off"})
 
 def _coerce(current: Any, value: Any) -> Any:
     """``value`` as the type of the default ``current``."""
+    if isinstance(current, tuple) and current and all(isinstance(c, tuple) for c in current):
+        return _pairs(current, value)
     if isinstance(current, tuple):
         if isinstance(value, str):
             text = value.strip()
-            value = json.loads(text) if text[:1] in "[{" else [v.strip() for v in text.split(",")]
+            value = json.loads(text) if text[:1] == "[" else [v.strip() for v in text.split(",")]
             value = [v for v in value if v != ""] if isinstance(value, list) else value
-        if isinstance(value, Mapping):
-            if not current or not all(isinstance(c, tuple) for c in current):
-                raise TypeError(f"expected a list, not a table: {value!r}")
-            merged = dict(current)
-            unknown = sorted(str(k) for k in value if str(k) not in merged)
-            if unknown:
-                raise TypeError(
-                    f"unknown name(s) {', '.join(unknown)} (known: {', '.join(merged)})"
-                )
-            merged.update({str(k): float(v) for k, v in value.items()})
-            return tuple(sorted(merged.items()))
         if not isinstance(value, list | tuple):
             raise TypeError(f"expected a list, not {value!r}")
-        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        if not all(isinstance(v, str) for v in value):
+            raise TypeError(f"expected a list of text, not {value!r}")
+        return tuple(value)
     if isinstance(current, bool):
         if isinstance(value, bool):
             return value
@@ -68,20 +63,53 @@ def _coerce(current: Any, value: Any) -> Any:
             return text in _TRUE
         raise TypeError(f"expected true or false, not {value!r}")
     if isinstance(current, int | float):
-        if isinstance(value, bool):
-            raise TypeError(f"expected a number, not {value!r}")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"expected a number, not {value!r}") from None
-        if isinstance(current, float):
-            return number
-        if not number.is_integer():
-            raise TypeError(f"expected a whole number, not {value!r}")
-        return int(number)
+        return _number(current, value)
     if isinstance(current, str) and not isinstance(value, str):
         raise TypeError(f"expected text, not {value!r}")
     return value
+
+
+def _number(current: float, value: Any) -> float:
+    """``value`` as a finite, non-negative number of the type of ``current``."""
+    if isinstance(value, bool):
+        raise TypeError(f"expected a number, not {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"expected a number, not {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise TypeError(f"expected a finite number of at least 0, not {value!r}")
+    if isinstance(current, float):
+        return number
+    if not number.is_integer():
+        raise TypeError(f"expected a whole number, not {value!r}")
+    return int(number)
+
+
+def _pairs(current: tuple[tuple[str, Any], ...], value: Any) -> tuple[tuple[str, float], ...]:
+    """A table of name → number (weights) merged over the default pairs ``current``: a mapping,
+    a list of ``[name, number]`` pairs, or in text a JSON object or ``name=number,...``."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] == "{":
+            value = json.loads(text)
+        else:
+            parts = [part.strip() for part in text.split(",") if part.strip()]
+            if not all("=" in part for part in parts):
+                raise TypeError(f"expected name=number,..., not {value!r}")
+            value = {k.strip(): v.strip() for k, v in (part.split("=", 1) for part in parts)}
+    elif isinstance(value, list | tuple):
+        if not all(isinstance(v, list | tuple) and len(v) == 2 for v in value):
+            raise TypeError(f"expected a table of name = number, not {value!r}")
+        value = dict(value)
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a table of name = number, not {value!r}")
+    merged = dict(current)
+    unknown = sorted(str(k) for k in value if str(k) not in merged)
+    if unknown:
+        raise TypeError(f"unknown name(s) {', '.join(unknown)} (known: {', '.join(merged)})")
+    merged.update({str(k): float(_number(1.0, v)) for k, v in value.items()})
+    return tuple(sorted(merged.items()))
 
 
 def params_to_dict(params: Any) -> dict[str, Any]:

@@ -66,9 +66,13 @@ def detector_params(overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[s
 
 def create_all(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[Detector]:
     """One instance of every registered detector, in registry order, those with parameters
-    built with :func:`detector_params`."""
+    built with :func:`detector_params`. ``ValueError`` also names parameters that are each
+    valid but that the detector refuses (an unknown feature name, say)."""
     params = detector_params(overrides)
-    return [
-        cls(params[name]) if name in params else cls()  # type: ignore[call-arg]
-        for name, cls in REGISTRY.items()
-    ]
+    detectors = []
+    for name, cls in REGISTRY.items():
+        try:
+            detectors.append(cls(params[name]) if name in params else cls())  # type: ignore[call-arg]
+        except ValueError as exc:
+            raise ValueError(f"detectors.{name}: {exc}") from None
+    return detectors

@@ -80,6 +80,7 @@ from vigil.detections.episodes import Episode, level_for
 from vigil.detections.params import DetectorParams
 from vigil.detections.signin_features import FEATURES, LABELS, features, fingerprint
 from vigil.model import ActivityType, Location, RiskDetection, SignIn
+from vigil.normalize.values import canonical_guid
 
 CAPS = {name: 24 if name in ("ip", "net") else 8 for name in FEATURES}
 CHANGES_KEY = "_changes"  # the change windows' index; each key's windows in "_changes:<key>"
@@ -177,7 +178,17 @@ class SuspiciousSignins:
     def __init__(self, params: Params | None = None) -> None:
         self.params = p = params or Params()
         self._weights = dict(p.weights)
-        self._trust = Trust(frozenset(u.lower() for u in p.trusted_users), frozenset(p.trusted_apps))
+        unknown = sorted(set(p.sparse_departure) - set(self._weights))
+        if unknown:
+            raise ValueError(
+                f"Params.sparse_departure: unknown feature(s) {', '.join(unknown)} "
+                f"(known: {', '.join(self._weights)})"
+            )
+        # ids as stored (GUIDs lower-case, vigil.normalize.values.canonical_guid); names as given
+        self._trust = Trust(
+            frozenset(u.lower() for u in p.trusted_users),
+            frozenset(canonical_guid(a) for a in p.trusted_apps),
+        )
         self._period = LearningPeriod(p.min_days, p.min_signins, p.sparse_days,
                                       p.sparse_min_signins)
         self._fading = Fading(p.forget_days, p.halve_days)
