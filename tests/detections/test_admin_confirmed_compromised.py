@@ -183,3 +183,27 @@ def test_disable_changes_risk_history_and_inventory_together(tmp_path, monkeypat
     assert app.store.risk.risky(SP).is_enabled is False  # type: ignore[union-attr]
     assert app.store.inventory.service_principal(SP).account_enabled is False  # type: ignore[union-attr]
     app.close()
+
+
+def test_a_principal_stored_upper_case_before_is_found_by_any_spelling(tmp_path):
+    """Stored before GUIDs were lower-cased at ingest: the lower-case id (what new records and
+    users now give) still reaches it, through the actions and the API's key."""
+    old = "5B3A9C1E-7D2F-4E8A-9B6C-0A1D2E3F4A5B"
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    app = build(load_settings(database_url=f"sqlite:///{tmp_path / 'o.db'}"), clock=lambda: now)
+    app.store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=old, app_id="app-1", display_name="Payroll"), None)], now)
+    assert len(app.risk.confirm_compromised([old.lower()], "alice")) == 1
+    assert [p.id for p in app.store.risk.list_risky()] == [old]
+    token = new_token()
+    app.store.tokens.add(ApiToken(str(uuid.uuid4()), "bob", Role.security_reader,
+                                  token_hint(token), now), token_hash(token))
+    client = TestClient(create_api(app))
+    headers = {"Authorization": f"Bearer {token}"}
+    base = "/v1.0/identityProtection/riskyServicePrincipals"
+    for spelling in (old, old.lower()):
+        assert client.get(f"{base}/{spelling}", headers=headers).json()["id"] == old
+        history = client.get(f"{base}/{spelling}/history", headers=headers).json()["value"]
+        assert len(history) == 1
+    assert client.get(f"{base}/{old.lower()[:-1]}0", headers=headers).status_code == 404
+    app.close()

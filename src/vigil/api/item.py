@@ -8,7 +8,6 @@ from vigil.api.errors import GraphError
 from vigil.api.odata import compile_filter, normalize_query_options, parse_filter, parse_select
 from vigil.api.odata_filter import Property
 from vigil.api.properties import EntitySet
-from vigil.normalize.values import canonical_guid
 
 
 def check_key(key: str) -> str:
@@ -16,14 +15,6 @@ def check_key(key: str) -> str:
     if "\x00" in key or len(key) > 128:
         raise GraphError(400, "invalid id in the URL")
     return key
-
-
-def key_spellings(key: str) -> tuple[str, ...]:
-    """The spellings to look a path key up by: a GUID in lower case, the form it is stored in
-    (Graph matches GUID keys case-insensitively), then as given (a principal stored before GUIDs
-    were lower-cased at ingest keeps its spelling)."""
-    canonical = canonical_guid(key)
-    return (canonical,) if canonical == key else (canonical, key)
 
 
 def _options(params: Sequence[tuple[str, str]], beta: bool, allowed: set[str]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 
 from vigil.api.context import context
 from vigil.api.errors import GraphError, not_found
-from vigil.api.item import check_key, key_spellings, parse_count_filter, parse_item_select
+from vigil.api.item import check_key, parse_count_filter, parse_item_select
 from vigil.api.listing import Collection, list_response, wants_csv
 from vigil.api.odata_filter import Property, PropType
 from vigil.api.properties import RISKY_SERVICE_PRINCIPALS as RISKY
@@ -175,8 +175,7 @@ def router(version: Version) -> APIRouter:
         ctx = context(request)
         select = parse_item_select(request.query_params.multi_items(), RISKY.selectable, beta=beta)
         risk = ctx.app.store.risk
-        keys = key_spellings(check_key(riskyServicePrincipalId))
-        found = next((p for p in map(risk.risky, keys) if p is not None), None)
+        found = risk.risky(ctx.app.risk.stored_id(check_key(riskyServicePrincipalId)))
         if found is None:
             raise not_found("riskyServicePrincipal", riskyServicePrincipalId)
         unknown = include_unknown(request)
@@ -201,8 +200,7 @@ def router(version: Version) -> APIRouter:
         """The principal's risk history, oldest first (``riskyServicePrincipalHistoryItem``)."""
         ctx = context(request)
         risk = ctx.app.store.risk
-        keys = key_spellings(check_key(riskyServicePrincipalId))
-        sp_id = next((k for k in keys if risk.risky(k) is not None), keys[0])
+        sp_id = ctx.app.risk.stored_id(check_key(riskyServicePrincipalId))
         query = parse_list_query(
             request.query_params.multi_items(),
             RISKY,

@@ -170,13 +170,20 @@ def canonical_guid(text: str) -> str:
     that (it reads the Unicode database for each character).
     """
     low = text.lower()
-    if (
+    return low if _is_guid(low) else text
+
+
+def is_guid(text: str) -> bool:
+    """Whether ``text`` has a GUID's form, 8-4-4-4-12 hex digits, in any case."""
+    return _is_guid(text.lower())
+
+
+def _is_guid(low: str) -> bool:
+    return (
         len(low) == 36
         and low[8] == low[13] == low[18] == low[23] == "-"
         and _GUID_CHARS.issuperset(low)
-    ):
-        return low
-    return text
+    )
 
 
 def guid(value: str | None) -> str | None:

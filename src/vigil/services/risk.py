@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from vigil.model import RiskDetection
-from vigil.normalize.values import canonical_guid
+from vigil.normalize.values import canonical_guid, is_guid
 from vigil.risk import (
     Action,
     AgeOut,
@@ -146,13 +146,19 @@ class RiskService:
         )
 
     def stored_id(self, sp_id: str, conn: Connection | None = None) -> str:
-        """The spelling the store knows ``sp_id`` by: GUIDs are stored lower-case and match
-        whatever their case (as Graph's do), unless only the given spelling is known (a principal
-        stored before GUIDs were lower-cased at ingest)."""
+        """The spelling the store knows ``sp_id`` by. GUIDs are stored lower-case and match
+        whatever their case, as Graph's do; a principal stored before GUIDs were lower-cased at
+        ingest keeps its spelling and is found by any (an unknown GUID: the lower-case one)."""
         canonical = canonical_guid(sp_id)
-        if canonical == sp_id or self._known(canonical, conn) or not self._known(sp_id, conn):
+        if self._known(canonical, conn):
             return canonical
-        return sp_id
+        if is_guid(canonical):
+            spelled = self.store.risk.spelled_otherwise(canonical, conn)
+            if spelled is None:
+                spelled = self.store.inventory.spelled_otherwise(canonical, conn)
+            if spelled is not None:
+                return spelled
+        return canonical
 
     def _known(self, sp_id: str, conn: Connection | None) -> bool:
         return bool(self.store.risk.existing_ids([sp_id], conn)) or (

@@ -107,6 +107,14 @@ class InventoryRepository:
     ) -> ServicePrincipal | None:
         return self.service_principals([sp_id], conn).get(sp_id)
 
+    def spelled_otherwise(self, canonical: str, conn: Connection | None = None) -> str | None:
+        """The id of a principal stored in another case than ``canonical`` (lower-case; stored
+        before GUIDs were lower-cased at ingest), if any. Scans: for ids not found as given."""
+        column = service_principals.c.id
+        query = select(column).where(func.lower(column) == canonical).limit(1)
+        with transaction(self._engine, conn) as conn:
+            return conn.execute(query).scalar()
+
     def service_principals(
         self, ids: Sequence[str], conn: Connection | None = None
     ) -> dict[str, ServicePrincipal]:

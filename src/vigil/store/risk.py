@@ -308,6 +308,13 @@ class RiskRepository:
         with transaction(self._engine, conn) as conn:
             return set(conn.execute(select(R.id).where(R.id.in_(list(ids)))).scalars())
 
+    def spelled_otherwise(self, canonical: str, conn: Connection | None = None) -> str | None:
+        """The id of a principal stored in another case than ``canonical`` (lower-case; stored
+        before GUIDs were lower-cased at ingest), if any. Scans: for ids not found as given."""
+        query = select(R.id).where(func.lower(R.id) == canonical).limit(1)
+        with transaction(self._engine, conn) as conn:
+            return conn.execute(query).scalar()
+
     def list_risky(
         self,
         where: ColumnElement[bool] | None = None,
