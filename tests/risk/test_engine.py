@@ -123,3 +123,10 @@ def test_an_admin_action_already_done_is_recognised():
     remediated = transition(state, Remediate("alice"), T0).state
     assert already_done(remediated, Remediate("bob"))
     assert not already_done(initial_state(SUBJECT, T0), Dismiss("bob"))  # none -> dismissed
+
+    from vigil.risk import SetEnabled
+
+    assert already_done(state, SetEnabled("bob", True))  # enabled already
+    disabled = transition(state, SetEnabled("alice", False), T0).state
+    assert already_done(disabled, SetEnabled("bob", False))
+    assert not already_done(disabled, SetEnabled("bob", True))

@@ -26,8 +26,8 @@ Rules (Graph semantics; inferred details are documented in ``shared/spec`` §1.5
 
 An admin action that would change nothing is not applied (:func:`already_done`): confirming a
 principal that is confirmed compromised with no detection left open since, dismissing or
-remediating one already dismissed or remediated with nothing open. A retried request or a second
-click adds no detection and no history item.
+remediating one already dismissed or remediated with nothing open, enabling or disabling one
+already so. A retried request or a second click adds no detection and no history item.
 
 Every transition applies aging at ``now``, so the stored level always equals the highest active
 detection's level as of ``riskLastUpdatedDateTime``.
@@ -171,6 +171,8 @@ def already_done(state: SpRisk, action: Action) -> bool:
             done = RiskState.dismissed
         case Remediate():
             done = RiskState.remediated
+        case SetEnabled(enabled=enabled):
+            return p.is_enabled == enabled
         case _:
             return False
     return p.risk_state == done and not any(d.is_open for d in state.detections)
