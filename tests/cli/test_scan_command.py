@@ -36,3 +36,14 @@ def test_one_path_read_is_a_scan(tmp_path, db):
     for paths in ([str(clean), str(tmp_path / "missing")], [str(empty)]):
         result = CliRunner().invoke(cli, ["--db", db, "scan", *paths])
         assert result.exit_code == 0, result.output
+
+
+def test_an_empty_file_was_read(tmp_path, db):
+    """An empty file is read, and holds nothing: beside a missing path it is still a scan."""
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    result = CliRunner().invoke(
+        cli, ["--db", db, "scan", "--format", "json", str(empty), str(tmp_path / "missing")]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scanned"]["files"] == 1

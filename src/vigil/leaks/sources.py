@@ -125,6 +125,7 @@ def _file(path: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
         st = path.stat()
         with path.open("rb") as f:
             if st.st_size == 0:
+                stats.files += 1  # read, and nothing in it: scanned all the same
                 return
             data: object = (
                 mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
