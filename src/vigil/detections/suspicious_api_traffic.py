@@ -20,11 +20,11 @@ Learning
     only two rules run. A reconnaissance user agent is reported low with the learning reason
     (``report_learning``, on by default; off: nothing). Enumeration by absolute floors: an hour
     listing ≥ ``learning_enum_min`` (5) directory collections, ≥ ``enum_new`` (3) never listed
-    before, one of them privileged (directory roles, role management, consent grants, policies,
-    conditional access, app role assignments) is medium (high with paging and a 403 burst, or
-    with a recon tool), whatever ``report_learning`` says; its signal reads "while learning" and
-    the detection carries the learning reason. An hour that reached medium or high is not
-    learned. Histograms halve every ``halve_days`` (30).
+    before, and a privileged one among them, new or not (directory roles, role management,
+    consent grants, policies, conditional access, app role assignments) is medium (high with
+    paging and a 403 burst, or with a recon tool), whatever ``report_learning`` says; its signal
+    reads "while learning" and the detection carries the learning reason. An hour that reached
+    medium or high is not learned. Histograms halve every ``halve_days`` (30).
 Episodes
     Flagged hours less than ``episode_gap_hours`` (3) apart form one episode and one detection
     (:mod:`vigil.detections.episodes`); its id and ``activityDateTime`` come from the first

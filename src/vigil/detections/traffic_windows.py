@@ -18,8 +18,9 @@ signal         points  when
 recon          3       a user agent names a reconnaissance tool (also while learning)
 enumeration    3 (+1)  ≥ ``enum_min`` directory collections listed in the hour, ≥ ``enum_new`` of
                        them never listed before (+1 with ≥ 3 next-page requests); while learning
-                       ≥ ``learning_enum_min`` collections, ≥ ``enum_new`` new, one of them a
-                       privileged listing (:data:`~vigil.detections.graph_requests.PRIVILEGED_PREFIXES`)
+                       ≥ ``learning_enum_min`` collections, ≥ ``enum_new`` new, and among them
+                       a privileged listing, new or not
+                       (:data:`~vigil.detections.graph_requests.PRIVILEGED_PREFIXES`)
 requests       2 (3)   requests ≥ max(``req_floor``, ``req_factor`` × the baseline's p99 hour)
                        (3 points at four times that)
 bytes          2 (3)   response bytes ≥ max(``bytes_floor``, ``bytes_factor`` × p99) (3 at 10×)
@@ -94,7 +95,8 @@ def _forbidden(w: Mapping[str, Any], th: Thresholds) -> tuple[int, str] | None:
 def _learning_signals(w: Mapping[str, Any], new: list[str], th: Thresholds,
                       out: dict[str, tuple[int, str]]) -> None:
     """While learning: enumeration by absolute floors (``learning_enum_min`` collections in the
-    hour, ``enum_new`` of them never listed before, one a privileged listing), then its 403s."""
+    hour, ``enum_new`` of them never listed before, a privileged listing among them, new or not),
+    then its 403s."""
     listed, priv = w["dirs"], w.get("priv") or ()
     if len(listed) < th.learning_enum_min or len(new) < th.enum_new or not priv:
         return
