@@ -331,3 +331,40 @@ def test_an_object_changed_many_times_lists_its_first_operations_and_counts():
     info = {e.key: e.value for e in victim.additional_info}
     assert (len(info["operations"]), info["operationCount"]) == (20, 30)
     assert info["operations"][0].startswith(AT.isoformat()[:16])
+
+
+def _app_credential(object_id: str, name: str, at) -> AuditEvent:
+    """A credential added to an application named only by its object id and display name (no
+    AppId detail, no service principal names)."""
+    t = AuditTarget(object_id, "Application", name, modified_properties=(
+        prop("KeyDescription", [KEY_OLD, KEY_NEW], [KEY_OLD]),))
+    return event(at, "Update application \u2013 Certificates and secrets management ", [t])
+
+
+def test_an_application_is_known_by_its_object_id_not_its_name():
+    """Two applications may share a display name: one the actor rotates and a Tier-0 one
+    named the same. What the actor did to the first does not cover the second."""
+    routine_app = "e1e1e1e1-0000-4000-8000-0000000000e1"
+    tier0 = "f2f2f2f2-0000-4000-8000-0000000000f2"
+    early = [_app_credential(routine_app, "Reporting", T0 + timedelta(days=d, hours=5))
+             for d in (1, 3)]  # learned while the tenant's audit log is young
+    found = detect([*early, *routine(), _app_credential(tier0, "Reporting", AT)])
+    assert levels(found) == {ACTOR: "high"}
+    assert levels(detect([*early, *routine(), _app_credential(routine_app, "Reporting", AT)])) == {}
+
+
+def test_adding_another_owner_to_a_known_object_is_new():
+    """An actor that once added owner A to an object is not thereby allowed to add B."""
+    def added(owner_id: str, at) -> AuditEvent:
+        owner = AuditTarget(owner_id, "User", f"user {owner_id[:4]}", modified_properties=(
+            prop("ServicePrincipal.ObjectID", VICTIM),
+            prop("ServicePrincipal.DisplayName", "orders")))
+        return event(at, "Add owner to service principal",
+                     [owner, AuditTarget(VICTIM, "ServicePrincipal", "orders")])
+
+    first = "a0a0a0a0-0000-4000-8000-0000000000a0"
+    early = [added(first, T0 + timedelta(days=2))]
+    assert levels(detect([*early, *routine(), added(first, AT)])) == {}
+    second = "b0b0b0b0-0000-4000-8000-0000000000b0"
+    assert levels(detect([*early, *routine(), added(second, AT)])) == {
+        ACTOR: "medium", VICTIM: "medium"}

@@ -108,13 +108,18 @@ class Changed:
     sp_id: str | None
     app_id: str | None
     name: str | None
+    #: The object id of a target that is not a service principal (an application, say).
+    object_id: str | None = None
 
     @property
     def ident(self) -> str:
-        """``app:<appId>``, else ``sp:<object id>``, else ``name:<display name>``."""
+        """``app:<appId>``, else ``sp:<object id>``, else ``obj:<object id>``, else
+        ``name:<display name>`` (names are not unique: two apps may share one)."""
         if self.app_id:
             return f"app:{self.app_id}"
-        return f"sp:{self.sp_id}" if self.sp_id else f"name:{self.name or '?'}"
+        if self.sp_id:
+            return f"sp:{self.sp_id}"
+        return f"obj:{self.object_id}" if self.object_id else f"name:{self.name or '?'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +140,10 @@ def operation(event: AuditEvent) -> str:
 
 
 def _changed(event: AuditEvent, t: AuditTarget) -> Changed:
-    sp = t.id.lower() if t.id and (t.type or "").casefold() == "serviceprincipal" else None
-    return Changed(sp, app_id_of(event, t), t.display_name)
+    is_sp = (t.type or "").casefold() == "serviceprincipal"
+    sp = t.id.lower() if t.id and is_sp else None
+    other = t.id.lower() if t.id and not is_sp else None
+    return Changed(sp, app_id_of(event, t), t.display_name, other)
 
 
 def _is_actor(c: Changed, actor_sp: str, actor_app: str | None) -> bool:
@@ -184,9 +191,13 @@ def findings(event: AuditEvent, actor_sp: str, actor_app: str | None) -> list[Fi
         owner, owned = _owned(event, op)
         if owned is None:
             return []
+        # per (object, new owner): an actor that once added owner A to X is not thereby allowed
+        # to add B
+        first = event.targets[0]
+        new_owner = first.id.lower() if first.id else owner
         return [Finding("ownerAdded", "medium",
                         f"added owner {owner} to {owned.name or owned.sp_id or owned.app_id}",
-                        (owned,), target=owned.ident)]
+                        (owned,), target=f"{owned.ident}>{new_owner}")]
     if op == _APP_ROLE:
         for t in event.targets:
             value = prop_text(t, "AppRole.Value")
