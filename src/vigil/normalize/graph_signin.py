@@ -33,16 +33,15 @@ from vigil.normalize.values import (
     CREDENTIAL_TYPES,
     IP_CACHE,
     MISS,
-    canonical_guid,
     canonical_ip,
     canonical_key_id,
     check_strs,
     credential_type,
-    guid,
     msi_type,
     opt_float,
     opt_int,
     opt_str,
+    sign_in_guids,
 )
 
 KIND = "signins"
@@ -115,22 +114,11 @@ def normalize_graph_signin(
                 check_strs(_PLAIN, plain)  # raises, naming the field
         key_id = plain[11]
         key_id = canonical_key_id(key_id) if key_id else None
-        # appId, resourceId, resourceServicePrincipalId, federatedCredentialId, correlationId,
-        # the tenant: one lower() of them all, as Graph's are lower-case already
-        app, res, res_sp, fic, corr = (
-            plain[0] or None,
-            plain[2] or None,
-            plain[4] or None,
-            plain[5] or None,
-            plain[7] or None,
-        )
         tenant = plain[9] or tenant_id or plain[10] or None
-        ids = "".join(
-            (sid, spid, app or "", res or "", res_sp or "", fic or "", corr or "", tenant or "")
+        sid, spid, app, res, res_sp, fic, corr, tenant = sign_in_guids(
+            sid, spid, plain[0] or None, plain[2] or None, plain[4] or None, plain[5] or None,
+            plain[7] or None, tenant,
         )
-        if ids.lower() != ids:
-            sid, spid = canonical_guid(sid), canonical_guid(spid)
-            app, res, res_sp, fic, corr, tenant = map(guid, (app, res, res_sp, fic, corr, tenant))
         thumbprint = plain[12]
         thumbprint = (thumbprint.strip().upper() or None) if thumbprint else None
         msi = g("managedServiceIdentity")

@@ -39,11 +39,10 @@ from vigil.normalize.values import (
     CREDENTIAL_TYPES,
     IP_CACHE,
     MISS,
-    canonical_guid,
     canonical_ip,
     canonical_key_id,
-    guid,
     msi_type,
+    sign_in_guids,
 )
 from vigil.normalize.widths import NUL_ESCAPE, sign_in_too_long
 
@@ -214,22 +213,12 @@ def _values(w: _Wire) -> list[Any] | None:
     if ip is not None:
         found = IP_CACHE.get(ip, MISS)
         ip = found if found is not MISS else canonical_ip(ip, "ipAddress")
-    # GUID-valued fields, as the generic path: a GUID lower-cased, anything else as it is. One
-    # lower() of them all (Graph's own are lower-case already) instead of one per field.
-    app, res, res_sp, fic, corr = (
-        w.appId or None,
-        w.resourceId or None,
-        w.resourceServicePrincipalId or None,
-        w.federatedCredentialId or None,
-        w.correlationId or None,
+    # GUID-valued fields, as the generic path: a GUID lower-cased, anything else as it is
+    sid, spid, app, res, res_sp, fic, corr, tenant = sign_in_guids(
+        sid, spid, w.appId or None, w.resourceId or None, w.resourceServicePrincipalId or None,
+        w.federatedCredentialId or None, w.correlationId or None,
+        w.tenantId or w.resourceTenantId or None,
     )
-    tenant = w.tenantId or w.resourceTenantId or None
-    ids = "".join(
-        (sid, spid, app or "", res or "", res_sp or "", fic or "", corr or "", tenant or "")
-    )
-    if ids.lower() != ids:
-        sid, spid = canonical_guid(sid), canonical_guid(spid)
-        app, res, res_sp, fic, corr, tenant = map(guid, (app, res, res_sp, fic, corr, tenant))
     return [
         sid,
         created,

@@ -193,6 +193,30 @@ def guid(value: str | None) -> str | None:
     return value if value.lower() == value else canonical_guid(value)
 
 
+def sign_in_guids(
+    sid: str,
+    spid: str,
+    app: str | None,
+    res: str | None,
+    res_sp: str | None,
+    fic: str | None,
+    corr: str | None,
+    tenant: str | None,
+) -> tuple[str, str, str | None, str | None, str | None, str | None, str | None, str | None]:
+    """A sign-in's GUID-valued fields (id, service principal, app, resource, resource service
+    principal, federated credential, correlation, tenant; None when absent) in canonical form
+    (:func:`canonical_guid`): the fast path of every sign-in normalizer. One ``lower()`` of them
+    all joined decides, since Graph's are lower-case already (fixed arguments: a generator here
+    cost 0.6 µs a record)."""
+    ids = f"{sid}{spid}{app or ''}{res or ''}{res_sp or ''}{fic or ''}{corr or ''}{tenant or ''}"
+    if ids.lower() == ids:
+        return sid, spid, app, res, res_sp, fic, corr, tenant
+    return (
+        canonical_guid(sid), canonical_guid(spid), guid(app), guid(res), guid(res_sp),
+        guid(fic), guid(corr), guid(tenant),
+    )  # fmt: skip
+
+
 def opt_guid(value: object, field: str) -> str | None:
     """An optional GUID-valued string field (:func:`opt_str`, then :func:`guid`)."""
     return guid(opt_str(value, field))
