@@ -9,6 +9,7 @@ modified-property values), which is kept verbatim.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,19 @@ def test_a_non_guid_id_and_the_token_identifier_keep_their_case() -> None:
         "ZupU5mljbU6-Yv9adZsBAA",
         "1f2e3d4c-5b6a-4789-8a9b-0c1d2e3f4a5b",
     )
+
+
+def test_an_audit_id_that_is_a_guid_and_a_graph_activity_user_id_are_lower_cased() -> None:
+    """The golden files' audit ids are ``Directory_...`` and their Graph activity has no user:
+    these two GUID-valued fields need records of their own."""
+    audits = json.loads((DATA / "graph" / "directory_audits.page.json").read_text())
+    audit = dict(audits["value"][0], id="1F2E3D4C-5B6A-4789-8A9B-0C1D2E3F4A5C")
+    event = normalize(audit)
+    assert isinstance(event, AuditEvent) and event.id == "1f2e3d4c-5b6a-4789-8a9b-0c1d2e3f4a5c"
+    row = json.loads((DATA / "la" / "MicrosoftGraphActivityLogs.json").read_text())
+    row = dict(
+        row[0] if isinstance(row, list) else row, UserId="A0B1C2D3-E4F5-4A6B-8C7D-9E0F1A2B3C4D"
+    )
+    activity = normalize(row)
+    assert isinstance(activity, GraphActivity)
+    assert activity.user_id == "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d"
