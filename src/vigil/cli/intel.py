@@ -105,14 +105,12 @@ def remove(cli: CliContext, ids: tuple[str, ...], source: str | None) -> None:
     """
     if not ids and not source:
         raise click.UsageError("give indicator ids or --source")
-    service = intel_service(cli.app())
-    unknown = service.unknown(list(ids), source)
+    n, unknown = intel_service(cli.app()).remove_known(list(ids), source)
     if unknown:
         what = (f"unknown indicator id(s): {', '.join(unknown)}" if ids
                 else f"no feed or indicators named {source!r}")
         where = f" in feed {source!r}" if ids and source else ""
         raise click.ClickException(f"{what}{where}; nothing was removed")
-    n = service.remove(list(ids), source)
     click.echo(f"removed {n} indicator values", err=True)
 
 

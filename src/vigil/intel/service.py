@@ -122,9 +122,12 @@ class IntelService:
     def remove(self, ids: Sequence[str] = (), source: str | None = None) -> int:
         return self.repo.remove(ids, source)
 
-    def unknown(self, ids: Sequence[str] = (), source: str | None = None) -> list[str]:
-        """What :meth:`remove` would find nothing for (see ``IntelRepository.unknown``)."""
-        return self.repo.unknown(ids, source)
+    def remove_known(
+        self, ids: Sequence[str] = (), source: str | None = None
+    ) -> tuple[int, list[str]]:
+        """(rows deleted, unknown ids or feed): nothing is removed when any is unknown
+        (``IntelRepository.remove_known``)."""
+        return self.repo.remove_known(ids, source)
 
     def list(self, source: str | None = None) -> list[Indicator]:
         return self.repo.all(source)

@@ -104,27 +104,36 @@ class IndicatorRepository:
         with transaction(self._engine, conn) as conn:
             return [_indicator(r) for r in conn.execute(query)]
 
-    def unknown(self, ids: Sequence[str] = (), source: str | None = None) -> list[str]:
-        """Of ``ids`` (of ``source`` when given), those no indicator has; or ``[source]`` when
-        only a source is given and no feed or indicator has that name."""
-        with self._engine.connect() as conn:
+    def remove_known(
+        self, ids: Sequence[str] = (), source: str | None = None
+    ) -> tuple[int, list[str]]:
+        """(rows deleted, unknown): :meth:`remove` when every one of ``ids`` (of ``source`` when
+        given) names an indicator, or when only a source is given, a feed or an indicator of that
+        name; else nothing is removed and the unknown are returned (``[source]`` for an unknown
+        feed). One transaction holding the write lock: a sync in between cannot undo the check."""
+        with transaction(self._engine, write=True) as conn:
             if ids:
                 where = [C.id.in_(list(ids))] + ([C.source == source] if source is not None else [])
                 found = set(conn.execute(select(C.id).where(*where).distinct()).scalars())
-                return [i for i in dict.fromkeys(ids) if i not in found]
-            if source is None:
-                return []
-            feed = conn.execute(
-                select(intel_feeds.c.source).where(intel_feeds.c.source == source)
-            ).first()
-            rows = conn.execute(select(C.id).where(C.source == source).limit(1)).first()
-            return [] if feed is not None or rows is not None else [source]
+                unknown = [i for i in dict.fromkeys(ids) if i not in found]
+            elif source is not None:
+                feed = conn.execute(
+                    select(intel_feeds.c.source).where(intel_feeds.c.source == source)
+                ).first()
+                rows = conn.execute(select(C.id).where(C.source == source).limit(1)).first()
+                unknown = [] if feed is not None or rows is not None else [source]
+            else:
+                unknown = []
+            if unknown:
+                return 0, unknown
+            return self.remove(ids, source, conn=conn), []
 
     def remove(self, ids: Sequence[str] = (), source: str | None = None,
-               keep: Iterable[tuple[str, str, str]] | None = None) -> int:
+               keep: Iterable[tuple[str, str, str]] | None = None,
+               conn: Connection | None = None) -> int:
         """Delete indicators by id (of every feed, or of ``source`` only), or a source's (all, or all
         but ``keep``); returns rows deleted. Other feeds' rows of the same indicator stay."""
-        with transaction(self._engine, write=True) as conn:
+        with transaction(self._engine, conn, write=True) as conn:
             if ids:
                 where = [C.id.in_(list(ids))] + ([C.source == source] if source is not None else [])
                 return conn.execute(delete(intel_indicators).where(*where)).rowcount
