@@ -351,6 +351,45 @@ def test_an_action_on_a_store_locked_too_long_is_503_with_retry_after(sqlite_sto
     assert after.status_code == 204
 
 
+@pytest.mark.postgres
+def test_an_action_behind_a_long_writer_on_postgresql_is_503_not_a_hang(pg_url, clock, monkeypatch):
+    """PostgreSQL's write lock (an advisory lock) waits without limit: a dismiss while a rebuild
+    held it hung the request. The API waits ``API_WRITE_LOCK_TIMEOUT`` (cut to 0.3 s here), then
+    answers 503 as on SQLite; the lock's holder (an ingest, a rebuild) still waits as long as it
+    takes."""
+    import time
+
+    import httpx
+    from tests_api_support import ServerThread, add_token, make_app  # type: ignore[import-not-found]
+
+    from vigil.api import server as api_server
+    from vigil.store import Store
+    from vigil.store.database import IMMEDIATE, connect
+
+    monkeypatch.setattr(api_server, "API_WRITE_LOCK_TIMEOUT", 0.3, raising=False)
+    pg_store = Store.open(pg_url, migrate=True)
+    app = make_app(pg_store, clock)
+    seed(app, 2)
+    token = add_token(pg_store, Role.security_operator, "operator", clock())
+    other = connect(pg_url)
+    headers = {"Authorization": f"Bearer {token}", "client-request-id": "cid-3"}
+    body = {"servicePrincipalIds": [sp_id(1)]}
+    with ServerThread(api_server.create_api(app)) as server, httpx.Client(
+        base_url=server.base, timeout=10
+    ) as c:
+        with other.connect().execution_options(**{IMMEDIATE: True}) as writer, writer.begin():
+            started = time.monotonic()
+            locked = c.post(f"{RISKY}/dismiss", json=body, headers=headers)
+            waited = time.monotonic() - started
+        after = c.post(f"{RISKY}/dismiss", json=body, headers=headers)
+    other.dispose()
+    pg_store.close()
+    assert locked.status_code == 503 and locked.headers["Retry-After"] == "30"
+    assert error_of(locked)["code"] == "serviceNotAvailable"
+    assert 0.3 <= waited < 10
+    assert after.status_code == 204
+
+
 def test_other_database_errors_stay_500(api, monkeypatch):
     import sqlalchemy as sa
 

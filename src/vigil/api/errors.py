@@ -112,7 +112,10 @@ def bearer_challenge(error: str | None, description: str) -> str:
 
 
 def store_busy(exc: OperationalError) -> bool:
-    """True when SQLite gave up waiting for another writer (SQLITE_BUSY: "database is locked")."""
+    """True when the store gave up waiting for another writer: SQLite's SQLITE_BUSY ("database is
+    locked"), PostgreSQL's lock_not_available (55P03, the API's write-lock timeout)."""
+    if getattr(exc.orig, "sqlstate", None) == "55P03":
+        return True
     code = getattr(exc.orig, "sqlite_errorcode", None)
     return (
         isinstance(exc.orig, sqlite3.OperationalError)

@@ -25,9 +25,12 @@ from vigil.app import App
 from vigil.auth import Authenticator, JwksFile, JwksUrl, JwtVerifier, OidcConfig
 from vigil.console import router as console_router
 from vigil.settings import AuthSettings
+from vigil.store.database import WRITE_LOCK_TIMEOUT
 from vigil.store.tokens import TokenRepository
 
 VERSIONS = ("v1.0", "beta")
+#: Seconds an API request waits for the write lock on PostgreSQL (SQLite's busy timeout: 30).
+API_WRITE_LOCK_TIMEOUT = 30.0
 
 
 def _tuple(value: str | list[str] | None) -> tuple[str, ...]:
@@ -68,6 +71,9 @@ def create_api(app: App, authenticator: Authenticator | None = None) -> FastAPI:
         redoc_url=None,
         responses={401: {"model": ODataError}, 403: {"model": ODataError}},
     )
+    # PostgreSQL: an action behind a long writer (a rebuild) answers 503 after the time SQLite's
+    # busy timeout gives, instead of hanging (vigil.store.database.WRITE_LOCK_TIMEOUT)
+    app.store.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: API_WRITE_LOCK_TIMEOUT})
     api.state.vigil = ApiContext(
         app=app,
         authenticator=authenticator

@@ -15,6 +15,11 @@ from sqlalchemy.types import String
 #: Execution option that makes a transaction take the write lock when it begins: ``BEGIN
 #: IMMEDIATE`` on SQLite, a transaction-level advisory lock on PostgreSQL (:data:`WRITE_LOCK_SQL`).
 IMMEDIATE = "vigil_immediate"
+#: Engine or connection execution option: on PostgreSQL, wait at most this many seconds for the
+#: write lock (``lock_timeout``), then fail with ``LockNotAvailable`` (SQLSTATE 55P03), as SQLite
+#: fails after its busy timeout. Unset (ingests, rebuilds): wait as long as it takes. The API sets
+#: it (``vigil.api.server.create_api``): a request answers 503 instead of hanging.
+WRITE_LOCK_TIMEOUT = "vigil_write_lock_timeout"
 #: PostgreSQL's write lock: one per schema (one Vigil store), in the two-key space of advisory
 #: locks, apart from the load lock's one-key space (``vigil.store.deferred_indexes``).
 WRITE_LOCK_SQL = "SELECT pg_advisory_xact_lock(1986618727, hashtext(current_schema()))"
@@ -66,8 +71,14 @@ def connect(url: str, **kwargs: Any) -> Engine:
             # state is read, changed and written back in the batch's transaction (and cached
             # between batches, checked by a generation token); two ingests writing at once under
             # READ COMMITTED would each keep its own version and lose the other's.
-            if conn.get_execution_options().get(IMMEDIATE, False):
+            options = conn.get_execution_options()
+            if options.get(IMMEDIATE, False):
+                timeout = options.get(WRITE_LOCK_TIMEOUT)
+                if timeout is not None:
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeout * 1000)}")
                 conn.exec_driver_sql(WRITE_LOCK_SQL)
+                if timeout is not None:
+                    conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
 
         return pg
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
