@@ -207,3 +207,40 @@ def test_a_principal_stored_upper_case_before_is_found_by_any_spelling(tmp_path)
         assert len(history) == 1
     assert client.get(f"{base}/{old.lower()[:-1]}0", headers=headers).status_code == 404
     app.close()
+
+
+def test_an_old_risk_record_wins_over_a_later_lower_case_snapshot(tmp_path):
+    """A risk record stored upper-case by an older version, then a snapshot that adds the same
+    principal lower-case: every spelling reaches the risk record, where its state lives."""
+    old = "5B3A9C1E-7D2F-4E8A-9B6C-0A1D2E3F4A5B"
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    app = build(load_settings(database_url=f"sqlite:///{tmp_path / 'w.db'}"), clock=lambda: now)
+    app.store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=old, app_id="app-1", display_name="Payroll"), None)], now)
+    app.risk.confirm_compromised([old], "alice")
+    app.store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=old.lower(), app_id="app-1", display_name="Payroll"), None)], now)
+    for spelling in (old, old.lower()):
+        assert app.risk.stored_id(spelling) == old
+    assert len(app.risk.dismiss([old.lower()], "bob")) == 1
+    assert [(p.id, p.risk_state) for p in app.store.risk.list_risky()] == [
+        (old, RiskState.dismissed)]
+    app.close()
+
+
+def test_enabling_again_after_a_snapshot_said_disabled_is_recorded(tmp_path):
+    """The risk record's isEnabled is set when it is made; a later snapshot may say disabled.
+    Enabling then changes the inventory, so it is recorded (not skipped as already done)."""
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    app = build(load_settings(database_url=f"sqlite:///{tmp_path / 'e.db'}"), clock=lambda: now)
+    app.store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=SP, app_id="app-1", display_name="Payroll"), None)], now)
+    app.risk.confirm_compromised([SP], "alice")
+    app.store.inventory.upsert_service_principals(
+        [(ServicePrincipal(id=SP, app_id="app-1", display_name="Payroll",
+                           account_enabled=False), None)], now)
+    assert len(app.risk.set_enabled([SP], True, "bob")) == 1
+    assert app.store.risk.history(SP)[-1].initiated_by == "bob"
+    assert app.store.inventory.service_principal(SP).account_enabled is True  # type: ignore[union-attr]
+    assert app.risk.set_enabled([SP], True, "bob") == []  # now both say enabled
+    app.close()

@@ -1,9 +1,10 @@
 """``PATCH /servicePrincipals/{id}`` with ``{"accountEnabled": false}``: disable in Vigil.
 
-Answers 204 like Graph. The change goes through ``RiskService.set_enabled`` (a history item whose
-``initiatedBy`` is the caller; later enforcement reads it) and, when the principal is in the
-inventory, its ``accountEnabled`` is updated too. Unknown ids are 404 and change nothing. Only
-Security Administrators may do this.
+Answers 204 like Graph. The change goes through ``RiskService.set_enabled``: a history item whose
+``initiatedBy`` is the caller and, when the principal is in the inventory, its ``accountEnabled``,
+in one transaction. A principal already so (in its risk record and its inventory) is left as it
+is, with no history item. Unknown ids are 404 and change nothing. Only Security Administrators
+may do this.
 """
 
 from __future__ import annotations

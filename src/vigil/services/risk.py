@@ -79,7 +79,10 @@ class RiskService:
         action: Action,
         subject: RiskSubject | None,
         conn: Connection | None = None,
+        force: bool = False,
     ) -> Transition | None:
+        """Apply ``action`` to ``sp_id``'s risk state; an admin action already done is skipped
+        (``already_done``) unless ``force`` (it changes something outside the risk record)."""
         now = self.clock()
 
         def step(state: SpRisk | None) -> Transition | None:
@@ -89,7 +92,7 @@ class RiskService:
                 state = initial_state(subject, now)
             if isinstance(action, AgeOut) and not needs_age_out(state, now):
                 return None
-            if already_done(state, action):
+            if not force and already_done(state, action):
                 return None
             return transition(state, action, now)
 
@@ -148,21 +151,27 @@ class RiskService:
     def stored_id(self, sp_id: str, conn: Connection | None = None) -> str:
         """The spelling the store knows ``sp_id`` by. GUIDs are stored lower-case and match
         whatever their case, as Graph's do; a principal stored before GUIDs were lower-cased at
-        ingest keeps its spelling and is found by any (an unknown GUID: the lower-case one)."""
+        ingest keeps its spelling and is found by it or by any other (an unknown GUID: the
+        lower-case one). A risk record comes first: where its risk state lives, even when a
+        later snapshot added the principal to the inventory lower-case."""
         canonical = canonical_guid(sp_id)
-        if self._known(canonical, conn):
-            return canonical
-        if is_guid(canonical):
-            spelled = self.store.risk.spelled_otherwise(canonical, conn)
-            if spelled is None:
-                spelled = self.store.inventory.spelled_otherwise(canonical, conn)
-            if spelled is not None:
+        if not is_guid(canonical):
+            return sp_id
+        # the spelling given and KQL's toupper() first: indexed look-ups; then a scan
+        spellings = list(dict.fromkeys((canonical, sp_id, canonical.upper())))
+        risk, inventory = self.store.risk, self.store.inventory
+        found = risk.existing_ids(spellings, conn)
+        for spelled in spellings:
+            if spelled in found:
                 return spelled
-        return canonical
-
-    def _known(self, sp_id: str, conn: Connection | None) -> bool:
-        return bool(self.store.risk.existing_ids([sp_id], conn)) or (
-            self.store.inventory.service_principal(sp_id, conn) is not None
+        known = inventory.service_principals(spellings, conn)
+        for spelled in spellings:
+            if spelled in known:
+                return spelled
+        return (
+            risk.spelled_otherwise(canonical, conn)
+            or inventory.spelled_otherwise(canonical, conn)
+            or canonical
         )
 
     def _bulk(
@@ -170,10 +179,12 @@ class RiskService:
         ids: Sequence[str],
         make: Callable[[], Action],
         also: Callable[[str, Connection], object] | None = None,
+        changes: Callable[[str, Connection], bool] | None = None,
     ) -> list[Transition]:
         """Apply an admin action to every id (in any case, :meth:`stored_id`) in one
         transaction: all of them or, on an unknown id or any failure, none. ``also`` runs for
-        each id in that transaction."""
+        each id in that transaction; where ``changes`` says it will change something, the
+        action is recorded even if the risk record says it is already done."""
         with self.store.engine.connect() as conn:
             conn = conn.execution_options(**{IMMEDIATE: True})
             with conn.begin():
@@ -183,7 +194,8 @@ class RiskService:
                 missing = [i for i, s in subjects.items() if s is None]
                 if missing:
                     raise UnknownServicePrincipals(missing)
-                done = [self._apply(i, make(), subjects.get(i), conn) for i in ids]
+                forced = {i for i in ids if changes is not None and changes(i, conn)}
+                done = [self._apply(i, make(), subjects.get(i), conn, i in forced) for i in ids]
                 for i in ids if also is not None else ():
                     also(i, conn)
         return [t for t in done if t is not None]
@@ -200,10 +212,18 @@ class RiskService:
     def set_enabled(self, ids: Sequence[str], enabled: bool, actor: str) -> list[Transition]:
         """Record an enable or disable in the risk history and, for an inventoried principal,
         set its ``accountEnabled``: both in one transaction."""
+        inventory = self.store.inventory
+
+        def changes(sp_id: str, conn: Connection) -> bool:
+            # the risk record's flag is set when it is made; a later snapshot may say otherwise
+            sp = inventory.service_principal(sp_id, conn)
+            return sp is not None and sp.account_enabled != enabled
+
         return self._bulk(
             ids,
             lambda: SetEnabled(actor, enabled),
-            lambda i, conn: self.store.inventory.set_account_enabled(i, enabled, conn),
+            lambda i, conn: inventory.set_account_enabled(i, enabled, conn),
+            changes,
         )
 
     def age_out(self, ids: Sequence[str]) -> list[Transition]:
