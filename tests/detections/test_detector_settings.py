@@ -66,9 +66,11 @@ def test_environment_overrides_the_file_whatever_the_case(tmp_path: Path, monkey
     assert signins.trusted_users == ("alice@contoso.com",)  # ...and the file's others stay
     traffic = params["suspiciousAPITraffic"]
     assert (traffic.report_learning, traffic.enum_min) == (False, 6)
-    monkeypatch.setenv("VIGIL_DETECTORS__SUSPICIOUSSIGNINS__WEIGHTS", "cc=2,asn=0.5")
-    weights = dict(detector_params(load_settings(config).detectors)["suspiciousSignins"].weights)
-    assert (weights["cc"], weights["asn"], weights["ip"]) == (2.0, 0.5, 0.5)
+    for text in ("cc=2,asn=0.5", '{"cc": 2, "asn": 0.5}', '[["cc", 2], ["asn", 0.5]]'):
+        monkeypatch.setenv("VIGIL_DETECTORS__SUSPICIOUSSIGNINS__WEIGHTS", text)
+        signins = detector_params(load_settings(config).detectors)["suspiciousSignins"]
+        weights = dict(signins.weights)
+        assert (weights["cc"], weights["asn"], weights["ip"]) == (2.0, 0.5, 0.5), text
 
 
 def test_trusted_ids_match_whatever_their_case() -> None:
@@ -108,6 +110,7 @@ def test_trusted_ids_match_whatever_their_case() -> None:
         ({"suspiciousSignins": {"sparse_departure": ["asnn"]}}, "unknown feature(s) asnn"),
         ({"anomalousServicePrincipalActivity": {"trusted_actors": [1, 2]}}, "list of text"),
         ({"anomalousServicePrincipalActivity": {"max_done": 0}}, "max_done: at least 1"),
+        ({"suspiciousSignins": {"trusted_apps": '{"a": 1}'}}, "trusted_apps: expected a list"),
     ],
 )
 def test_mistakes_are_refused_naming_what(tables: dict, message: str) -> None:

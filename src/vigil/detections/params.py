@@ -48,6 +48,8 @@ def _coerce(current: Any, value: Any) -> Any:
     if isinstance(current, tuple):
         if isinstance(value, str):
             text = value.strip()
+            if text[:1] == "{":
+                raise TypeError(f"expected a list, not a table: {value!r}")
             value = json.loads(text) if text[:1] == "[" else [v.strip() for v in text.split(",")]
             value = [v for v in value if v != ""] if isinstance(value, list) else value
         if not isinstance(value, list | tuple):
@@ -88,17 +90,17 @@ def _number(current: float, value: Any) -> float:
 
 def _pairs(current: tuple[tuple[str, Any], ...], value: Any) -> tuple[tuple[str, float], ...]:
     """A table of name → number (weights) merged over the default pairs ``current``: a mapping,
-    a list of ``[name, number]`` pairs, or in text a JSON object or ``name=number,...``."""
+    a list of ``[name, number]`` pairs, or in text the same in JSON or ``name=number,...``."""
     if isinstance(value, str):
         text = value.strip()
-        if text[:1] == "{":
+        if text[:1] in "{[":
             value = json.loads(text)
         else:
             parts = [part.strip() for part in text.split(",") if part.strip()]
             if not all("=" in part for part in parts):
                 raise TypeError(f"expected name=number,..., not {value!r}")
             value = {k.strip(): v.strip() for k, v in (part.split("=", 1) for part in parts)}
-    elif isinstance(value, list | tuple):
+    if isinstance(value, list | tuple):
         if not all(isinstance(v, list | tuple) and len(v) == 2 for v in value):
             raise TypeError(f"expected a table of name = number, not {value!r}")
         value = dict(value)
