@@ -71,6 +71,15 @@ def test_parse_time_rejects(value: object) -> None:
     assert info.value.field == "when"
 
 
+def test_a_day_first_portal_date_is_refused_saying_so() -> None:
+    """Day-first exports (en-GB, fr-FR browsers) cannot be told from month-first ones when the
+    day is 12 or less; where it can, the reason says what happened and what to do."""
+    with pytest.raises(Invalid) as info:
+        parse_time("14/05/2024 09:21:07", "TimeGenerated [UTC]")
+    assert "month 14" in str(info.value) and "day first" in str(info.value)
+    assert "ISO 8601" in str(info.value)
+
+
 def test_parse_optional_time() -> None:
     assert parse_optional_time(None, "t") is None
     assert parse_optional_time("", "t") is None

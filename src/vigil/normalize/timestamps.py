@@ -93,6 +93,14 @@ def _parse_portal(s: str, field: str) -> datetime:
             hour = hour % 12 + (12 if meridiem == "PM" else 0)
         elif meridiem:
             raise ValueError(s)
+        if month > 12 and 1 <= day <= 12:
+            raise Invalid(
+                field,
+                f"invalid timestamp {quote(s)}: month {month}; Vigil reads these dates month "
+                "first, as the portal's US English display writes them, and this one looks day "
+                "first (a browser or spreadsheet in another locale): export with ISO 8601 "
+                "times, or in US English",
+            )
         return datetime(year, month, day, hour, minute, _digits(sec_text), micro, tzinfo=UTC)
     except (ValueError, IndexError):
         raise Invalid(field, f"invalid timestamp {quote(s)}") from None
