@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,8 @@ class MemoryContext:
         self.sps = {sp.id: sp for sp in sps}
         self.apps = {a.app_id: a for a in apps}
         self._now = now
+        #: Stored detections by id, as admins left them (``detections``).
+        self.stored: dict[str, RiskDetection] = {}
 
     def now(self) -> datetime:
         return self._now
@@ -73,6 +75,9 @@ class MemoryContext:
 
     def application_by_app_id(self, app_id: str) -> Application | None:
         return self.apps.get(app_id)
+
+    def detections(self, ids: Sequence[str]) -> dict[str, RiskDetection]:
+        return {i: self.stored[i] for i in ids if i in self.stored}
 
     def load_state(self, detector: str, key: str) -> Any:
         raw = self.states.get((detector, key))

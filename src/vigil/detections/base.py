@@ -23,7 +23,7 @@ inventory) simply reports nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -59,6 +59,11 @@ class DetectionContext(Protocol):
     def service_principal_by_app_id(self, app_id: str) -> ServicePrincipal | None: ...
 
     def application_by_app_id(self, app_id: str) -> Application | None: ...
+
+    def detections(self, ids: Sequence[str]) -> dict[str, RiskDetection]:
+        """The stored detections among ``ids`` (with their risk state as admins left it), by id;
+        ids not stored yet are left out. Detectors ask it to learn from dismissals."""
+        ...
 
     def load_state(self, detector: str, key: str) -> Mapping[str, Any] | None:
         """The JSON state a detector saved under ``key`` (e.g. a principal's id), or None."""

@@ -36,6 +36,13 @@ Change-aware
     plus network and user agent; app updated → network, user agent, resource; permission granted
     → resource; see :mod:`vigil.detections.change_windows`). Explained properties are learned,
     not scored, and listed under ``explainedByChanges``.
+Admins' verdicts
+    A sign-in left unlearned is held (its values, at most ``HELD_MAX`` per principal) until an
+    admin answers its detection (:mod:`vigil.detections.verdicts`). Dismissed: the held values are
+    learned before the principal's next sign-in past the detection's stored evidence is scored, so
+    a benign job flagged once does not raise risk every week. Remediated: dropped, never learned.
+    Either verdict ends the episode: a later suspicious sign-in opens a new detection instead of
+    growing the closed one. Unanswered, held values go after ``forget_days``.
 Episodes
     One detection per principal per episode (:mod:`vigil.detections.episodes`): suspicious
     sign-ins less than ``episode_gap_hours`` (12) apart share the detection whose id comes from
@@ -79,11 +86,13 @@ from vigil.detections.change_windows import ChangeWindows, Trust, authorized_cha
 from vigil.detections.episodes import Episode, level_for
 from vigil.detections.params import DetectorParams
 from vigil.detections.signin_features import FEATURES, LABELS, features, fingerprint
+from vigil.detections.verdicts import Verdicts
 from vigil.model import ActivityType, Location, RiskDetection, SignIn
 from vigil.normalize.values import canonical_guid
 
 CAPS = {name: 24 if name in ("ip", "net") else 8 for name in FEATURES}
 CHANGES_KEY = "_changes"  # the change windows' index; each key's windows in "_changes:<key>"
+HELD_MAX = 4  # flagged, unlearned sign-ins kept per principal until an admin's verdict
 _FAMILIAR_MAX = 512
 _by_time = attrgetter("created_date_time")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -221,6 +230,7 @@ class SuspiciousSignins:
         apps: dict[str, str | None] = {}
         changed: dict[int, tuple[str, dict[str, Any]]] = {}  # episodes extended in this batch
         now = ctx.now()
+        verdicts = Verdicts(ctx, self.risk_event_type, "lastSignIn")
         get = touched.get
         for s in sorted(records.sign_ins, key=_by_time):
             if s.error_code:
@@ -240,7 +250,7 @@ class SuspiciousSignins:
                 if at > entry[2]:
                     entry[2] = at
                 continue
-            if self._slow(pr, s, fp, windows):
+            if self._slow(pr, s, fp, windows, verdicts):
                 state = pr.profile.extra["ep"]
                 changed[id(state)] = (sp, state)
         out = [self._detection(sp, state, now)
@@ -265,7 +275,7 @@ class SuspiciousSignins:
         pr.pending.clear()
 
     def _slow(self, pr: _Principal, s: SignIn, fp: tuple[object, ...],
-              windows: ChangeWindows) -> bool:
+              windows: ChangeWindows, verdicts: Verdicts) -> bool:
         """Score and learn one sign-in in full; True when it joined an episode."""
         self._flush(pr)
         prof, p = pr.profile, self.params
@@ -277,6 +287,8 @@ class SuspiciousSignins:
             ep = prof.extra.get("ep")
             if ep is not None and not Episode(ep).continues(t, self._gap):
                 del prof.extra["ep"]  # over and reported: keep the state small
+        if "held" in prof.extra or "ep" in prof.extra:
+            self._settle(pr, s.service_principal_id, t, verdicts)
         values = features(s)
         unfamiliar = prof.score_one(values, p.max_bits)
         if not unfamiliar:
@@ -298,10 +310,62 @@ class SuspiciousSignins:
             return False
         notes = self._notes(prof, t, values, unfamiliar, explained, p.forget_days)
         notes += [("sparse", ident, text) for ident, text in sparse]
+        self._extend(pr, s, t, score, level, notes, learning)
         if level == "low":
             self._learn(pr, fp, values, t)  # protected learning: medium and high are not learned
-        self._extend(pr, s, t, score, level, notes, learning)
+        else:
+            self._hold(prof, values, t)
         return True
+
+    @staticmethod
+    def _hold(prof: FeatureProfile, values: dict[str, str | None], t: int) -> None:
+        """Keep a flagged sign-in's values, unlearned, until an admin's verdict on its episode
+        (:meth:`_settle`): ``[episode id, last time, count, values in FEATURES order]``, the
+        same values once per episode, at most ``HELD_MAX`` (the oldest go first)."""
+        episode = str(prof.extra["ep"]["id"])
+        row = [values.get(f) for f in FEATURES]
+        held: list[list[Any]] = prof.extra.setdefault("held", [])
+        for entry in held:
+            if entry[0] == episode and entry[3] == row:
+                entry[1] = max(int(entry[1]), t)
+                entry[2] = int(entry[2]) + 1
+                return
+        held.append([episode, t, 1, row])
+        del held[:-HELD_MAX]
+
+    def _settle(self, pr: _Principal, sp: str, t: int, verdicts: Verdicts) -> None:
+        """Apply admins' verdicts (:mod:`vigil.detections.verdicts`) before scoring a sign-in at
+        ``t``: the held sign-ins of a dismissed episode are learned, those of a remediated one
+        dropped; an episode with a verdict ends, so a suspicious sign-in opens a new one. A
+        verdict applies only past its detection's stored evidence; held sign-ins older than
+        ``forget_days`` go."""
+        prof = pr.profile
+        held: list[list[Any]] = prof.extra.get("held") or []
+        ep = prof.extra.get("ep")
+        episodes = {str(e[0]) for e in held}
+        if ep is not None:
+            episodes.add(str(ep["id"]))
+        found = verdicts.of(sp, episodes)
+        if not found and not held:
+            return
+        oldest = t - self.params.forget_days * 86_400
+        keep = []
+        for entry in held:
+            verdict = found.get(str(entry[0]))
+            if verdict is None or t <= verdict.last:
+                if int(entry[1]) >= oldest:
+                    keep.append(entry)
+            elif verdict.dismissed:
+                self._learn(pr, None, dict(zip(FEATURES, entry[3], strict=True)),
+                            int(entry[1]), int(entry[2]))
+        if keep:
+            prof.extra["held"] = keep
+        else:
+            prof.extra.pop("held", None)
+        if ep is not None:
+            verdict = found.get(str(ep["id"]))
+            if verdict is not None and t > verdict.last:
+                del prof.extra["ep"]
 
     def _sparse(self, prof: FeatureProfile, t: int, unfamiliar: dict[str, float],
                 explained: dict[str, str], level: str | None,
@@ -343,8 +407,8 @@ class SuspiciousSignins:
         return out
 
     def _learn(self, pr: _Principal, fp: tuple[object, ...] | None,
-               values: dict[str, str | None], t: int) -> None:
-        new = pr.profile.learn_one(values, t)
+               values: dict[str, str | None], t: int, count: int = 1) -> None:
+        new = pr.profile.learn_one(values, t, count)
         if new is not None and any(new.values()):
             pr.familiar.clear()  # some fingerprint may hold the evicted value
         if fp is not None and len(pr.familiar) < _FAMILIAR_MAX:

@@ -59,6 +59,9 @@ class StoreContext:
     def application_by_app_id(self, app_id: str) -> Application | None:
         return self.store.inventory.applications_by_app_id([app_id], self.conn).get(app_id)
 
+    def detections(self, ids: Sequence[str]) -> dict[str, RiskDetection]:
+        return self.store.risk.detections_by_id(ids, self.conn)
+
     def load_state(self, detector: str, key: str) -> Mapping[str, Any] | None:
         k = (detector, key)
         if k not in self._states:

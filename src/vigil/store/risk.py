@@ -344,6 +344,17 @@ class RiskRepository:
             row = conn.execute(select(risk_detections).where(D.id == detection_id)).first()
         return None if row is None else _detection_from(row)
 
+    def detections_by_id(
+        self, ids: Sequence[str], conn: Connection | None = None
+    ) -> dict[str, RiskDetection]:
+        """The stored detections among ``ids``, by id (ids not stored are left out)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        with transaction(self._engine, conn) as conn:
+            rows = conn.execute(select(risk_detections).where(D.id.in_(wanted))).all()
+        return {d.id: d for d in map(_detection_from, rows)}
+
     def list_detections(
         self,
         where: ColumnElement[bool] | None = None,

@@ -1,0 +1,84 @@
+"""What admins decided about a detector's earlier detections: the feedback a detector learns from.
+
+A behavioural detector does not learn what it flagged medium or high (protected learning), so an
+attacker's activity never becomes familiar. An admin who dismisses the detection says that the
+activity was benign: the detector then learns it, and the same properties do not bring the
+principal back to ``atRisk`` at their next use (a weekly job from a new region, say). Nothing
+that an admin confirmed compromised or remediated is learned.
+
+An admin's verdict also ends the detection's episode: a later suspicious record starts a new
+detection, so the principal is at risk again, instead of growing the closed one in place (where
+it would stay dismissed, unseen, for as long as suspicious records kept coming).
+
+A verdict applies to records later than the detection's evidence as stored, its last record's
+time (:attr:`Verdict.last`): records inside it are handled as when they were first ingested. So
+``vigil detect --rebuild``, which replays the store with the admins' verdicts already recorded,
+gives the same detections as the ingest did, before and after the verdict.
+
+:class:`Verdicts` asks the store once per detection and batch, and only for the few principals
+that hold flagged records or a running episode; the detectors' hot path never reaches it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from vigil.detections.base import DetectionContext
+from vigil.model import RiskDetection, RiskState, detection_id
+
+#: Closed states that say the activity was benign.
+_BENIGN = (RiskState.dismissed, RiskState.confirmedSafe)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """An admin's verdict on a closed detection: ``dismissed`` (or confirmed safe: benign, learn
+    its records) or not (remediated: never learn them); ``last`` is the epoch second of the
+    last record in its stored evidence."""
+
+    dismissed: bool
+    last: int
+
+
+class Verdicts:
+    """The verdicts on one detector's detections, looked up by episode (module doc).
+
+    ``last_key`` names the ``additionalInfo`` entry that holds the ISO time of the detection's
+    last record (e.g. ``lastSignIn``); without it, its ``activityDateTime`` is used.
+    """
+
+    def __init__(self, ctx: DetectionContext, risk_event_type: str, last_key: str) -> None:
+        self._ctx = ctx
+        self._type = risk_event_type
+        self._last_key = last_key
+        self._seen: dict[str, Verdict | None] = {}
+
+    def of(self, sp_id: str, episode_ids: Iterable[str]) -> dict[str, Verdict]:
+        """The verdicts on the detections of ``sp_id``'s episodes ``episode_ids`` that are
+        closed, by episode id (open or not yet recorded ones are left out)."""
+        ids = {e: detection_id(self._type, sp_id, e) for e in episode_ids}
+        missing = [d for d in ids.values() if d not in self._seen]
+        if missing:
+            found = self._ctx.detections(missing)
+            for d in missing:
+                self._seen[d] = self._verdict(found.get(d))
+        out = {}
+        for episode, d in ids.items():
+            verdict = self._seen[d]
+            if verdict is not None:
+                out[episode] = verdict
+        return out
+
+    def _verdict(self, d: RiskDetection | None) -> Verdict | None:
+        if d is None or d.is_open:
+            return None
+        last = d.activity_date_time
+        for entry in d.additional_info:
+            if entry.key == self._last_key and isinstance(entry.value, str):
+                with contextlib.suppress(ValueError):  # not this detector's: the first record's
+                    last = datetime.fromisoformat(entry.value)
+                break
+        return Verdict(d.risk_state in _BENIGN, int(last.timestamp()))
