@@ -23,6 +23,9 @@ from vigil.model import (
     AuditTarget,
     Initiator,
     ModifiedProperty,
+    RiskDetection,
+    RiskLevel,
+    RiskState,
     ServicePrincipal,
 )
 from vigil.normalize import normalize
@@ -368,3 +371,33 @@ def test_adding_another_owner_to_a_known_object_is_new():
     second = "b0b0b0b0-0000-4000-8000-0000000000b0"
     assert levels(detect([*early, *routine(), added(second, AT)])) == {
         ACTOR: "medium", VICTIM: "medium"}
+
+
+def _after_verdict(state: RiskState, later: AuditEvent) -> list[RiskDetection]:
+    """The actor's detections when an admin closes its first (a credential added to the victim)
+    as ``state`` and ``later`` comes an hour after it, inside the episode's 24-hour gap."""
+    ctx = MemoryContext(sps=[VICTIM_SP])
+    first = detect([*routine(), credential_added()], ctx=ctx)
+    for d in first.values():
+        ctx.stored[d.id] = replace(d, risk_state=state)
+    return actor_detections({**first, **detect([later], ctx=ctx)})
+
+
+def test_a_dismissed_episode_teaches_and_a_new_operation_after_it_is_a_new_detection():
+    """Dismissed: the same change again is known (the admin said it was benign); another
+    dangerous operation is a new detection, where it used to grow the dismissed one unseen."""
+    repeat = credential_added(at=AT + timedelta(hours=1), new_key=key(1))
+    assert len(_after_verdict(RiskState.dismissed, repeat)) == 1
+    role = app_role("RoleManagement.ReadWrite.Directory")
+    role = AuditEvent(**{**{f: getattr(role, f) for f in role.__slots__},
+                         "activity_date_time": AT + timedelta(hours=1)})
+    _first, new = _after_verdict(RiskState.dismissed, role)
+    assert new.risk_level == RiskLevel.high and new.activity_date_time == AT + timedelta(hours=1)
+    info = {e.key: e.value for e in new.additional_info}
+    assert info["lastOperation"] == (AT + timedelta(hours=1)).isoformat()
+
+
+def test_a_remediated_episode_teaches_nothing():
+    repeat = credential_added(at=AT + timedelta(hours=1), new_key=key(1))
+    _first, new = _after_verdict(RiskState.remediated, repeat)
+    assert new.activity_date_time == AT + timedelta(hours=1)

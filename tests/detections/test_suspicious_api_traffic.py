@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from behaviour_sim import T0, MemoryContext, batches, run
 
 from vigil.detections.graph_requests import endpoint, recon_tool
 from vigil.detections.suspicious_api_traffic import Params, SuspiciousAPITraffic
-from vigil.model import ActivityType, GraphActivity
+from vigil.model import ActivityType, GraphActivity, RiskState
 
 SP = "d4d4d4d4-0000-4000-8000-000000000004"
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -268,3 +269,19 @@ def test_a_learning_principals_first_sync_is_not_medium(collections):
 def test_batches_do_not_change_the_learning_enumeration(size):
     records = new_app_enumerates(COLLECTIONS)
     assert detect(records, size=size) == detect(records, size=100_000)
+
+
+@pytest.mark.parametrize("state", [RiskState.dismissed, RiskState.remediated])
+def test_a_flagged_hour_after_a_verdict_is_a_new_detection(state):
+    """An admin's verdict ends the episode: an hour flagged after it, inside the 3-hour gap, is a
+    new detection (it used to grow the closed one, unseen)."""
+    ctx = MemoryContext()
+    first = detect([*routine(), *burst(600)], ctx=ctx)
+    (d,) = first.values()
+    assert {e.key: e.value for e in d.additional_info}["lastRequest"] == (
+        HOUR + timedelta(seconds=2 * 399)).isoformat()  # the 400th (4 × the floor) raised it last
+    ctx.stored[d.id] = replace(d, risk_state=state)
+    later = [call(HOUR + timedelta(hours=1, seconds=2 * i)) for i in range(600)]
+    found = detect(later, ctx=ctx)  # closing the first hour re-sends d with its totals
+    (new,) = (x for x in found.values() if x.id != d.id)
+    assert new.activity_date_time > HOUR + timedelta(hours=1)

@@ -40,12 +40,17 @@ Two detections
     principal, found by appId in the inventory; until the inventory knows it that detection waits
     (it is emitted, unchanged, when the principal appears; it is dropped once an inventory
     snapshot ingested after it lacks the principal and the audit log is ``pending_days`` past it).
+Admins' verdicts
+    A verdict on the actor's detection ends its episode (:mod:`vigil.detections.verdicts`): a
+    later flagged operation opens a new detection instead of growing the closed one. Dismissed,
+    the episode's pairs are known from then on; remediated, they stay "never before".
 Graph mapping
     ``riskEventType`` ``anomalousServicePrincipalActivity``, ``activity`` ``servicePrincipal``,
     ``detectionTimingType`` ``nearRealtime``, ``activityDateTime`` = the first anomalous record,
     ``keyIds`` = credentials added, ``additionalInfo``: reason, ``operations`` (time, activity,
     what it did, why it is anomalous), ``changedObjects``, ``auditIds``, ``correlationIds``,
-    ``modelSurprise`` (each list the first ``max_ids``: past them ``operationCount`` and
+    ``modelSurprise``, ``lastOperation`` (the time of its last flagged operation) (each list
+    the first ``max_ids``: past them ``operationCount`` and
     ``changedObjectCount`` give the totals); the changed object's: reason, ``actorServicePrincipalId``,
     ``actorDetectionId``, ``operations`` (the first ``max_ids``; past them ``operationCount``).
     A batch sends the actor's detection and those of the objects changed in it; the others
@@ -84,6 +89,7 @@ from vigil.detections.audit_operations import TARGETS, Finding, findings, operat
 from vigil.detections.base import DetectionContext, Records
 from vigil.detections.episodes import Episode, higher, level_for
 from vigil.detections.params import DetectorParams
+from vigil.detections.verdicts import Verdicts
 from vigil.model import (
     ActivityType,
     AuditEvent,
@@ -148,6 +154,7 @@ class AnomalousServicePrincipalActivity:
             tenant["first"] = min(tenant.get("first", first), first)
         now = ctx.now()
         out = self._resolve(ctx, now, pending, events, bool(records.service_principals))
+        verdicts = Verdicts(ctx, self.risk_event_type, "lastOperation")
         # episodes extended in this batch, with the objects changed in it
         changed: dict[int, tuple[str, dict[str, Any], set[str]]] = {}
         for e in events:
@@ -158,7 +165,7 @@ class AnomalousServicePrincipalActivity:
                 continue
             key = actor.lower()
             a = self._cache.get(key)
-            touched = self._one(a, e, key, ini.app_id, int(tenant["first"]))
+            touched = self._one(a, e, key, ini.app_id, int(tenant["first"]), verdicts)
             if touched is not None:
                 changed.setdefault(id(a.ep), (key, a.ep or {}, set()))[2].update(touched)
         for key, state, touched in sorted(changed.values(),
@@ -170,7 +177,7 @@ class AnomalousServicePrincipalActivity:
         return out
 
     def _one(self, a: ActorProfile, e: AuditEvent, actor: str, actor_app: str | None,
-             tenant_first: int) -> list[str] | None:
+             tenant_first: int, verdicts: Verdicts) -> list[str] | None:
         """Score and learn one operation of actor ``a``; when it joined an episode, the keys of
         the objects it changed (else None)."""
         p = self.params
@@ -179,6 +186,11 @@ class AnomalousServicePrincipalActivity:
         gap = int(p.episode_gap_hours * 3600)
         if a.ep is not None and not Episode(a.ep).continues(t, gap):
             a.close_episode(p.max_done)  # over and reported: keep the state small
+        elif a.ep is not None and (verdict := verdicts.ended(actor, a.ep, t)) is not None:
+            if verdict.dismissed:
+                a.close_episode(p.max_done)  # benign: what it flagged is known from now on
+            else:
+                a.ep = None  # remediated: what it flagged stays unknown
         op = operation(e)
         found = findings(e, actor, (actor_app or "").lower() or None)
         new = [f for f in found if not a.knows(f)]
@@ -248,6 +260,7 @@ class AnomalousServicePrincipalActivity:
             ("auditIds", ep.notes("audit")),
             ("correlationIds", list(ep.s["corr"])),
             ("modelSurprise", ep.s["score"]),
+            ("lastOperation", ep.s["lastAt"]),
         ]
         if ep.notes("learning"):
             info.append(("learning", ep.notes("learning")[0]))

@@ -28,13 +28,16 @@ Learning
 Episodes
     Flagged hours less than ``episode_gap_hours`` (3) apart form one episode and one detection
     (:mod:`vigil.detections.episodes`); its id and ``activityDateTime`` come from the first
-    request that made an hour suspicious.
+    request that made an hour suspicious. An admin's verdict on the detection (dismissed or
+    remediated) ends the episode: an hour flagged after it opens a new detection
+    (:mod:`vigil.detections.verdicts`). Flagged hours are not learned either way.
 Graph mapping
     ``riskEventType`` ``suspiciousAPITraffic``, ``activity`` ``servicePrincipal``,
     ``detectionTimingType`` ``nearRealtime``; ``ipAddress`` and ``requestId`` of that first
     request; ``additionalInfo``: reason, ``signals`` (per hour, with the baseline) and ``hours``
     (each finished hour's totals) of the first ``max_hours`` (24) flagged hours, the count of the
-    later ones in ``flaggedHoursNotListed``, request ids, first request time.
+    later ones in ``flaggedHoursNotListed``, request ids, first request time and ``lastRequest``
+    (the request that last raised the level or added a signal).
 Known false positives
     A new report or sync job that legitimately reads the whole directory once, a bulk export
     after an admin's request, a security team's sanctioned AzureHound run (dismiss it); a new
@@ -71,6 +74,7 @@ from vigil.detections.traffic_windows import (
     new_window,
     signals,
 )
+from vigil.detections.verdicts import Verdicts
 from vigil.model import ActivityType, GraphActivity, RiskDetection
 
 _by_time = attrgetter("time")
@@ -134,6 +138,7 @@ class SuspiciousAPITraffic:
         touched: dict[str, TrafficBaseline] = {}
         changed: dict[int, tuple[str, dict[str, Any]]] = {}  # episodes extended in this batch
         now = ctx.now()
+        verdicts = Verdicts(ctx, self.risk_event_type, "lastRequest")
         for g in sorted(records.graph_activities, key=_by_time):
             sp = g.service_principal_id
             if not sp:
@@ -141,14 +146,14 @@ class SuspiciousAPITraffic:
             b = touched.get(sp)
             if b is None:
                 b = touched[sp] = self._cache.get(sp)
-            self._one(b, g, sp, changed)
+            self._one(b, g, sp, changed, verdicts)
         order = sorted(changed.values(), key=lambda x: (x[0], int(x[1]["start"]), x[1]["id"]))
         out = [self._detection(sp, state, now) for sp, state in order]
         self._cache.commit()
         return out
 
     def _one(self, b: TrafficBaseline, g: GraphActivity, sp: str,
-             changed: dict[int, tuple[str, dict[str, Any]]]) -> None:
+             changed: dict[int, tuple[str, dict[str, Any]]], verdicts: Verdicts) -> None:
         """Count one request; episodes it extends go to ``changed``."""
         t = int(g.time.timestamp())
         hour = t // 3600
@@ -204,10 +209,11 @@ class SuspiciousAPITraffic:
                 w["recon"], w["ua"], crossed = tool, g.user_agent, True
         if w["level"] is not None and b.ep is not None:
             b.ep["last"] = max(int(b.ep["last"]), t)
-        if crossed and self._evaluate(b, w, g, t):
+        if crossed and self._evaluate(b, w, g, t, sp, verdicts):
             changed[id(b.ep)] = (sp, b.ep)
 
-    def _evaluate(self, b: TrafficBaseline, w: dict[str, Any], g: GraphActivity, t: int) -> bool:
+    def _evaluate(self, b: TrafficBaseline, w: dict[str, Any], g: GraphActivity, t: int,
+                  sp: str, verdicts: Verdicts) -> bool:
         learning = b.learning(t, self._period)
         found = signals(w, b.dirs, self._th, learning is not None)
         floor = "enumeration" in found  # while learning: the absolute-floor rule fired
@@ -225,7 +231,7 @@ class SuspiciousAPITraffic:
             return False
         w["level"], w["sig"] = level, texts
         ep = Episode(b.ep) if b.ep else None
-        if ep is None or not ep.continues(t, self._gap):
+        if ep is None or not ep.continues(t, self._gap) or verdicts.ended(sp, ep.s, t):
             ep = Episode.open(g.id, g.time, t, {"ip": g.ip_address, "app": g.app_id})
             b.ep = ep.s
         ep.add(g.time, t, 0.0, level, request_id=g.id, max_ids=self.params.max_ids)
@@ -278,7 +284,8 @@ class SuspiciousAPITraffic:
             info.append(("flaggedHoursNotListed", ep.s["ho"]))
         if learning:
             info.append(("learning", learning[0]))
-        info += [("firstRequest", ep.s["at"]), ("requestIds", list(ep.s["req"]))]
+        info += [("firstRequest", ep.s["at"]), ("lastRequest", ep.s["lastAt"]),
+                 ("requestIds", list(ep.s["req"]))]
         enumeration = any(" enumeration" in n or " recon" in n for n in ep.notes("signals"))
         return ep.detection(
             self.risk_event_type, sp, now, activity=ActivityType.servicePrincipal, info=info,

@@ -21,10 +21,10 @@ that hold flagged records or a running episode; the detectors' hot path never re
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from vigil.detections.base import DetectionContext
 from vigil.model import RiskDetection, RiskState, detection_id
@@ -47,7 +47,8 @@ class Verdicts:
     """The verdicts on one detector's detections, looked up by episode (module doc).
 
     ``last_key`` names the ``additionalInfo`` entry that holds the ISO time of the detection's
-    last record (e.g. ``lastSignIn``); without it, its ``activityDateTime`` is used.
+    last record (e.g. ``lastSignIn``). A detection without it (recorded before the detector
+    wrote it) has no verdict here: where its evidence ended is not known.
     """
 
     def __init__(self, ctx: DetectionContext, risk_event_type: str, last_key: str) -> None:
@@ -72,13 +73,20 @@ class Verdicts:
                 out[episode] = verdict
         return out
 
+    def ended(self, sp_id: str, episode: Mapping[str, Any], t: int) -> Verdict | None:
+        """The verdict that ends ``sp_id``'s running ``episode`` (its state) for a record at
+        ``t``: one on its detection, closed with evidence ending before ``t``; else None."""
+        verdict = self.of(sp_id, [str(episode["id"])]).get(str(episode["id"]))
+        return verdict if verdict is not None and t > verdict.last else None
+
     def _verdict(self, d: RiskDetection | None) -> Verdict | None:
         if d is None or d.is_open:
             return None
-        last = d.activity_date_time
         for entry in d.additional_info:
             if entry.key == self._last_key and isinstance(entry.value, str):
-                with contextlib.suppress(ValueError):  # not this detector's: the first record's
+                try:
                     last = datetime.fromisoformat(entry.value)
-                break
-        return Verdict(d.risk_state in _BENIGN, int(last.timestamp()))
+                except ValueError:
+                    return None
+                return Verdict(d.risk_state in _BENIGN, int(last.timestamp()))
+        return None
