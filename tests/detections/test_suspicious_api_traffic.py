@@ -285,3 +285,46 @@ def test_a_flagged_hour_after_a_verdict_is_a_new_detection(state):
     found = detect(later, ctx=ctx)  # closing the first hour re-sends d with its totals
     (new,) = (x for x in found.values() if x.id != d.id)
     assert new.activity_date_time > HOUR + timedelta(hours=1)
+
+
+SLOW = ["devices", "servicePrincipals", "applications", "domains", "contacts"]  # none sensitive
+
+
+def one_an_hour(start, collections: list[str], every_hours: int = 1) -> list[GraphActivity]:
+    """Each collection listed once, ``every_hours`` after the last: no hour lists more than one."""
+    return [call(start + timedelta(hours=every_hours * i, minutes=10), f"/{c}?$top=999")
+            for i, c in enumerate(collections)]
+
+
+def test_enumeration_spread_over_hours_is_medium():
+    """One new collection an hour stays under the hour's rule (3 new in one hour); the fifth
+    first listed within 24 hours is medium, and the signal names them all."""
+    found = detect([*routine(), *one_an_hour(HOUR, SLOW)])
+    (d,) = found.values()
+    assert d.risk_level.value == "medium"
+    assert d.activity_date_time == HOUR + timedelta(hours=4, minutes=10)
+    (signal,) = {e.key: e.value for e in d.additional_info}["signals"]
+    assert signal.endswith("enumeration: listed 1 directory collections never listed before "
+                           "(contacts), after 4 first listed in the 4 hours before "
+                           "(applications, devices, domains, servicePrincipals)")
+
+
+def test_enumeration_slower_than_the_span_is_not_flagged():
+    assert detect([*routine(), *one_an_hour(HOUR, SLOW, every_hours=7)]) == {}
+
+
+def test_collections_first_listed_while_learning_do_not_count():
+    """A principal that listed four collections in its last learning hours, then one more once
+    past learning: the four were part of learning what it does, not an enumeration."""
+    learning = [*routine(days=6), *one_an_hour(T0 + timedelta(days=6, hours=19), SLOW[:4])]
+    later = [*(r for r in routine(days=8) if r.time >= T0 + timedelta(days=6)),
+             call(T0 + timedelta(days=7, hours=2, minutes=30), f"/{SLOW[4]}?$top=999")]
+    assert detect(sorted([*learning, *later], key=lambda g: g.time)) == {}
+    assert detect(sorted([*routine(days=8), *one_an_hour(T0 + timedelta(days=7, hours=1), SLOW)],
+                         key=lambda g: g.time)) != {}  # the same listings past learning
+
+
+@pytest.mark.parametrize("size", [1, 7, 5000])
+def test_batches_do_not_change_the_slow_enumeration(size):
+    records = [*routine(), *one_an_hour(HOUR, SLOW)]
+    assert detect(records, size=size) == detect(records, size=100_000)

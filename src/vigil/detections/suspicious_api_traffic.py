@@ -5,12 +5,14 @@ Signal
     per principal and clock hour (:mod:`vigil.detections.traffic_windows`).
 Features
     Directory enumeration (many directory collections listed in an hour, most never listed
-    before, with paging), request-rate and response-bytes spikes against the principal's p99
-    hour, a burst of 403s, reconnaissance tool user agents (AzureHound, BloodHound, ROADtools,
-    GraphRunner, TokenTactics, MicroBurst, PowerZure, Stormspotter, AADInternals, GraphSpy,
-    o365recon, TeamFiltration, Graphpython: :data:`vigil.detections.graph_requests.RECON_TOOLS`)
-    and first use of sensitive endpoints (role management, directory roles, conditional access,
-    policies, audit logs, authentication methods, credential and app-role writes).
+    before, with paging; or, past learning, spread over hours: 5 collections first listed
+    within 24 hours, one an hour, each hour too quiet to flag on its own), request-rate and
+    response-bytes spikes against the principal's p99 hour, a burst of 403s, reconnaissance
+    tool user agents (AzureHound, BloodHound, ROADtools, GraphRunner, TokenTactics, MicroBurst,
+    PowerZure, Stormspotter, AADInternals, GraphSpy, o365recon, TeamFiltration, Graphpython:
+    :data:`vigil.detections.graph_requests.RECON_TOOLS`) and first use of sensitive endpoints
+    (role management, directory roles, conditional access, policies, audit logs,
+    authentication methods, credential and app-role writes).
 Levels
     Points per signal (recon 3, enumeration 3-4, request or byte spike 2-3, 403 burst 2, each new
     sensitive endpoint 1, at most 2): 1-2 low, 3-4 medium, 5 or more high. An episode keeps its
@@ -85,7 +87,8 @@ class Params(DetectorParams):
     """Tunables. Learning: ``min_days``, ``min_requests``, ``report_learning``;
     ``episode_gap_hours``; ``halve_days``; the hour's limits (``*_floor``, ``*_factor`` × the
     baseline's p99 hour) and enumeration (``enum_min`` collections, ``enum_new`` of them new;
-    while learning ``learning_enum_min`` with a privileged one; see
+    while learning ``learning_enum_min`` with a privileged one; spread over hours,
+    ``enum_span_new`` first listed within ``enum_span_hours``; see
     :mod:`vigil.detections.traffic_windows`); ``max_ids``; ``max_hours`` flagged hours
     explained."""
 
@@ -103,6 +106,8 @@ class Params(DetectorParams):
     enum_min: int = 4
     enum_new: int = 3
     learning_enum_min: int = 5
+    enum_span_new: int = 5
+    enum_span_hours: int = 24
     max_ids: int = 20
     max_hours: int = 24
 
@@ -125,7 +130,7 @@ class SuspiciousAPITraffic:
         self.params = p = params or Params()
         self._th = Thresholds(p.req_floor, p.req_factor, p.bytes_floor, p.bytes_factor,
                               p.f403_floor, p.f403_factor, p.enum_min, p.enum_new,
-                              p.learning_enum_min)
+                              p.learning_enum_min, p.enum_span_new, p.enum_span_hours)
         self._period = LearningPeriod(p.min_days, p.min_requests)
         self._gap = int(p.episode_gap_hours * 3600)
         self._cache: StateCache[TrafficBaseline] = StateCache(
@@ -215,7 +220,7 @@ class SuspiciousAPITraffic:
     def _evaluate(self, b: TrafficBaseline, w: dict[str, Any], g: GraphActivity, t: int,
                   sp: str, verdicts: Verdicts) -> bool:
         learning = b.learning(t, self._period)
-        found = signals(w, b.dirs, self._th, learning is not None)
+        found = signals(w, b.dirs, self._th, learning is not None, b.fresh)
         floor = "enumeration" in found  # while learning: the absolute-floor rule fired
         if learning is not None and not floor and not self.params.report_learning:
             return False
@@ -259,7 +264,8 @@ class SuspiciousAPITraffic:
     def _close(self, b: TrafficBaseline, w: Mapping[str, Any]) -> bool:
         """Finish an hour: learn it unless medium or high; True when it belonged to the episode."""
         if w["level"] not in ("medium", "high"):
-            b.learn_window(w, self._th, self.params.halve_days)
+            settled = b.learning((int(w["h"]) + 1) * 3600, self._period) is None
+            b.learn_window(w, self._th, self.params.halve_days, settled)
         if w["level"] is None or b.ep is None:
             return False
         listed = b.ep.get("hl")

@@ -8,7 +8,9 @@ medium or high (protected learning):
 
 * log2 histograms (:mod:`vigil.baseline.histogram`) of requests, bytes and 403s per active hour;
 * the endpoints used (CRC-32 of their templates, the ``eps_cap`` most recent) and the directory
-  collections listed.
+  collections listed;
+* the collections first listed in the last ``span_hours`` (24) by a principal past learning
+  (``fresh``, at most ``FRESH_CAP``), for enumeration spread over hours.
 
 Signals of an hour and their points (levels: 1-2 low, 3-4 medium, 5+ high):
 
@@ -20,7 +22,9 @@ enumeration    3 (+1)  ≥ ``enum_min`` directory collections listed in the hour
                        them never listed before (+1 with ≥ 3 next-page requests); while learning
                        ≥ ``learning_enum_min`` collections, ≥ ``enum_new`` new, and among them
                        a privileged listing, new or not
-                       (:data:`~vigil.detections.graph_requests.PRIVILEGED_PREFIXES`)
+                       (:data:`~vigil.detections.graph_requests.PRIVILEGED_PREFIXES`); past
+                       learning, also slow enumeration: a collection never listed before, with
+                       those first listed in the ``span_hours`` before it ≥ ``span_new`` (5)
 requests       2 (3)   requests ≥ max(``req_floor``, ``req_factor`` × the baseline's p99 hour)
                        (3 points at four times that)
 bytes          2 (3)   response bytes ≥ max(``bytes_floor``, ``bytes_factor`` × p99) (3 at 10×)
@@ -54,7 +58,13 @@ class Thresholds:
     enum_min: int = 4
     enum_new: int = 3
     learning_enum_min: int = 5
+    span_new: int = 5
+    span_hours: int = 24
     eps_cap: int = 64
+
+
+#: Collections kept in ``TrafficBaseline.fresh``.
+FRESH_CAP = 32
 
 
 def new_window(hour: int) -> dict[str, Any]:
@@ -111,8 +121,10 @@ def _learning_signals(w: Mapping[str, Any], new: list[str], th: Thresholds,
 
 
 def signals(w: Mapping[str, Any], known_dirs: set[str], th: Thresholds,
-            learning: bool) -> dict[str, tuple[int, str]]:
-    """Signal name → (points, explanation) of a running hour (see the module table)."""
+            learning: bool, fresh: list[list[Any]] | None = None) -> dict[str, tuple[int, str]]:
+    """Signal name → (points, explanation) of a running hour (see the module table);
+    ``fresh``: the baseline's recently first-listed collections (``[collection, hour]``)."""
+
     out: dict[str, tuple[int, str]] = {}
     if w["recon"]:
         out["recon"] = (3, f"user agent {w['ua']!r} is the reconnaissance tool {w['recon']}")
@@ -129,6 +141,8 @@ def signals(w: Mapping[str, Any], known_dirs: set[str], th: Thresholds,
                               f"listed {len(listed)} directory collections in one hour, "
                               f"{len(new)} never before ({', '.join(new)}); "
                               f"{w['pages']} next-page requests")
+    elif new and fresh:
+        _slow_enumeration(w, new, fresh, th, out)
     if w["req"] >= req_lim:
         out["requests"] = (3 if w["req"] >= 4 * req_lim else 2,
                            f"at least {w['req']} requests in one hour; usually fewer than {req_usual}")
@@ -145,6 +159,21 @@ def signals(w: Mapping[str, Any], known_dirs: set[str], th: Thresholds,
     return out
 
 
+def _slow_enumeration(w: Mapping[str, Any], new: list[str], fresh: list[list[Any]],
+                      th: Thresholds, out: dict[str, tuple[int, str]]) -> None:
+    """Enumeration spread over hours: the hour lists collections never listed before, and with
+    those first listed in the ``span_hours`` before it they are ``span_new`` or more."""
+    hour = int(w["h"])
+    earlier = {str(d): int(h) for d, h in fresh if 0 < hour - int(h) < th.span_hours}
+    if len(new) + len(earlier.keys() - set(new)) < th.span_new:
+        return
+    since = min(earlier.values(), default=hour)
+    names = sorted(earlier.keys() - set(new))
+    out["enumeration"] = (3, f"listed {len(new)} directory collections never listed before "
+                             f"({', '.join(new)}), after {len(names)} first listed in the "
+                             f"{hour - since} hours before ({', '.join(names)})")
+
+
 def level_of(points: int) -> str | None:
     return "high" if points >= 5 else "medium" if points >= 3 else "low" if points >= 1 else None
 
@@ -153,8 +182,8 @@ class TrafficBaseline:
     """State: ``{"version", "first", "last", "n", "hours", "halved", "req", "bytes", "f403",
     "eps", "dirs", "win", "ep"}`` (histograms as bucket lists, ``eps`` a list of CRC-32s)."""
 
-    __slots__ = ("bytes", "dirs", "ep", "eps", "eps_set", "f403", "first", "halved", "hours",
-                 "last", "n", "req", "win")
+    __slots__ = ("bytes", "dirs", "ep", "eps", "eps_set", "f403", "first", "fresh", "halved",
+                 "hours", "last", "n", "req", "win")
 
     def __init__(self, state: Mapping[str, Any] | None = None) -> None:
         s = state if state and state.get("version") == VERSION else {}
@@ -169,6 +198,7 @@ class TrafficBaseline:
         self.eps: list[int] = [int(x) for x in s.get("eps") or ()]
         self.eps_set = set(self.eps)
         self.dirs: set[str] = set(s.get("dirs") or ())
+        self.fresh: list[list[Any]] = [list(e) for e in s.get("fresh") or ()]
         self.win: dict[str, Any] | None = s.get("win")
         self.ep: dict[str, Any] | None = s.get("ep")
 
@@ -180,8 +210,10 @@ class TrafficBaseline:
             self.first = self.halved = t
         self.last = t if self.last is None else max(self.last, t)
 
-    def learn_window(self, w: Mapping[str, Any], th: Thresholds, halve_days: int) -> None:
-        """Learn a finished hour (callers skip medium and high ones)."""
+    def learn_window(self, w: Mapping[str, Any], th: Thresholds, halve_days: int,
+                     settled: bool = True) -> None:
+        """Learn a finished hour (callers skip medium and high ones); ``settled``: the principal
+        is past learning, so the collections it first listed go to ``fresh``."""
         end = (int(w["h"]) + 1) * 3600
         if self.halved is not None and end - self.halved >= halve_days * DAY:
             for h in (self.req, self.bytes, self.f403):
@@ -198,10 +230,16 @@ class TrafficBaseline:
                 self.eps_set.add(key)
         while len(self.eps) > th.eps_cap:
             self.eps_set.discard(self.eps.pop(0))
+        hour = int(w["h"])
+        fresh = [e for e in self.fresh if hour - int(e[1]) < th.span_hours]
+        if settled:
+            fresh += [[d, hour] for d in w["dirs"] if d not in self.dirs]
+        self.fresh = fresh[-FRESH_CAP:]
         self.dirs.update(w["dirs"])
 
     def to_state(self) -> dict[str, Any]:
         return {"version": VERSION, "first": self.first, "last": self.last, "n": self.n,
                 "hours": self.hours, "halved": self.halved, "req": self.req.to_state(),
                 "bytes": self.bytes.to_state(), "f403": self.f403.to_state(),
-                "eps": list(self.eps), "dirs": sorted(self.dirs), "win": self.win, "ep": self.ep}
+                "eps": list(self.eps), "dirs": sorted(self.dirs), "win": self.win, "ep": self.ep,
+                **({"fresh": self.fresh} if self.fresh else {})}
