@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 
 import pytest
 from simfiles import labels, load, rows
@@ -30,7 +31,7 @@ def test_select():
     assert len(select(None)) == sum(len(s.variants) for s in SCENARIOS.values())
     assert select(("stolen-secret/vps-abroad",)) == [("stolen-secret", "vps-abroad")]
     assert [v for _, v in select(("graph-recon",))] == ["enumeration-403-burst", "exfil-spike",
-                                                         "new-app-enumeration"]
+                                                         "new-app-enumeration", "slow-recon"]
     assert ("stolen-secret", "rarely-used-app") in select(("stolen-secret",))
     with pytest.raises(SimulationError, match="unknown scenario"):
         select(("nope",))
@@ -126,6 +127,32 @@ def test_graph_recon_has_paging_403s_and_recon_agent(graph_out):
     (exfil,) = [x for x in doc["labels"] if x["variant"] == "exfil-spike"]
     big = [calls[i]["ResponseSizeBytes"] for i in exfil["records"]["graphActivities"]]
     assert min(big) >= 1_000_000 and len(big) >= 150
+
+
+def test_slow_recon_lists_one_new_collection_an_hour_from_the_usual_host(graph_out):
+    """No hour holds two collections (so the hour's rule cannot see it); at least 5 collections
+    the app never listed before the attack, within 24 hours; the app's own address and client."""
+    doc = labels(graph_out)
+    calls = list(rows(graph_out / "graph/MicrosoftGraphActivityLogs.jsonl"))
+    (lb,) = [x for x in doc["labels"] if x["variant"] == "slow-recon"]
+    ids = set(lb["records"]["graphActivities"])
+    mine = [c for c in calls if c["RequestId"] in ids]
+    sp = lb["servicePrincipalId"]
+    start = min(c["TimeGenerated"] for c in mine)
+    before = [c for c in calls if c["ServicePrincipalId"] == sp and c["TimeGenerated"] < start]
+
+    def collection(uri: str) -> str:
+        return uri.split("/v1.0/")[1].split("?")[0]
+
+    usual = {collection(c["RequestUri"]) for c in before}
+    listed = [collection(c["RequestUri"]) for c in mine]
+    per_hour = Counter(c["TimeGenerated"][:13] for c in mine if "skiptoken" not in c["RequestUri"])
+    assert max(per_hour.values()) == 1
+    assert len(set(listed) - usual) >= 5
+    times = [datetime.fromisoformat(c["TimeGenerated"]) for c in mine]
+    assert max(times) - min(times) < timedelta(hours=24)
+    assert {c["IPAddress"] for c in mine} <= {c["IPAddress"] for c in before}
+    assert {c["UserAgent"] for c in mine} <= {c["UserAgent"] for c in before}
 
 
 def test_consent_phishing_apps_look_the_part(graph_out):

@@ -50,7 +50,8 @@ def test_scenario_option(tmp_path):
     doc = json.loads((out / "labels.json").read_text())
     assert {(lb["scenario"], lb["variant"]) for lb in doc["labels"] if lb["required"]} == {
         ("stolen-secret", "vps-abroad"), ("graph-recon", "enumeration-403-burst"),
-        ("graph-recon", "exfil-spike"), ("graph-recon", "new-app-enumeration")}
+        ("graph-recon", "exfil-spike"), ("graph-recon", "new-app-enumeration"),
+        ("graph-recon", "slow-recon")}
     bad = run("--out", str(tmp_path / "u"), "--scenario", "nope")
     assert bad.exit_code == 2 and "unknown scenario" in bad.output
 

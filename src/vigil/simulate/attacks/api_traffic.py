@@ -15,6 +15,11 @@
   privileged ``directoryRoles`` and ``oauth2PermissionGrants``; role assignments, conditional
   access and 12-25 users' authentication methods are refused (403). The token sign-ins are acceptable as
   suspiciousSignins.
+* ``slow-recon``: a Graph integration's host is compromised (its usual address and user agent);
+  over 5-9 hours the intruder lists one directory collection every 40-80 minutes (users, groups,
+  devices, service principals, applications, then some of domains, administrative units, contacts
+  and organization; the app itself lists at most one of them), a page or two each: no hour holds
+  more than one new collection, so only the span shows it.
 """
 
 from __future__ import annotations
@@ -168,5 +173,45 @@ def new_app_enumeration(world: World, rng: Rand) -> None:
                 required=False, description="token request from the VPS")
 
 
+#: Integrations that list at most one of the collections below (``sync`` lists users and groups).
+SLOW_VICTIMS = ("mail", "sites", "reporting", "saas", "admin", "provisioning")
+SLOW_LISTINGS = (("/v1.0/users?$top=999&$select=id,displayName,userPrincipalName", 1_800, 420),
+                 ("/v1.0/groups?$top=999", 320, 900), ("/v1.0/devices?$top=999", 1_400, 700),
+                 ("/v1.0/servicePrincipals?$top=999", 0, 3_200),
+                 ("/v1.0/applications?$top=999", 0, 3_800))
+SLOW_EXTRA = (("/v1.0/domains", 4, 600), ("/v1.0/administrativeUnits?$top=999", 12, 800),
+              ("/v1.0/contacts?$top=999", 140, 900), ("/v1.0/organization", 1, 2_400))
+
+
+def slow_recon(world: World, rng: Rand) -> None:
+    (p,) = world.claim(rng, f"{SCENARIO}/slow-recon", graph_profile(*SLOW_VICTIMS))
+    t = world.attack_time(rng, latest_margin=10 * HOUR)
+    seg = p.segment_at(t)
+    assert seg is not None
+    ip = seg.site.ips[0]
+    n_sps = len(world.tenant.by_id) + 380
+    listing = [(base, total or (n_sps if "servicePrincipals" in base
+                                else len(world.tenant.principals)), size)
+               for base, total, size in SLOW_LISTINGS]
+    listing += rng.sample(list(SLOW_EXTRA), 1 + rng.randrange(3))
+    tokens: list[SignInEvent] = []
+    calls: list[GraphCall] = []
+    now = t
+    for base, total, size in listing:
+        token = forge(rng, p, now, ip, seg.site.network, resource("graph"), seg.user_agent)
+        tokens.append(token)
+        at = now + rng.randrange(2_000, 20_000)
+        for uri, n in pages(base, total, size)[:2]:
+            calls.append(call(rng, token, at, "GET", uri, 200, n))
+            at += rng.randrange(800, 4_000)
+        now += rng.randrange(40 * MINUTE, 80 * MINUTE)
+    world.add(tokens)
+    world.add(calls)
+    hours = (calls[-1].t - calls[0].t) / HOUR
+    world.label(TYPE, p, SCENARIO, "slow-recon", calls,
+                description=f"{len(listing)} directory collections the app never lists, one every "
+                            f"40-80 minutes over {hours:.1f} h, from its usual host")
+
+
 VARIANTS = {"enumeration-403-burst": enumeration, "exfil-spike": exfil_spike,
-            "new-app-enumeration": new_app_enumeration}
+            "new-app-enumeration": new_app_enumeration, "slow-recon": slow_recon}
