@@ -39,8 +39,9 @@ Change-aware
 Admins' verdicts
     A sign-in left unlearned is held (its values, at most ``HELD_MAX`` per principal) until an
     admin answers its detection (:mod:`vigil.detections.verdicts`). Dismissed: the held values are
-    learned before the principal's next sign-in past the detection's stored evidence is scored, so
-    a benign job flagged once does not raise risk every week. Remediated: dropped, never learned.
+    learned before the principal's next sign-in past the detection's stored evidence and past the
+    verdict is scored, so a benign job flagged once does not raise risk every week. Remediated:
+    dropped, never learned.
     Either verdict ends the episode: a later suspicious sign-in opens a new detection instead of
     growing the closed one. Unanswered, held values go after ``forget_days``.
 Episodes
@@ -337,8 +338,9 @@ class SuspiciousSignins:
         """Apply admins' verdicts (:mod:`vigil.detections.verdicts`) before scoring a sign-in at
         ``t``: the held sign-ins of a dismissed episode are learned, those of a remediated one
         dropped; an episode with a verdict ends, so a suspicious sign-in opens a new one. A
-        verdict applies only past its detection's stored evidence; held sign-ins older than
-        ``forget_days`` go."""
+        verdict ends the episode past its detection's stored evidence and settles the held
+        sign-ins past the verdict's time too (:meth:`Verdict.teaches`: sign-ins ingested before
+        it were scored without it); held sign-ins older than ``forget_days`` go."""
         prof = pr.profile
         held: list[list[Any]] = prof.extra.get("held") or []
         ep = prof.extra.get("ep")
@@ -352,7 +354,7 @@ class SuspiciousSignins:
         keep = []
         for entry in held:
             verdict = found.get(str(entry[0]))
-            if verdict is None or t <= verdict.last:
+            if verdict is None or not verdict.teaches(t):
                 if int(entry[1]) >= oldest:
                     keep.append(entry)
             elif verdict.dismissed:

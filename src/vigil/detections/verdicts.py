@@ -13,7 +13,11 @@ it would stay dismissed, unseen, for as long as suspicious records kept coming).
 A verdict applies to records later than the detection's evidence as stored, its last record's
 time (:attr:`Verdict.last`): records inside it are handled as when they were first ingested. So
 ``vigil detect --rebuild``, which replays the store with the admins' verdicts already recorded,
-gives the same detections as the ingest did, before and after the verdict.
+gives the same detections as the ingest did, before and after the verdict. What a verdict
+teaches (a dismissed episode's records learned) waits for a record later than the verdict too
+(:meth:`Verdict.teaches`): the ingest scored the records up to it without the verdict, and a
+rebuild that learned them sooner would find other detections (a job run again before an admin
+answered, say).
 
 :class:`Verdicts` asks the store once per detection and batch, and only for the few principals
 that hold flagged records or a running episode; the detectors' hot path never reaches it.
@@ -37,10 +41,17 @@ _BENIGN = (RiskState.dismissed, RiskState.confirmedSafe)
 class Verdict:
     """An admin's verdict on a closed detection: ``dismissed`` (or confirmed safe: benign, learn
     its records) or not (remediated: never learn them); ``last`` is the epoch second of the
-    last record in its stored evidence."""
+    last record in its stored evidence, ``decided`` that of the verdict (the detection's
+    ``lastUpdatedDateTime``). Records up to ``decided`` were scored before the verdict when they
+    were ingested: a rebuild learns nothing from it before a record past both."""
 
     dismissed: bool
     last: int
+    decided: int = 0
+
+    def teaches(self, t: int) -> bool:
+        """Whether a record at ``t`` comes after the evidence and the verdict both."""
+        return t > self.last and t > self.decided
 
 
 class Verdicts:
@@ -88,5 +99,6 @@ class Verdicts:
                     last = datetime.fromisoformat(entry.value)
                 except ValueError:
                     return None
-                return Verdict(d.risk_state in _BENIGN, int(last.timestamp()))
+                return Verdict(d.risk_state in _BENIGN, int(last.timestamp()),
+                               int(d.last_updated_date_time.timestamp()))
         return None
