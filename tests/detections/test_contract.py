@@ -19,10 +19,13 @@ from datetime import timedelta
 
 import pytest
 from behaviour_sim import MemoryContext, app_on, batches, ingest, run, simulated, stored_records
+from bench.detect import MemoryContext as BenchContext
 
+from vigil.detections.base import DetectionContext
 from vigil.detections.registry import NOT_DETECTORS, REGISTRY
 from vigil.evaluate.scoring import matches
 from vigil.model import RiskEventType
+from vigil.services.detection import StoreContext
 from vigil.simulate.labels import LabelSet
 
 #: riskEventType → the simulator scenario that must trigger it.
@@ -128,3 +131,12 @@ def test_benign_tenant_does_not_trigger(benign, risk_event_type):
     found = benign.detect(risk_event_type)
     assert [(d.service_principal_display_name, d.risk_level.value, d.activity_date_time)
             for d in found.values()] == []
+
+
+@pytest.mark.parametrize("context", [StoreContext, MemoryContext, BenchContext],
+                         ids=["store", "tests", "bench"])
+def test_every_context_has_every_method_of_the_protocol(context):
+    """Detectors call any method of ``DetectionContext``: the benchmark's context broke when
+    ``detections`` was added without it."""
+    wanted = {n for n in vars(DetectionContext) if not n.startswith("_")}
+    assert wanted - set(dir(context)) == set()
