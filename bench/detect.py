@@ -59,6 +59,9 @@ class MemoryContext:
     def detections(self, ids: Any) -> dict[str, Any]:
         return {}  # no admin has answered anything: no verdicts
 
+    def confirmations(self, sp_id: str) -> list[Any]:
+        return []
+
     def load_state(self, detector: str, key: str) -> Any:
         raw = self.states.get((detector, key))
         return None if raw is None else orjson.loads(raw)

@@ -79,6 +79,11 @@ class MemoryContext:
     def detections(self, ids: Sequence[str]) -> dict[str, RiskDetection]:
         return {i: self.stored[i] for i in ids if i in self.stored}
 
+    def confirmations(self, sp_id: str) -> list[datetime]:
+        return [d.activity_date_time for d in self.stored.values()
+                if d.service_principal_id == sp_id
+                and d.risk_event_type == "adminConfirmedServicePrincipalCompromised"]
+
     def load_state(self, detector: str, key: str) -> Any:
         raw = self.states.get((detector, key))
         return None if raw is None else orjson.loads(raw)

@@ -176,3 +176,14 @@ def test_a_verdict_given_late_gives_the_same_detections_on_a_rebuild(app: App) -
     assert app.store.risk.history(SP) == history
     assert state(app) == RiskState.dismissed
 
+
+
+def test_a_detection_confirmed_compromised_then_dismissed_is_never_learned(app: App) -> None:
+    """Confirmed compromised, then dismissed once the credentials were rotated: the attacker's
+    properties stay unfamiliar."""
+    feed(app, weekly(0))
+    app.risk.confirm_compromised([SP], actor="admin@contoso.com")
+    app.risk.dismiss([SP], actor="admin@contoso.com")
+    feed(app, weekly(1))
+    assert len(suspicious(app)) == 2
+    assert state(app) == RiskState.atRisk

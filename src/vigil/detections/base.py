@@ -65,6 +65,11 @@ class DetectionContext(Protocol):
         ids not stored yet are left out. Detectors ask it to learn from dismissals."""
         ...
 
+    def confirmations(self, sp_id: str) -> list[datetime]:
+        """When admins confirmed ``sp_id`` compromised (the ``activityDateTime`` of its
+        ``adminConfirmedServicePrincipalCompromised`` detections)."""
+        ...
+
     def load_state(self, detector: str, key: str) -> Mapping[str, Any] | None:
         """The JSON state a detector saved under ``key`` (e.g. a principal's id), or None."""
         ...

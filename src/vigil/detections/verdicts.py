@@ -4,7 +4,8 @@ A behavioural detector does not learn what it flagged medium or high (protected 
 attacker's activity never becomes familiar. An admin who dismisses the detection says that the
 activity was benign: the detector then learns it, and the same properties do not bring the
 principal back to ``atRisk`` at their next use (a weekly job from a new region, say). Nothing
-that an admin confirmed compromised or remediated is learned.
+that an admin confirmed compromised or remediated is learned, even when the admin dismissed
+the principal's risk afterwards (which closes a confirmed detection as dismissed).
 
 An admin's verdict also ends the detection's episode: a later suspicious record starts a new
 detection, so the principal is at risk again, instead of growing the closed one in place (where
@@ -67,6 +68,7 @@ class Verdicts:
         self._type = risk_event_type
         self._last_key = last_key
         self._seen: dict[str, Verdict | None] = {}
+        self._confirmed: dict[str, list[datetime]] = {}
 
     def of(self, sp_id: str, episode_ids: Iterable[str]) -> dict[str, Verdict]:
         """The verdicts on the detections of ``sp_id``'s episodes ``episode_ids`` that are
@@ -99,6 +101,17 @@ class Verdicts:
                     last = datetime.fromisoformat(entry.value)
                 except ValueError:
                     return None
-                return Verdict(d.risk_state in _BENIGN, int(last.timestamp()),
+                benign = d.risk_state in _BENIGN and not self._confirmed_while_open(d)
+                return Verdict(benign, int(last.timestamp()),
                                int(d.last_updated_date_time.timestamp()))
         return None
+
+    def _confirmed_while_open(self, d: RiskDetection) -> bool:
+        """Whether an admin confirmed ``d``'s principal compromised between its detection and
+        its closing (its ``lastUpdatedDateTime``): a dismissal then closed a detection confirmed
+        compromised (after a credential rotation, say), which is no benign verdict."""
+        sp = d.service_principal_id
+        times = self._confirmed.get(sp)
+        if times is None:
+            times = self._confirmed[sp] = self._ctx.confirmations(sp)
+        return any(d.detected_date_time <= at <= d.last_updated_date_time for at in times)

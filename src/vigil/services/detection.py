@@ -62,6 +62,9 @@ class StoreContext:
     def detections(self, ids: Sequence[str]) -> dict[str, RiskDetection]:
         return self.store.risk.detections_by_id(ids, self.conn)
 
+    def confirmations(self, sp_id: str) -> list[datetime]:
+        return self.store.risk.confirmations(sp_id, self.conn)
+
     def load_state(self, detector: str, key: str) -> Mapping[str, Any] | None:
         k = (detector, key)
         if k not in self._states:

@@ -9,6 +9,7 @@ history item.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, bindparam, func, select, update
@@ -20,6 +21,7 @@ from vigil.model import (
     RiskDetail,
     RiskDetection,
     RiskDetectionTimingType,
+    RiskEventType,
     RiskHistoryItem,
     RiskLevel,
     RiskState,
@@ -354,6 +356,14 @@ class RiskRepository:
         with transaction(self._engine, conn) as conn:
             rows = conn.execute(select(risk_detections).where(D.id.in_(wanted))).all()
         return {d.id: d for d in map(_detection_from, rows)}
+
+    def confirmations(self, sp_id: str, conn: Connection | None = None) -> list[datetime]:
+        """When admins confirmed ``sp_id`` compromised: its admin-confirmed detections' times."""
+        kind = RiskEventType.adminConfirmedServicePrincipalCompromised.value
+        query = select(D.activity_at).where(
+            D.service_principal_id == sp_id, D.risk_event_type == kind)
+        with transaction(self._engine, conn) as conn:
+            return list(conn.execute(query).scalars())
 
     def list_detections(
         self,
