@@ -375,11 +375,13 @@ def test_adding_another_owner_to_a_known_object_is_new():
 
 def _after_verdict(state: RiskState, later: AuditEvent) -> list[RiskDetection]:
     """The actor's detections when an admin closes its first (a credential added to the victim)
-    as ``state`` and ``later`` comes an hour after it, inside the episode's 24-hour gap."""
+    as ``state`` half an hour after it and ``later`` comes an hour after it, inside the
+    episode's 24-hour gap."""
     ctx = MemoryContext(sps=[VICTIM_SP])
     first = detect([*routine(), credential_added()], ctx=ctx)
     for d in first.values():
-        ctx.stored[d.id] = replace(d, risk_state=state)
+        ctx.stored[d.id] = replace(d, risk_state=state,
+                                   last_updated_date_time=AT + timedelta(minutes=30))
     return actor_detections({**first, **detect([later], ctx=ctx)})
 
 
@@ -401,3 +403,22 @@ def test_a_remediated_episode_teaches_nothing():
     repeat = credential_added(at=AT + timedelta(hours=1), new_key=key(1))
     _first, new = _after_verdict(RiskState.remediated, repeat)
     assert new.activity_date_time == AT + timedelta(hours=1)
+
+
+def test_a_late_remediation_gives_the_same_detections_on_a_replay():
+    """Remediated two days after the episode, which ended by its gap meanwhile (its pairs known
+    from then on): a replay with the verdict stored must not forget them at an operation inside
+    the gap, before the verdict, and find the next rotation new (a rebuild at risk again)."""
+    history = [*routine(), credential_added(new_key=key(1)), retag(AT + timedelta(hours=2)),
+               retag(AT + timedelta(hours=30))]
+    later = [credential_added(at=AT + timedelta(days=3), new_key=key(2))]
+    ctx = MemoryContext(sps=[VICTIM_SP])
+    first = detect(history, ctx=ctx)
+    for d in first.values():
+        ctx.stored[d.id] = replace(d, risk_state=RiskState.remediated,
+                                   last_updated_date_time=AT + timedelta(days=2))
+    streamed = {**first, **detect(later, ctx=ctx)}
+    replay = MemoryContext(sps=[VICTIM_SP])
+    replay.stored = dict(ctx.stored)
+    assert len(actor_detections(streamed)) == 1
+    assert sorted(detect([*history, *later], ctx=replay)) == sorted(streamed)

@@ -43,7 +43,9 @@ Two detections
 Admins' verdicts
     A verdict on the actor's detection ends its episode (:mod:`vigil.detections.verdicts`): a
     later flagged operation opens a new detection instead of growing the closed one. Dismissed,
-    the episode's pairs are known from then on; remediated, they stay "never before".
+    the episode's pairs are known from then on; remediated, they stay "never before" (a
+    remediation counts from its own time too: an episode whose gap ended before it is over,
+    its pairs known, as when it was ingested).
 Graph mapping
     ``riskEventType`` ``anomalousServicePrincipalActivity``, ``activity`` ``servicePrincipal``,
     ``detectionTimingType`` ``nearRealtime``, ``activityDateTime`` = the first anomalous record,
@@ -189,8 +191,10 @@ class AnomalousServicePrincipalActivity:
         elif a.ep is not None and (verdict := verdicts.ended(actor, a.ep, t)) is not None:
             if verdict.dismissed:
                 a.close_episode(p.max_done)  # benign: what it flagged is known from now on
-            else:
+            elif verdict.teaches(t):
                 a.ep = None  # remediated: what it flagged stays unknown
+            # else remediated after t: the ingest had the episode open here (a replay that
+            # forgot its pairs now would differ where the ingest closed it by its gap, known)
         op = operation(e)
         found = findings(e, actor, (actor_app or "").lower() or None)
         new = [f for f in found if not a.knows(f)]
