@@ -727,7 +727,9 @@ function confirmRiskAction(action, names) {
   return confirmDialog("Dismiss risk?",
     `Dismiss the risk of ${sps}: ${nameList(names)}? This sets ${their} risk to none and ${their} ` +
     `state to dismissed, closes ${their} open detections, and is ${recorded}. ` +
-    "Only a new detection brings a dismissed principal back to at risk.",
+    "Vigil learns what those detections flagged as normal (unusual sign-in properties, directory " +
+    "changes), so it is not flagged again; only a new detection brings a dismissed principal " +
+    "back to at risk.",
     "Dismiss risk");
 }
 
