@@ -328,3 +328,34 @@ def test_collections_first_listed_while_learning_do_not_count():
 def test_batches_do_not_change_the_slow_enumeration(size):
     records = [*routine(), *one_an_hour(HOUR, SLOW)]
     assert detect(records, size=size) == detect(records, size=100_000)
+
+
+def _week_later(state: RiskState | None) -> dict[str, Any]:
+    """An export app's flagged hour (enumeration with paging), the admin's verdict on it, and the
+    same export a week later: what the week-later run finds."""
+    ctx = MemoryContext()
+    (d,) = detect([*routine(), *enumeration(paged=True)], ctx=ctx).values()
+    if state is not None:
+        ctx.stored[d.id] = replace(d, risk_state=state, last_updated_date_time=(
+            HOUR + timedelta(minutes=30)))
+    week = timedelta(days=7)
+    again = [call(HOUR + week + timedelta(seconds=i), p) for i, p in enumerate(ENUM)]
+    again += [call(HOUR + week + timedelta(seconds=60 + i), f"/users?$top=999&$skiptoken=Z{i}")
+              for i in range(4)]
+    return {k: v for k, v in detect([*routine_between(HOUR + timedelta(hours=1), HOUR + week),
+                                      *again], ctx=ctx).items() if k != d.id}
+
+
+def routine_between(start, end) -> list[GraphActivity]:
+    hours = int((end - start).total_seconds() // 3600)
+    return [call(start + timedelta(hours=h, minutes=5)) for h in range(hours)]
+
+
+def test_a_dismissed_flagged_hour_is_learned_so_the_same_export_is_not_flagged_again():
+    assert _week_later(RiskState.dismissed) == {}
+
+
+@pytest.mark.parametrize("state", [None, RiskState.remediated])
+def test_an_unanswered_or_remediated_flagged_hour_is_never_learned(state):
+    (d,) = _week_later(state).values()
+    assert d.risk_level.value in ("medium", "high")

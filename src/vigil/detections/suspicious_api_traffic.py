@@ -32,7 +32,10 @@ Episodes
     (:mod:`vigil.detections.episodes`); its id and ``activityDateTime`` come from the first
     request that made an hour suspicious. An admin's verdict on the detection (dismissed or
     remediated) ends the episode: an hour flagged after it opens a new detection
-    (:mod:`vigil.detections.verdicts`). Flagged hours are not learned either way.
+    (:mod:`vigil.detections.verdicts`). A flagged hour is held (its totals, endpoints and
+    collections; the last ``HELD_MAX``) until then: dismissed, it is learned as the next hour
+    starts, so a sanctioned weekly export is not flagged again (a reconnaissance user agent
+    always is); remediated, it is dropped.
 Graph mapping
     ``riskEventType`` ``suspiciousAPITraffic``, ``activity`` ``servicePrincipal``,
     ``detectionTimingType`` ``nearRealtime``; ``ipAddress`` and ``requestId`` of that first
@@ -80,6 +83,7 @@ from vigil.detections.verdicts import Verdicts
 from vigil.model import ActivityType, GraphActivity, RiskDetection
 
 _by_time = attrgetter("time")
+HELD_MAX = 3  # flagged hours kept per principal until an admin's verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +171,8 @@ class SuspiciousAPITraffic:
         if w is None or w["h"] < hour:
             if w is not None and self._close(b, w):
                 changed[id(b.ep)] = (sp, b.ep)
+            if b.held:
+                self._settle(b, sp, t, verdicts)
             if b.ep is not None and not Episode(b.ep).continues(t, self._gap):
                 b.ep = None  # over and reported: keep the state small
             w = b.win = new_window(hour)
@@ -262,10 +268,14 @@ class SuspiciousAPITraffic:
         return False
 
     def _close(self, b: TrafficBaseline, w: Mapping[str, Any]) -> bool:
-        """Finish an hour: learn it unless medium or high; True when it belonged to the episode."""
+        """Finish an hour: learn it unless medium or high (then hold it for an admin's verdict);
+        True when it belonged to the episode."""
         if w["level"] not in ("medium", "high"):
             settled = b.learning((int(w["h"]) + 1) * 3600, self._period) is None
             b.learn_window(w, self._th, self.params.halve_days, settled)
+        elif b.ep is not None:
+            kept = {k: w[k] for k in ("h", "req", "bytes", "f403", "new", "dirs")}
+            b.held = [*b.held, [b.ep["id"], kept]][-HELD_MAX:]
         if w["level"] is None or b.ep is None:
             return False
         listed = b.ep.get("hl")
@@ -275,6 +285,22 @@ class SuspiciousAPITraffic:
             notes = b.ep["notes"].setdefault("hours", {})
             notes[_hour_iso(w["h"])] = f"{_hour_iso(w['h'])}: {totals}"
         return True
+
+    def _settle(self, b: TrafficBaseline, sp: str, t: int, verdicts: Verdicts) -> None:
+        """Apply admins' verdicts to the held hours as a new hour starts at ``t``: a dismissed
+        episode's hours are learned (not as fresh collections), a remediated one's dropped; held
+        hours older than ``halve_days`` go."""
+        found = verdicts.of(sp, {str(e[0]) for e in b.held})
+        oldest = t - self.params.halve_days * 86_400
+        keep = []
+        for episode, w in b.held:
+            verdict = found.get(str(episode))
+            if verdict is None or not verdict.teaches(t):
+                if (int(w["h"]) + 1) * 3600 >= oldest:
+                    keep.append([episode, w])
+            elif verdict.dismissed:
+                b.learn_window(w, self._th, self.params.halve_days, settled=False)
+        b.held = keep
 
     def _detection(self, sp: str, state: dict[str, Any], now: datetime) -> RiskDetection:
         ep = Episode(state)

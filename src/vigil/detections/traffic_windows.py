@@ -183,7 +183,7 @@ class TrafficBaseline:
     "eps", "dirs", "win", "ep"}`` (histograms as bucket lists, ``eps`` a list of CRC-32s)."""
 
     __slots__ = ("bytes", "dirs", "ep", "eps", "eps_set", "f403", "first", "fresh", "halved",
-                 "hours", "last", "n", "req", "win")
+                 "held", "hours", "last", "n", "req", "win")
 
     def __init__(self, state: Mapping[str, Any] | None = None) -> None:
         s = state if state and state.get("version") == VERSION else {}
@@ -199,6 +199,8 @@ class TrafficBaseline:
         self.eps_set = set(self.eps)
         self.dirs: set[str] = set(s.get("dirs") or ())
         self.fresh: list[list[Any]] = [list(e) for e in s.get("fresh") or ()]
+        #: Flagged hours, unlearned, until an admin's verdict: ``[episode id, hour summary]``.
+        self.held: list[list[Any]] = [list(e) for e in s.get("held") or ()]
         self.win: dict[str, Any] | None = s.get("win")
         self.ep: dict[str, Any] | None = s.get("ep")
 
@@ -242,4 +244,5 @@ class TrafficBaseline:
                 "hours": self.hours, "halved": self.halved, "req": self.req.to_state(),
                 "bytes": self.bytes.to_state(), "f403": self.f403.to_state(),
                 "eps": list(self.eps), "dirs": sorted(self.dirs), "win": self.win, "ep": self.ep,
-                **({"fresh": self.fresh} if self.fresh else {})}
+                **({"fresh": self.fresh} if self.fresh else {}),
+                **({"held": self.held} if self.held else {})}
