@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     tenant_id: str | None = None
     #: Log level when no ``-v`` / ``-q`` is given: DEBUG, INFO, WARNING, ERROR or CRITICAL.
     log_level: str = "WARNING"
+    #: How long a command waits for the store's write lock while another writer holds it (a
+    #: ``vigil detect --rebuild``, an ingest, an index build), then fails: ``--lock-wait``.
+    #: None (the default): as long as it takes; 0: not at all. ``vigil serve`` waits 30 s, then
+    #: answers 503.
+    lock_wait_seconds: float | None = Field(default=None, ge=0)
+    #: After this long waiting for the write lock, a command says so on stderr (not with ``-q``).
+    lock_notice_seconds: float = Field(default=5.0, ge=0)
     api: ApiSettings = ApiSettings()
     auth: AuthSettings = AuthSettings()
     enrich: EnrichSettings = EnrichSettings()

@@ -316,38 +316,43 @@ def test_unexpected_errors_are_500_in_graph_shape(api, monkeypatch):
     assert error["innerError"]["client-request-id"] == "cid-1"
 
 
-def test_an_action_on_a_store_locked_too_long_is_503_with_retry_after(sqlite_store, clock):
-    """A dismiss while another process holds SQLite's write lock past the busy timeout (a
+def test_an_action_on_a_store_locked_too_long_is_503_with_retry_after(
+    sqlite_store, clock, monkeypatch
+):
+    """A dismiss while another process holds SQLite's write lock past the API's wait (a
     rebuild of a large store, an index build after a bulk load) is no bug: 503 with Retry-After,
-    not the 500 it was. The busy timeout is cut to 0.2 s here (30 s in Vigil)."""
+    not the 500 it was. The wait, ``API_WRITE_LOCK_TIMEOUT``, is cut to 0.2 s here (30 s in
+    Vigil, SQLite's busy timeout before the CLI's writers learned to wait longer)."""
+    import time
+
     import httpx
-    import sqlalchemy as sa
     from tests_api_support import ServerThread, add_token, make_app  # type: ignore[import-not-found]
 
-    from vigil.api.server import create_api
+    from vigil.api import server as api_server
     from vigil.store.database import IMMEDIATE, connect
 
+    monkeypatch.setattr(api_server, "API_WRITE_LOCK_TIMEOUT", 0.2, raising=False)
     app = make_app(sqlite_store, clock)
     seed(app, 2)
     token = add_token(sqlite_store, Role.security_operator, "operator", clock())
-    sa.event.listen(
-        sqlite_store.engine, "connect",
-        lambda dbapi, _rec: dbapi.execute("PRAGMA busy_timeout=200"),
-    )
-    sqlite_store.engine.dispose()  # pooled connections got the 30 s
     other = connect(str(sqlite_store.engine.url))
     headers = {"Authorization": f"Bearer {token}", "client-request-id": "cid-2"}
     body = {"servicePrincipalIds": [sp_id(1)]}
-    with ServerThread(create_api(app)) as server, httpx.Client(base_url=server.base) as c:
+    with ServerThread(api_server.create_api(app)) as server, httpx.Client(
+        base_url=server.base, timeout=10
+    ) as c:
         with other.connect().execution_options(**{IMMEDIATE: True}) as writer, writer.begin():
             writer.exec_driver_sql("SELECT 1")
+            started = time.monotonic()
             locked = c.post(f"{RISKY}/dismiss", json=body, headers=headers)
+            waited = time.monotonic() - started
         after = c.post(f"{RISKY}/dismiss", json=body, headers=headers)
     other.dispose()
     assert locked.status_code == 503 and locked.headers["Retry-After"] == "30"
     error = error_of(locked)
     assert error["code"] == "serviceNotAvailable" and "busy" in error["message"]
     assert error["innerError"]["client-request-id"] == "cid-2"
+    assert 0.2 <= waited < 10
     assert after.status_code == 204
 
 

@@ -5,9 +5,9 @@ Every error the API sends has the body ``{"error": {"code", "message", "innerErr
 options Vigil does not implement), 401 ``unauthenticated``, 403 ``accessDenied``, 404
 ``itemNotFound``, 405 ``notAllowed``, 500 ``generalException``, 503 ``serviceNotAvailable`` —
 all from the codes Graph's documentation lists. Bad input never yields a 500: request validation
-errors become 400. A write that waited the whole busy timeout for SQLite's write lock (held by a
-``vigil detect --rebuild`` or an index build at the end of a bulk load) is no bug either: 503 with
-``Retry-After``.
+errors become 400. A write that waited ``API_WRITE_LOCK_TIMEOUT`` for the store's write lock (held
+by a ``vigil detect --rebuild`` or an index build at the end of a bulk load) is no bug either: 503
+with ``Retry-After``.
 """
 
 from __future__ import annotations

@@ -25,11 +25,11 @@ from vigil.app import App
 from vigil.auth import Authenticator, JwksFile, JwksUrl, JwtVerifier, OidcConfig
 from vigil.console import router as console_router
 from vigil.settings import AuthSettings
-from vigil.store.database import WRITE_LOCK_TIMEOUT
+from vigil.store.database import WRITE_LOCK_NOTICE, WRITE_LOCK_TIMEOUT
 from vigil.store.tokens import TokenRepository
 
 VERSIONS = ("v1.0", "beta")
-#: Seconds an API request waits for the write lock on PostgreSQL (SQLite's busy timeout: 30).
+#: Seconds an API request waits for the store's write lock, on SQLite and PostgreSQL.
 API_WRITE_LOCK_TIMEOUT = 30.0
 
 
@@ -71,9 +71,11 @@ def create_api(app: App, authenticator: Authenticator | None = None) -> FastAPI:
         redoc_url=None,
         responses={401: {"model": ODataError}, 403: {"model": ODataError}},
     )
-    # PostgreSQL: an action behind a long writer (a rebuild) answers 503 after the time SQLite's
-    # busy timeout gives, instead of hanging (vigil.store.database.WRITE_LOCK_TIMEOUT)
-    app.store.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: API_WRITE_LOCK_TIMEOUT})
+    # An action behind a long writer (a rebuild) answers 503 after API_WRITE_LOCK_TIMEOUT instead
+    # of hanging (vigil.store.write_lock), and says nothing on the server's stderr meanwhile
+    app.store.engine.update_execution_options(
+        **{WRITE_LOCK_TIMEOUT: API_WRITE_LOCK_TIMEOUT, WRITE_LOCK_NOTICE: None}
+    )
     api.state.vigil = ApiContext(
         app=app,
         authenticator=authenticator

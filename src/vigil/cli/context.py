@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.engine import make_url
@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from vigil.settings import ConfigFileError, Settings, load_settings
 from vigil.store.database import normalize_url
+from vigil.store.write_lock import WRITE_LOCK_NOTICE, WRITE_LOCK_TIMEOUT, WaitNotice
 
 if TYPE_CHECKING:
     from vigil.app import App
@@ -23,6 +24,7 @@ class CliContext:
     db: str | None
     config: Path | None
     verbosity: int
+    lock_wait: float | None = None
     _settings: Settings | None = None
     _app: App | None = field(default=None, repr=False)
 
@@ -30,7 +32,9 @@ class CliContext:
     def settings(self) -> Settings:
         if self._settings is None:
             try:
-                self._settings = load_settings(self.config, database_url=self.db)
+                self._settings = load_settings(
+                    self.config, database_url=self.db, lock_wait_seconds=self.lock_wait
+                )
             except ConfigFileError as exc:
                 raise click.UsageError(f"cannot read the config file {exc}") from exc
             except ValueError as exc:
@@ -49,7 +53,17 @@ class CliContext:
             except SchemaOutOfDate as exc:
                 raise click.ClickException(str(exc)) from exc
             click.get_current_context().call_on_close(self._app.close)
+            self._app.store.engine.update_execution_options(**self._write_lock_options())
         return self._app
+
+    def _write_lock_options(self) -> dict[str, Any]:
+        """Wait for another writer as the settings say, telling the user on stderr (not with
+        -q) once it has taken a while (``vigil.store.write_lock``)."""
+        s = self.settings
+        notice = None
+        if self.verbosity >= 0:
+            notice = WaitNotice(s.lock_notice_seconds, lambda line: click.echo(line, err=True))
+        return {WRITE_LOCK_TIMEOUT: s.lock_wait_seconds, WRITE_LOCK_NOTICE: notice}
 
 
 def _check_database_url(url: str) -> None:

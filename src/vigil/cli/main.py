@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from vigil import __version__
 from vigil.cli.context import CliContext, configure_logging
 from vigil.settings import DEFAULT_DATABASE_URL
+from vigil.store.write_lock import WriteLockTimeout
 
 #: The subcommands, each as ``module:attribute``, imported only when run or listed: a command
 #: loads what it needs, not the API server, the simulator and every detector (``vigil stats``
@@ -76,11 +77,28 @@ class LazyGroup(click.Group):
     show_envvar=True,
     help="TOML settings file.",
 )
+@click.option(
+    "--lock-wait",
+    metavar="SECONDS",
+    type=click.FloatRange(min=0),
+    envvar="VIGIL_LOCK_WAIT_SECONDS",
+    show_envvar=True,
+    help="Give up (exit 1) after waiting this long for another writer (a `detect --rebuild`, an "
+    "ingest, an index build) to release the store's write lock; 0: do not wait. Default: wait "
+    "as long as it takes, saying so on stderr after lock_notice_seconds (5 s).",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Log only errors (summaries are still printed).")
 @click.version_option(__version__, prog_name="vigil")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, config: Path | None, verbose: int, quiet: bool) -> None:
+def cli(
+    ctx: click.Context,
+    db: str | None,
+    config: Path | None,
+    lock_wait: float | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
     """Vigil: open, self-hosted workload identity protection for Microsoft Entra.
 
     Ingests Entra sign-in, audit and Graph activity logs, detects the workload-identity risk
@@ -88,7 +106,7 @@ def cli(ctx: click.Context, db: str | None, config: Path | None, verbose: int, q
     """
     verbosity = -1 if quiet else verbose
     configure_logging(verbosity)
-    ctx.obj = CliContext(db=db, config=config, verbosity=verbosity)
+    ctx.obj = CliContext(db=db, config=config, verbosity=verbosity, lock_wait=lock_wait)
 
 
 #: Failures of the machine or the database, not of Vigil: one line on stderr, exit 1.
@@ -98,6 +116,14 @@ OPERATIONAL = (OSError, BrokenProcessPool, DBAPIError)
 def main() -> None:
     try:
         cli(prog_name="vigil")
+    except WriteLockTimeout as exc:
+        logging.getLogger("vigil").debug("traceback", exc_info=True)
+        click.echo(
+            f"error: gave up after waiting {exc.waited:.0f} s (--lock-wait) for another writer to "
+            f"finish; the store's write lock is still taken ({exc.orig})",
+            err=True,
+        )
+        sys.exit(1)
     except OPERATIONAL as exc:
         # The database's or the system's own words (disk full, read-only, a dead parser
         # worker), not a traceback that buries them; -vv logs the traceback.

@@ -162,8 +162,8 @@ class DetectionService:
         take a stored detection back to its partial evidence and level for a while.
 
         The replay is one transaction: stopped or killed midway, it changes nothing. It holds the
-        write lock meanwhile, so an ingest waits for it (and on SQLite gives up after the busy
-        timeout): stop followers before rebuilding a large store.
+        write lock meanwhile, so an ingest waits for it, as long as it takes unless told
+        otherwise (``vigil.store.write_lock``).
         """
         latest: dict[str, RiskDetection] = {}  # keeps the position of the first version
         done = 0

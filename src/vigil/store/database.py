@@ -12,17 +12,31 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
-#: Execution option that makes a transaction take the write lock when it begins: ``BEGIN
-#: IMMEDIATE`` on SQLite, a transaction-level advisory lock on PostgreSQL (:data:`WRITE_LOCK_SQL`).
-IMMEDIATE = "vigil_immediate"
-#: Engine or connection execution option: on PostgreSQL, wait at most this many seconds for the
-#: write lock (``lock_timeout``), then fail with ``LockNotAvailable`` (SQLSTATE 55P03), as SQLite
-#: fails after its busy timeout. Unset (ingests, rebuilds): wait as long as it takes. The API sets
-#: it (``vigil.api.server.create_api``): a request answers 503 instead of hanging.
-WRITE_LOCK_TIMEOUT = "vigil_write_lock_timeout"
-#: PostgreSQL's write lock: one per schema (one Vigil store), in the two-key space of advisory
-#: locks, apart from the load lock's one-key space (``vigil.store.deferred_indexes``).
-WRITE_LOCK_SQL = "SELECT pg_advisory_xact_lock(1986618727, hashtext(current_schema()))"
+from vigil.store.write_lock import (  # re-exported: where the store's callers find them
+    DEFAULT_BUSY_MS,
+    IMMEDIATE,
+    WRITE_LOCK_NOTICE,
+    WRITE_LOCK_SQL,
+    WRITE_LOCK_TIMEOUT,
+    WaitNotice,
+    WriteLockTimeout,
+    begin_sqlite,
+    lock_postgresql,
+)
+
+__all__ = [
+    "IMMEDIATE",
+    "WRITE_LOCK_NOTICE",
+    "WRITE_LOCK_SQL",
+    "WRITE_LOCK_TIMEOUT",
+    "WaitNotice",
+    "WriteLockTimeout",
+    "connect",
+    "normalize_url",
+    "transaction",
+    "unicode_lower",
+]
+
 #: Page size of the SQLite databases Vigil creates (existing ones keep theirs).
 PAGE_SIZE = 16384
 
@@ -71,17 +85,11 @@ def connect(url: str, **kwargs: Any) -> Engine:
             # state is read, changed and written back in the batch's transaction (and cached
             # between batches, checked by a generation token); two ingests writing at once under
             # READ COMMITTED would each keep its own version and lose the other's.
-            options = conn.get_execution_options()
-            if options.get(IMMEDIATE, False):
-                timeout = options.get(WRITE_LOCK_TIMEOUT)
-                if timeout is not None:
-                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeout * 1000)}")
-                conn.exec_driver_sql(WRITE_LOCK_SQL)
-                if timeout is not None:
-                    conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")
+            if conn.get_execution_options().get(IMMEDIATE, False):
+                lock_postgresql(conn)
 
         return pg
-    engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+    engine = create_engine(url, connect_args={"timeout": DEFAULT_BUSY_MS / 1000}, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -95,7 +103,7 @@ def connect(url: str, **kwargs: Any) -> Engine:
         cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={DEFAULT_BUSY_MS}")  # until a transaction sets it
         cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB: index inserts stay in memory
         cursor.execute("PRAGMA temp_store=MEMORY")
         # Checkpoint every 64 MiB of WAL, not SQLite's 4 MiB: a bulk-ingest batch dirties that
@@ -108,8 +116,7 @@ def connect(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        begin_sqlite(conn)  # BEGIN IMMEDIATE or BEGIN, waiting for the write lock as told
 
     return engine
 

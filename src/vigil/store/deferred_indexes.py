@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Index, Table, exists, inspect, select
 from sqlalchemy.exc import DBAPIError
 
-from vigil.store.database import IMMEDIATE
+from vigil.store.database import IMMEDIATE, WriteLockTimeout
 from vigil.store.tables import graph_activities, sign_ins
 
 #: Tables a bulk load writes most of; their non-unique indexes may be deferred.
@@ -121,6 +121,8 @@ def defer_indexes(
                         continue
                     for index in deferrable(table):
                         index.drop(conn, checkfirst=True)
+            except WriteLockTimeout:
+                raise  # the store's write lock, waited for as long as the user would (--lock-wait)
             except DBAPIError as exc:
                 if conn.dialect.name != "postgresql" or "lock timeout" not in str(exc):
                     raise

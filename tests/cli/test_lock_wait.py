@@ -1,0 +1,174 @@
+"""A command that writes waits for another writer's lock as long as it takes, says so, and gives up
+only when told (``--lock-wait``): real processes, as a user's shell runs them.
+
+A rebuild holds the store's write lock for minutes; SQLite's busy timeout gave up after 30 s with
+"database is locked" (an ``ingest --follow`` died). Here the lock is held 2 s and the child's busy
+timeout is cut to 0.3 s (``SHORT_BUSY_TIMEOUT``), the same race scaled down.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from vigil.store import Store
+
+SIGNINS = Path(__file__).parents[1] / "data" / "graph" / "signins.jsonl"  # 7 sign-ins
+
+#: Run in the child before Vigil: its SQLite connections open with a 0.3 s busy timeout, not 30 s.
+SHORT_BUSY_TIMEOUT = """
+import sqlalchemy, vigil.store
+_connect = vigil.store.connect
+def _short(url, **kwargs):
+    engine = _connect(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        sqlalchemy.event.listen(
+            engine, "connect", lambda dbapi, _rec: dbapi.execute("PRAGMA busy_timeout=300"))
+    return engine
+vigil.store.connect = _short
+from vigil.cli.main import main
+main()
+"""
+
+SQLITE_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+PG_HOLDER = """
+import sys, time, psycopg
+conn = psycopg.connect(sys.argv[1].replace("postgresql+psycopg", "postgresql"),
+                       application_name="a long rebuild")
+conn.execute("SELECT pg_advisory_xact_lock(1986618727, hashtext(current_schema()))")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.commit()
+"""
+
+
+def hold(script: str, target: str, seconds: float) -> subprocess.Popen[str]:
+    """A process holding the store's write lock for ``seconds`` (returns once it holds it)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, target, str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    return holder
+
+
+def vigil(
+    db: str, *args: str, notice: float = 0.5
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``vigil --db DB ARGS`` in a process of its own; the result and how long it ran."""
+    env = {k: v for k, v in os.environ.items() if k != "VIGIL_LOCK_WAIT_SECONDS"}
+    env["VIGIL_LOCK_NOTICE_SECONDS"] = str(notice)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", SHORT_BUSY_TIMEOUT, "--db", db, *args],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+    return done, time.monotonic() - started
+
+
+def sign_ins(db: str) -> int:
+    store = Store.open(db)
+    try:
+        with store.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM sign_ins")).scalar_one())
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> tuple[str, str]:
+    path = tmp_path / "v.db"
+    Store.open(f"sqlite:///{path}", migrate=True).close()
+    return f"sqlite:///{path}", str(path)
+
+
+def test_an_ingest_waits_for_a_writer_that_holds_the_lock_past_the_busy_timeout(sqlite_db):
+    """It failed after the busy timeout ("database is locked", exit 1, nothing stored)."""
+    db, path = sqlite_db
+    holder = hold(SQLITE_HOLDER, path, 2.0)
+    done, took = vigil(db, "ingest", str(SIGNINS))
+    holder.wait(10)
+    assert done.returncode == 0, done.stderr
+    assert took >= 1.5  # it waited for the holder
+    assert sign_ins(db) == 7
+    waiting = [ln for ln in done.stderr.splitlines() if ln.startswith("waiting for another writer")]
+    assert len(waiting) == 1, done.stderr  # once, however many transactions waited
+    assert f"the write lock of {path} is taken" in waiting[0]
+    assert "got the write lock after" in done.stderr
+
+
+def test_a_quiet_ingest_waits_without_a_word(sqlite_db):
+    db, path = sqlite_db
+    holder = hold(SQLITE_HOLDER, path, 1.0)
+    done, _ = vigil(db, "-q", "ingest", "--format", "json", str(SIGNINS))
+    holder.wait(10)
+    assert done.returncode == 0 and done.stderr == ""
+
+
+def test_lock_wait_gives_up_with_one_line_naming_the_wait(sqlite_db):
+    db, path = sqlite_db
+    holder = hold(SQLITE_HOLDER, path, 30.0)
+    try:
+        done, took = vigil(db, "--lock-wait", "0.8", "ingest", str(SIGNINS), notice=0.3)
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert done.returncode == 1
+    assert 0.8 <= took < 10
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("error: gave up after waiting 1 s (--lock-wait) for another writer")
+    assert "(database is locked)" in last and "Traceback" not in done.stderr
+    assert sign_ins(db) == 0
+    at_once, _ = vigil(db, "--lock-wait", "0", "ingest", str(SIGNINS), notice=0)
+    assert at_once.returncode == 0  # the holder is gone: 0 waits for nobody
+    assert sign_ins(db) == 7
+
+
+def test_intel_add_waits_too(sqlite_db, tmp_path):
+    db, path = sqlite_db
+    feed = tmp_path / "bad-ips.txt"
+    feed.write_text("203.0.113.7\n")
+    holder = hold(SQLITE_HOLDER, path, 1.5)
+    done, took = vigil(db, "intel", "add", str(feed))
+    holder.wait(10)
+    assert done.returncode == 0, done.stderr
+    assert took >= 1.0 and "waiting for another writer" in done.stderr
+
+
+@pytest.mark.postgres
+def test_on_postgresql_an_ingest_waits_says_for_whom_and_gives_up_when_told(pg_url):
+    """PostgreSQL always waited (an advisory lock, no lock_timeout), silently; now it says who
+    holds the lock, and ``--lock-wait`` bounds the wait as on SQLite."""
+    Store.open(pg_url, migrate=True).close()
+    holder = hold(PG_HOLDER, pg_url, 2.0)
+    done, took = vigil(pg_url, "ingest", str(SIGNINS))
+    holder.wait(10)
+    assert done.returncode == 0, done.stderr
+    assert took >= 1.5 and sign_ins(pg_url) == 7
+    waiting = [ln for ln in done.stderr.splitlines() if ln.startswith("waiting for another writer")]
+    assert len(waiting) == 1, done.stderr
+    assert "the store's write lock is held by server process " in waiting[0]
+    assert "(a long rebuild) for" in waiting[0] and "got the write lock after" in done.stderr
+    holder = hold(PG_HOLDER, pg_url, 30.0)
+    try:
+        given_up, took = vigil(pg_url, "--lock-wait", "0.8", "ingest", str(SIGNINS))
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert given_up.returncode == 1 and 0.8 <= took < 10
+    last = given_up.stderr.splitlines()[-1]
+    assert last.startswith("error: gave up after waiting 1 s (--lock-wait) for another writer")
+    assert "lock timeout" in last
