@@ -148,28 +148,51 @@ def test_disabling_keeps_a_snapshot_committed_meanwhile(store):
     """PATCH accountEnabled while an ingest writes a new snapshot of the principal: the disable
     waits for the ingest and changes only accountEnabled. It read the document before the
     snapshot committed and wrote that back, so the snapshot's name and credentials were lost
-    (seen with vigil serve beside an ingest --follow of snapshots: 1142 torn rows in 30 s)."""
-    import threading
-    import time
+    (seen with vigil serve beside an ingest --follow of snapshots: 1142 torn rows in 30 s).
 
-    from vigil.store.database import IMMEDIATE, connect
+    The snapshot commits once the disable has gone as far as it can without the write lock: it
+    found the lock taken and waits (a :class:`WaitNotice` told at once), or, as it did, it has
+    read the principal (its write then waits). No sleep decides it."""
+    import threading
+
+    from sqlalchemy import event
+
+    from vigil.store.database import IMMEDIATE, WRITE_LOCK_NOTICE, WaitNotice, connect
 
     sp = ServicePrincipal(id="sp-a", app_id="app-a", display_name="Payroll")
     store.inventory.upsert_service_principals([(sp, None)], T0)
     new = replace(sp, display_name="Payroll v2",
                   password_credentials=(PasswordCredential(key_id="k2", hint="xyz"),))
     done: list[object] = []
+    blocked, how = threading.Event(), []
+
+    def disable() -> None:
+        done.append(store.inventory.set_account_enabled("sp-a", False))
+
+    def waits(message: str) -> None:
+        if message.startswith("waiting"):
+            how.append("waits for the lock")
+            blocked.set()
+
+    def read(conn, cursor, statement, *_):
+        if threading.current_thread() is thread and "FROM service_principals" in statement:
+            how.append("read")
+            blocked.set()
+
+    store.engine.update_execution_options(**{WRITE_LOCK_NOTICE: WaitNotice(0, waits)})
+    event.listen(store.engine, "after_cursor_execute", read)
+    thread = threading.Thread(target=disable)
     ingest = connect(str(store.engine.url.render_as_string(hide_password=False)))
     with ingest.connect().execution_options(**{IMMEDIATE: True}) as writer, writer.begin():
         store.inventory.upsert_service_principals([(new, None)], T0, writer)
-        thread = threading.Thread(
-            target=lambda: done.append(store.inventory.set_account_enabled("sp-a", False)))
         thread.start()
-        time.sleep(0.5)
+        assert blocked.wait(30), "the disable neither waited for the lock nor read"
     thread.join(30)
+    event.remove(store.engine, "after_cursor_execute", read)
     ingest.dispose()
     assert done == [True]
     assert store.inventory.service_principal("sp-a") == replace(new, account_enabled=False)
+    assert how == ["waits for the lock", "read"]
 
 
 def _detection(n: int, level: RiskLevel, sp: str = "sp-a") -> RiskDetection:
