@@ -172,3 +172,32 @@ def test_on_postgresql_an_ingest_waits_says_for_whom_and_gives_up_when_told(pg_u
     last = given_up.stderr.splitlines()[-1]
     assert last.startswith("error: gave up after waiting 1 s (--lock-wait) for another writer")
     assert "lock timeout" in last
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_command_is_named_after_itself(pg_url):
+    """Its connections carry ``vigil <command>`` as application name, so the waiting message of
+    another command (and pg_stat_activity) says which command holds the lock."""
+    Store.open(pg_url, migrate=True).close()
+    holder = hold(PG_HOLDER, pg_url, 30.0)
+    waiter = subprocess.Popen(
+        [sys.executable, "-m", "vigil.cli.main", "--db", pg_url, "ingest", str(SIGNINS)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if k != "PGAPPNAME"})
+    try:
+        store = Store.open(pg_url)
+        try:
+            names: set[str] = set()
+            deadline = time.monotonic() + 20
+            while "vigil ingest" not in names and time.monotonic() < deadline:
+                time.sleep(0.1)
+                with store.engine.connect() as conn:
+                    names = set(conn.execute(text(
+                        "SELECT application_name FROM pg_stat_activity")).scalars())
+        finally:
+            store.close()
+        assert "vigil ingest" in names
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert waiter.wait(30) == 0, waiter.stderr.read() if waiter.stderr else ""

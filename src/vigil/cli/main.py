@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -106,6 +107,10 @@ def cli(
     """
     verbosity = -1 if quiet else verbose
     configure_logging(verbosity)
+    # PostgreSQL shows who holds a lock by application name (pg_stat_activity, and the waiting
+    # message of another vigil command): name this command's connections after it, unless set.
+    if ctx.invoked_subcommand:
+        os.environ.setdefault("PGAPPNAME", f"vigil {ctx.invoked_subcommand}")
     ctx.obj = CliContext(db=db, config=config, verbosity=verbosity, lock_wait=lock_wait)
 
 
