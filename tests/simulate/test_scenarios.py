@@ -8,8 +8,13 @@ from datetime import datetime, timedelta
 import pytest
 from simfiles import labels, load, rows
 
-from vigil.simulate import SimConfig, SimulationError, build
+from vigil.detections.graph_requests import endpoint
+from vigil.simulate import SimConfig, SimulationError, attacks, build
 from vigil.simulate.attacks import SCENARIOS, select
+from vigil.simulate.graphcalls import PROFILES
+from vigil.simulate.rand import HOUR
+from vigil.simulate.tenant_build import build_tenant
+from vigil.simulate.world import World
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +158,23 @@ def test_slow_recon_lists_one_new_collection_an_hour_from_the_usual_host(graph_o
     assert max(times) - min(times) < timedelta(hours=24)
     assert {c["IPAddress"] for c in mine} <= {c["IPAddress"] for c in before}
     assert {c["UserAgent"] for c in mine} <= {c["UserAgent"] for c in before}
+
+
+@pytest.mark.parametrize("seed", range(1, 41))
+def test_slow_recon_holds_for_every_seed(seed):
+    """Whatever the victim: at least 5 collections its own endpoints never list (an admin app
+    lists applications and servicePrincipals: seed 19 had 4) and no clock hour holding two first
+    listings (steps of 40 minutes put two in one hour on 27 of the first 60 seeds)."""
+    world = World(cfg := SimConfig(seed=seed, days=45, sps=200), build_tenant(cfg))
+    attacks.run(world, ("graph-recon/slow-recon",))
+    calls = world.activity.graph_calls
+    (victim,) = {c.sp.id: c.sp for c in calls}.values()
+    guid = "0b6f1c1a-0000-4000-8000-000000000001"
+    usual = {endpoint(e.path.replace("{i}", guid).replace("{u}", guid).replace("{g}", guid),
+                      e.method).lists for e in PROFILES[victim.graph_profile]}
+    firsts = [c for c in calls if "skiptoken" not in c.uri]
+    assert len({endpoint(c.uri).lists for c in firsts} - usual) >= 5
+    assert max(Counter(c.t // HOUR for c in firsts).values()) == 1
 
 
 def test_consent_phishing_apps_look_the_part(graph_out):

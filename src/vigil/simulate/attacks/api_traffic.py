@@ -16,9 +16,10 @@
   access and 12-25 users' authentication methods are refused (403). The token sign-ins are acceptable as
   suspiciousSignins.
 * ``slow-recon``: a Graph integration's host is compromised (its usual address and user agent);
-  over 5-9 hours the intruder lists one directory collection every 40-80 minutes (users, groups,
+  over 5-9 hours the intruder lists one directory collection every 60-80 minutes (users, groups,
   devices, service principals, applications, then some of domains, administrative units, contacts
-  and organization; the app itself lists at most one of them), a page or two each: no hour holds
+  and organization; the app itself lists at most one of them, or an admin app two, and gets
+  one more of the others), a page or two each: no hour holds
   more than one new collection, so only the span shows it.
 """
 
@@ -173,7 +174,8 @@ def new_app_enumeration(world: World, rng: Rand) -> None:
                 required=False, description="token request from the VPS")
 
 
-#: Integrations that list at most one of the collections below (``sync`` lists users and groups).
+#: Integrations that list at most one of the collections below (``sync`` lists users and groups),
+#: but ``admin``, which lists applications and service principals: it gets one more extra.
 SLOW_VICTIMS = ("mail", "sites", "reporting", "saas", "admin", "provisioning")
 SLOW_LISTINGS = (("/v1.0/users?$top=999&$select=id,displayName,userPrincipalName", 1_800, 420),
                  ("/v1.0/groups?$top=999", 320, 900), ("/v1.0/devices?$top=999", 1_400, 700),
@@ -193,7 +195,8 @@ def slow_recon(world: World, rng: Rand) -> None:
     listing = [(base, total or (n_sps if "servicePrincipals" in base
                                 else len(world.tenant.principals)), size)
                for base, total, size in SLOW_LISTINGS]
-    listing += rng.sample(list(SLOW_EXTRA), 1 + rng.randrange(3))
+    extra = 1 + rng.randrange(3) + (p.graph_profile == "admin")  # 5 or more new to the app
+    listing += rng.sample(list(SLOW_EXTRA), extra)
     tokens: list[SignInEvent] = []
     calls: list[GraphCall] = []
     now = t
@@ -204,13 +207,13 @@ def slow_recon(world: World, rng: Rand) -> None:
         for uri, n in pages(base, total, size)[:2]:
             calls.append(call(rng, token, at, "GET", uri, 200, n))
             at += rng.randrange(800, 4_000)
-        now += rng.randrange(40 * MINUTE, 80 * MINUTE)
+        now += rng.randrange(61 * MINUTE, 80 * MINUTE)  # over an hour: never two in one
     world.add(tokens)
     world.add(calls)
     hours = (calls[-1].t - calls[0].t) / HOUR
     world.label(TYPE, p, SCENARIO, "slow-recon", calls,
                 description=f"{len(listing)} directory collections the app never lists, one every "
-                            f"40-80 minutes over {hours:.1f} h, from its usual host")
+                            f"60-80 minutes over {hours:.1f} h, from its usual host")
 
 
 VARIANTS = {"enumeration-403-burst": enumeration, "exfil-spike": exfil_spike,
