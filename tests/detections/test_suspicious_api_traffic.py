@@ -359,3 +359,16 @@ def test_a_dismissed_flagged_hour_is_learned_so_the_same_export_is_not_flagged_a
 def test_an_unanswered_or_remediated_flagged_hour_is_never_learned(state):
     (d,) = _week_later(state).values()
     assert d.risk_level.value in ("medium", "high")
+
+
+def test_enumeration_over_days_is_medium_at_the_eighth_collection_in_a_week():
+    """Four new collections a day (one every 6 hours) stays under 5 in 24 hours; the eighth
+    first listed within a week is medium."""
+    eight = [*SLOW, "organization", "administrativeUnits", "subscribedSkus"]
+    found = detect([*routine(), *one_an_hour(HOUR, eight, every_hours=6)])
+    (d,) = found.values()
+    assert d.risk_level.value == "medium"
+    assert d.activity_date_time == HOUR + timedelta(hours=42, minutes=10)
+    (signal,) = {e.key: e.value for e in d.additional_info}["signals"]
+    assert "after 7 first listed in the 42 hours before" in signal
+    assert detect([*routine(), *one_an_hour(HOUR, eight, every_hours=25)]) == {}  # 8 in 7+ days

@@ -6,7 +6,7 @@ Signal
 Features
     Directory enumeration (many directory collections listed in an hour, most never listed
     before, with paging; or, past learning, spread over hours: 5 collections first listed
-    within 24 hours, one an hour, each hour too quiet to flag on its own), request-rate and
+    within 24 hours or 8 within a week, each hour too quiet to flag on its own), request-rate and
     response-bytes spikes against the principal's p99 hour, a burst of 403s, reconnaissance
     tool user agents (AzureHound, BloodHound, ROADtools, GraphRunner, TokenTactics, MicroBurst,
     PowerZure, Stormspotter, AADInternals, GraphSpy, o365recon, TeamFiltration, Graphpython:
@@ -48,7 +48,9 @@ Known false positives
     after an admin's request, a security team's sanctioned AzureHound run (dismiss it); a new
     governance or access-review app whose first runs list roles with four other collections
     (medium while learning, until dismissed). A first-day HR sync (users and groups, paging) is
-    below the learning floor.
+    below the learning floor. A release that starts using 5 new directory collections within a
+    day, or 8 within a week (slow enumeration); its flagged hours are not learned, so while it
+    keeps listing them the episode grows hourly until it is dismissed (which teaches them).
 Example
     A sync app that calls ``/users/delta`` a few times an hour makes 700 requests from a VPS with
     ``azurehound/v2.2.1``, listing users, groups, devices, servicePrincipals, applications and
@@ -92,7 +94,8 @@ class Params(DetectorParams):
     ``episode_gap_hours``; ``halve_days``; the hour's limits (``*_floor``, ``*_factor`` × the
     baseline's p99 hour) and enumeration (``enum_min`` collections, ``enum_new`` of them new;
     while learning ``learning_enum_min`` with a privileged one; spread over hours,
-    ``enum_span_new`` first listed within ``enum_span_hours``; see
+    ``enum_span_new`` first listed within ``enum_span_hours``, or ``enum_long_new`` within
+    ``enum_long_hours``; see
     :mod:`vigil.detections.traffic_windows`); ``max_ids``; ``max_hours`` flagged hours
     explained."""
 
@@ -112,6 +115,8 @@ class Params(DetectorParams):
     learning_enum_min: int = 5
     enum_span_new: int = 5
     enum_span_hours: int = 24
+    enum_long_new: int = 8
+    enum_long_hours: int = 168
     max_ids: int = 20
     max_hours: int = 24
 
@@ -134,7 +139,8 @@ class SuspiciousAPITraffic:
         self.params = p = params or Params()
         self._th = Thresholds(p.req_floor, p.req_factor, p.bytes_floor, p.bytes_factor,
                               p.f403_floor, p.f403_factor, p.enum_min, p.enum_new,
-                              p.learning_enum_min, p.enum_span_new, p.enum_span_hours)
+                              p.learning_enum_min, p.enum_span_new, p.enum_span_hours,
+                              p.enum_long_new, p.enum_long_hours)
         self._period = LearningPeriod(p.min_days, p.min_requests)
         self._gap = int(p.episode_gap_hours * 3600)
         self._cache: StateCache[TrafficBaseline] = StateCache(

@@ -9,8 +9,8 @@ medium or high (protected learning):
 * log2 histograms (:mod:`vigil.baseline.histogram`) of requests, bytes and 403s per active hour;
 * the endpoints used (CRC-32 of their templates, the ``eps_cap`` most recent) and the directory
   collections listed;
-* the collections first listed in the last ``span_hours`` (24) by a principal past learning
-  (``fresh``, at most ``FRESH_CAP``), for enumeration spread over hours.
+* the collections first listed in the last ``long_hours`` (a week) by a principal past learning
+  (``fresh``, at most ``FRESH_CAP``), for enumeration spread over hours or days.
 
 Signals of an hour and their points (levels: 1-2 low, 3-4 medium, 5+ high):
 
@@ -24,7 +24,8 @@ enumeration    3 (+1)  ≥ ``enum_min`` directory collections listed in the hour
                        a privileged listing, new or not
                        (:data:`~vigil.detections.graph_requests.PRIVILEGED_PREFIXES`); past
                        learning, also slow enumeration: a collection never listed before, with
-                       those first listed in the ``span_hours`` before it ≥ ``span_new`` (5)
+                       those first listed in the ``span_hours`` before it ≥ ``span_new`` (5),
+                       or in the ``long_hours`` (168) before it ≥ ``long_new`` (8)
 requests       2 (3)   requests ≥ max(``req_floor``, ``req_factor`` × the baseline's p99 hour)
                        (3 points at four times that)
 bytes          2 (3)   response bytes ≥ max(``bytes_floor``, ``bytes_factor`` × p99) (3 at 10×)
@@ -60,6 +61,8 @@ class Thresholds:
     learning_enum_min: int = 5
     span_new: int = 5
     span_hours: int = 24
+    long_new: int = 8
+    long_hours: int = 168
     eps_cap: int = 64
 
 
@@ -162,16 +165,20 @@ def signals(w: Mapping[str, Any], known_dirs: set[str], th: Thresholds,
 def _slow_enumeration(w: Mapping[str, Any], new: list[str], fresh: list[list[Any]],
                       th: Thresholds, out: dict[str, tuple[int, str]]) -> None:
     """Enumeration spread over hours: the hour lists collections never listed before, and with
-    those first listed in the ``span_hours`` before it they are ``span_new`` or more."""
+    those first listed in the ``span_hours`` before it they are ``span_new`` or more, or with
+    those of the ``long_hours`` before it ``long_new`` or more (a few a day, for days)."""
     hour = int(w["h"])
-    earlier = {str(d): int(h) for d, h in fresh if 0 < hour - int(h) < th.span_hours}
-    if len(new) + len(earlier.keys() - set(new)) < th.span_new:
+    for hours, least in ((th.span_hours, th.span_new), (th.long_hours, th.long_new)):
+        earlier = {str(d): int(h) for d, h in fresh if 0 < hour - int(h) < hours}
+        names = sorted(earlier.keys() - set(new))
+        if len(new) + len(names) < least:
+            continue
+        ago = hour - min(earlier.values(), default=hour)
+        span = f"{ago} hours" if ago < 48 else f"{ago / 24:.1f} days"
+        out["enumeration"] = (3, f"listed {len(new)} directory collections never listed before "
+                                 f"({', '.join(new)}), after {len(names)} first listed in the "
+                                 f"{span} before ({', '.join(names)})")
         return
-    since = min(earlier.values(), default=hour)
-    names = sorted(earlier.keys() - set(new))
-    out["enumeration"] = (3, f"listed {len(new)} directory collections never listed before "
-                             f"({', '.join(new)}), after {len(names)} first listed in the "
-                             f"{hour - since} hours before ({', '.join(names)})")
 
 
 def level_of(points: int) -> str | None:
@@ -233,7 +240,7 @@ class TrafficBaseline:
         while len(self.eps) > th.eps_cap:
             self.eps_set.discard(self.eps.pop(0))
         hour = int(w["h"])
-        fresh = [e for e in self.fresh if hour - int(e[1]) < th.span_hours]
+        fresh = [e for e in self.fresh if hour - int(e[1]) < max(th.span_hours, th.long_hours)]
         if settled:
             fresh += [[d, hour] for d in w["dirs"] if d not in self.dirs]
         self.fresh = fresh[-FRESH_CAP:]
