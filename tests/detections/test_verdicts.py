@@ -16,6 +16,7 @@ from vigil.app import App, build
 from vigil.ingest.pipeline import NewRecords
 from vigil.model import (
     ClientCredentialType,
+    GraphActivity,
     Location,
     RiskDetection,
     RiskLevel,
@@ -187,3 +188,56 @@ def test_a_detection_confirmed_compromised_then_dismissed_is_never_learned(app: 
     feed(app, weekly(1))
     assert len(suspicious(app)) == 2
     assert state(app) == RiskState.atRisk
+
+
+# -- suspiciousAPITraffic ------------------------------------------------------------------------
+
+GRAPH_SP = "d4d4d4d4-0000-4000-8000-000000000004"
+EXPORT = ["/organization", "/domains", "/devices?$top=999", "/servicePrincipals?$top=999",
+          "/applications?$top=999", "/contacts?$top=999"]
+
+
+def call(at: datetime, path: str = "/users/delta?$select=id") -> GraphActivity:
+    _n[0] += 1
+    return GraphActivity(id=f"00000000-0000-4000-9000-{_n[0]:012d}", time=at,
+                         request_method="GET", request_uri="https://graph.microsoft.com/v1.0" + path,
+                         response_status_code=200, service_principal_id=GRAPH_SP, app_id="app-d4",
+                         ip_address="20.61.3.4", user_agent="azsdk-python-identity/1.17.1",
+                         response_size_bytes=20_000)
+
+
+def feed_graph(app: App, calls: list[GraphActivity]) -> None:
+    """:func:`feed` for Graph activity."""
+    clock: Any = app.clock
+    clock.now = max(clock.now, *(g.time + timedelta(minutes=1) for g in calls))
+    with app.store.engine.connect() as conn, conn.begin():
+        app.store.activity.add_graph_activities([(g, None) for g in calls], conn)
+        app.detection.observe(conn, NewRecords(graph_activities=calls))
+        app.detection.commit(conn)
+
+
+def traffic(app: App) -> dict[str, RiskDetection]:
+    found = app.store.risk.list_detections()
+    return {d.id: d for d in found if d.risk_event_type == "suspiciousAPITraffic"}
+
+
+def test_a_dismissed_flagged_hour_gives_the_same_detections_on_a_rebuild(app: App) -> None:
+    """An export's hour is flagged and dismissed while it runs; the export goes on in the next
+    hour. Streaming learned the dismissed hour as the next one started (the verdict came before
+    it), so the next hour is not flagged; the rebuild must not flag it either. (Closing the
+    flagged hour rewrote the dismissed detection with the hour's totals, which moved its
+    lastUpdatedDateTime past the next hour's start, and the rebuild took that for the time of
+    the verdict.)"""
+    start = T0 + timedelta(days=30)
+    feed_graph(app, [call(start + timedelta(hours=h, minutes=m))
+                     for h in range(14 * 24) for m in (5, 25, 45)])
+    hour = start + timedelta(days=14, hours=2)
+    feed_graph(app, [call(hour + timedelta(seconds=i), p) for i, p in enumerate(EXPORT)])
+    (flagged,) = traffic(app).values()
+    app.risk.dismiss([GRAPH_SP], actor="admin@contoso.com")
+    nxt = hour + timedelta(hours=1)
+    feed_graph(app, [call(nxt + timedelta(seconds=i), p) for i, p in enumerate(EXPORT)])
+    before = traffic(app)
+    assert list(before) == [flagged.id]
+    assert app.detection.rebuild() == 0
+    assert traffic(app) == before

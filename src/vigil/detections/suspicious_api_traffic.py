@@ -175,7 +175,7 @@ class SuspiciousAPITraffic:
         b.seen(t)
         w = b.win
         if w is None or w["h"] < hour:
-            if w is not None and self._close(b, w):
+            if w is not None and self._close(b, w, sp, t, verdicts):
                 changed[id(b.ep)] = (sp, b.ep)
             if b.held:
                 self._settle(b, sp, t, verdicts)
@@ -273,9 +273,12 @@ class SuspiciousAPITraffic:
             ep.s["hx"], ep.s["ho"] = hour, int(ep.s.get("ho", 0)) + 1
         return False
 
-    def _close(self, b: TrafficBaseline, w: Mapping[str, Any]) -> bool:
-        """Finish an hour: learn it unless medium or high (then hold it for an admin's verdict);
-        True when it belonged to the episode."""
+    def _close(self, b: TrafficBaseline, w: Mapping[str, Any], sp: str, t: int,
+               verdicts: Verdicts) -> bool:
+        """Finish an hour as a request at ``t`` starts the next: learn it unless medium or high
+        (then hold it for an admin's verdict); True when it belonged to the episode and adds
+        to its detection. A detection answered before ``t`` keeps the evidence it was answered
+        on (rewritten, its ``lastUpdatedDateTime`` would move past the verdict's time)."""
         if w["level"] not in ("medium", "high"):
             settled = b.learning((int(w["h"]) + 1) * 3600, self._period) is None
             b.learn_window(w, self._th, self.params.halve_days, settled)
@@ -283,6 +286,10 @@ class SuspiciousAPITraffic:
             kept = {k: w[k] for k in ("h", "req", "bytes", "f403", "new", "dirs")}
             b.held = [*b.held, [b.ep["id"], kept]][-HELD_MAX:]
         if w["level"] is None or b.ep is None:
+            return False
+        episode = str(b.ep["id"])
+        verdict = verdicts.of(sp, [episode]).get(episode)
+        if verdict is not None and verdict.teaches(t):
             return False
         listed = b.ep.get("hl")
         if listed is None or int(w["h"]) in listed:  # no "hl": an episode older than the cap
