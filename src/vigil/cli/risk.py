@@ -159,8 +159,9 @@ def dismiss(cli: CliContext, sp_ids: tuple[str, ...], actor: str) -> None:
     """Dismiss all risk of service principals (risk none; open detections are closed).
 
     Dismissing says the flagged activity was benign: suspiciousSignins learns the properties its
-    closed detections flagged, and anomalousServicePrincipalActivity the changes, so they are not
-    flagged again (README, "Admins' verdicts teach"). To record a compromise, use `confirm`."""
+    closed detections flagged, anomalousServicePrincipalActivity the changes and
+    suspiciousAPITraffic the flagged hours of Graph traffic, so they are not flagged again
+    (README, "Admins' verdicts teach"). To record a compromise, use `confirm`."""
     try:
         done = cli.app().risk.dismiss(sp_ids, actor)
     except UnknownServicePrincipals as exc:

@@ -128,7 +128,7 @@ def _ms(seconds: float) -> int:
 
 
 def _set_busy_ms(conn: Connection, ms: int) -> None:
-    """Set at every begin (microseconds): whatever set it last, this transaction waits so long."""
+    """Set at every begin (milliseconds): whatever set it last, this transaction waits so long."""
     conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={ms}")  # type: ignore[union-attr]
 
 

@@ -728,7 +728,7 @@ function confirmRiskAction(action, names) {
     `Dismiss the risk of ${sps}: ${nameList(names)}? This sets ${their} risk to none and ${their} ` +
     `state to dismissed, closes ${their} open detections, and is ${recorded}. ` +
     "Vigil learns what those detections flagged as normal (unusual sign-in properties, directory " +
-    "changes), so it is not flagged again; only a new detection brings a dismissed principal " +
+    "changes, Graph API traffic), so it is not flagged again; only a new detection brings a dismissed principal " +
     "back to at risk.",
     "Dismiss risk");
 }
