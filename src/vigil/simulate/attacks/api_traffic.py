@@ -16,7 +16,7 @@
   access and 12-25 users' authentication methods are refused (403). The token sign-ins are acceptable as
   suspiciousSignins.
 * ``slow-recon``: a Graph integration's host is compromised (its usual address and user agent);
-  over 5-9 hours the intruder lists one directory collection every 60-80 minutes (users, groups,
+  over 5-11 hours the intruder lists one directory collection every 61-80 minutes (users, groups,
   devices, service principals, applications, then some of domains, administrative units, contacts
   and organization; the app itself lists at most one of them, or an admin app two, and gets
   one more of the others), a page or two each: no hour holds
