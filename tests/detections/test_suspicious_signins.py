@@ -19,6 +19,7 @@ from vigil.model import (
     Location,
     ModifiedProperty,
     RiskLevel,
+    RiskState,
     SignIn,
     SignInKind,
 )
@@ -382,3 +383,28 @@ def test_batches_do_not_change_a_sparse_profiles_results(size):
               for k in range(5)]
     records = [*rare_history(), *attack]
     assert detect(records, batch=size) == detect(records, batch=100_000)
+
+
+def test_a_dismissal_is_learned_at_the_same_sign_in_however_warm_the_cache():
+    """A principal holding flagged sign-ins skips the familiar fast path, so the first sign-in
+    past a dismissal applies it whether this process saw the principal's earlier sign-ins (a
+    rebuild: a warm cache, where familiar sign-ins skipped scoring until the weekly maintenance,
+    which halved counts first) or not (an ingest run per batch: a cold cache)."""
+    job = [signin(AFTER + timedelta(minutes=m), **ABROAD) for m in (0, 5, 10)]
+    records = [*history(days=35), *job, *history(days=10, start=AFTER + timedelta(hours=1))]
+    records.sort(key=lambda s: s.created_date_time)
+    flagged, rest = records[: records.index(job[-1]) + 1], records[records.index(job[-1]) + 1:]
+
+    def states(cold: bool) -> dict[Any, Any]:
+        ctx = MemoryContext()
+        detector = SuspiciousSignins()
+        (d,) = run(detector, batches(flagged, 500), ctx).values()
+        ctx.stored[d.id] = replace(d, risk_state=RiskState.dismissed,
+                                   last_updated_date_time=AFTER + timedelta(minutes=30))
+        for b in batches(rest, 200):
+            if cold:
+                detector = SuspiciousSignins()  # another process: nothing cached
+            detector.detect(b, ctx)
+        return {k: v for k, v in ctx.states.items() if k[1] == SP}
+
+    assert states(cold=True) == states(cold=False)

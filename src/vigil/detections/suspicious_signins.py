@@ -43,7 +43,9 @@ Admins' verdicts
     verdict is scored, so a benign job flagged once does not raise risk every week. Remediated:
     dropped, never learned.
     Either verdict ends the episode: a later suspicious sign-in opens a new detection instead of
-    growing the closed one. Unanswered, held values go after ``forget_days``.
+    growing the closed one. Unanswered, held values go after ``forget_days``; meanwhile every
+    sign-in of the principal is scored in full (no familiar fast path), so a verdict applies at
+    the same sign-in in an ingest and in a rebuild.
 Episodes
     One detection per principal per episode (:mod:`vigil.detections.episodes`): suspicious
     sign-ins less than ``episode_gap_hours`` (12) apart share the detection whose id comes from
@@ -315,14 +317,20 @@ class SuspiciousSignins:
         if level == "low":
             self._learn(pr, fp, values, t)  # protected learning: medium and high are not learned
         else:
-            self._hold(prof, values, t)
+            self._hold(pr, values, t)
         return True
 
     @staticmethod
-    def _hold(prof: FeatureProfile, values: dict[str, str | None], t: int) -> None:
+    def _hold(pr: _Principal, values: dict[str, str | None], t: int) -> None:
         """Keep a flagged sign-in's values, unlearned, until an admin's verdict on its episode
         (:meth:`_settle`): ``[episode id, last time, count, values in FEATURES order]``, the
-        same values once per episode, at most ``HELD_MAX`` (the oldest go first)."""
+        same values once per episode, at most ``HELD_MAX`` (the oldest go first).
+
+        While a principal holds any, its sign-ins skip the familiar fast path (``familiar`` is
+        emptied and not filled), so a verdict is applied at the first sign-in past it, however
+        warm this process's cache is: a rebuild learns it where the ingest did."""
+        prof = pr.profile
+        pr.familiar.clear()  # pending is empty: _slow flushed it
         episode = str(prof.extra["ep"]["id"])
         row = [values.get(f) for f in FEATURES]
         held: list[list[Any]] = prof.extra.setdefault("held", [])
@@ -357,7 +365,7 @@ class SuspiciousSignins:
             if verdict is None or not verdict.teaches(t):
                 if int(entry[1]) >= oldest:
                     keep.append(entry)
-            elif verdict.dismissed:
+            elif verdict.dismissed and len(entry[3]) == len(FEATURES):  # else another version's
                 self._learn(pr, None, dict(zip(FEATURES, entry[3], strict=True)),
                             int(entry[1]), int(entry[2]))
         if keep:
@@ -413,7 +421,7 @@ class SuspiciousSignins:
         new = pr.profile.learn_one(values, t, count)
         if new is not None and any(new.values()):
             pr.familiar.clear()  # some fingerprint may hold the evicted value
-        if fp is not None and len(pr.familiar) < _FAMILIAR_MAX:
+        if fp is not None and len(pr.familiar) < _FAMILIAR_MAX and "held" not in pr.profile.extra:
             pr.familiar[fp] = [values, 0, _EPOCH]
 
     def _extend(self, pr: _Principal, s: SignIn, t: int, score: float, level: str,
