@@ -201,3 +201,20 @@ def test_on_postgresql_a_command_is_named_after_itself(pg_url):
         holder.kill()
         holder.wait(10)
     assert waiter.wait(30) == 0, waiter.stderr.read() if waiter.stderr else ""
+
+
+def test_the_application_name_is_one_commands_only(monkeypatch, tmp_path):
+    """Set for the command's run and gone after it, so in one process (tests, an embedding
+    program) the next command is named after itself; a PGAPPNAME already set is kept."""
+    from click.testing import CliRunner
+
+    from vigil.cli.main import cli
+
+    monkeypatch.delenv("PGAPPNAME", raising=False)
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    assert runner.invoke(cli, ["--db", db, "migrate"]).exit_code == 0
+    assert "PGAPPNAME" not in os.environ
+    monkeypatch.setenv("PGAPPNAME", "my-scheduler")
+    assert runner.invoke(cli, ["--db", db, "stats"]).exit_code == 0
+    assert os.environ["PGAPPNAME"] == "my-scheduler"

@@ -109,8 +109,9 @@ def cli(
     configure_logging(verbosity)
     # PostgreSQL shows who holds a lock by application name (pg_stat_activity, and the waiting
     # message of another vigil command): name this command's connections after it, unless set.
-    if ctx.invoked_subcommand:
-        os.environ.setdefault("PGAPPNAME", f"vigil {ctx.invoked_subcommand}")
+    if ctx.invoked_subcommand and "PGAPPNAME" not in os.environ:
+        os.environ["PGAPPNAME"] = f"vigil {ctx.invoked_subcommand}"
+        ctx.call_on_close(lambda: os.environ.pop("PGAPPNAME", None))  # one command's name only
     ctx.obj = CliContext(db=db, config=config, verbosity=verbosity, lock_wait=lock_wait)
 
 
