@@ -69,11 +69,12 @@ class Verdicts:
         self._last_key = last_key
         self._seen: dict[str, Verdict | None] = {}
         self._confirmed: dict[str, list[datetime]] = {}
+        self._ids: dict[tuple[str, str], str] = {}  # (principal, episode) → detection id
 
     def of(self, sp_id: str, episode_ids: Iterable[str]) -> dict[str, Verdict]:
         """The verdicts on the detections of ``sp_id``'s episodes ``episode_ids`` that are
         closed, by episode id (open or not yet recorded ones are left out)."""
-        ids = {e: detection_id(self._type, sp_id, e) for e in episode_ids}
+        ids = {e: self._id(sp_id, e) for e in episode_ids}
         missing = [d for d in ids.values() if d not in self._seen]
         if missing:
             found = self._ctx.detections(missing)
@@ -85,6 +86,13 @@ class Verdicts:
             if verdict is not None:
                 out[episode] = verdict
         return out
+
+    def _id(self, sp_id: str, episode: str) -> str:
+        key = (sp_id, episode)
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = detection_id(self._type, sp_id, episode)
+        return found
 
     def ended(self, sp_id: str, episode: Mapping[str, Any], t: int) -> Verdict | None:
         """The verdict that ends ``sp_id``'s running ``episode`` (its state) for a record at
