@@ -218,3 +218,33 @@ def test_the_application_name_is_one_commands_only(monkeypatch, tmp_path):
     monkeypatch.setenv("PGAPPNAME", "my-scheduler")
     assert runner.invoke(cli, ["--db", db, "stats"]).exit_code == 0
     assert os.environ["PGAPPNAME"] == "my-scheduler"
+
+
+def test_a_followers_checkpoint_waits_for_the_lock_as_a_batch_does(sqlite_db):
+    """The checkpoint a follower writes after a file goes in with the write lock too: behind
+    another writer it says so and gives up when told, as a batch does (it waited silently, and
+    under --lock-wait failed with a bare "database is locked")."""
+    from datetime import UTC, datetime
+
+    from vigil.store.checkpoints import Checkpoint, CheckpointRepository
+    from vigil.store.write_lock import (
+        WRITE_LOCK_NOTICE,
+        WRITE_LOCK_TIMEOUT,
+        WaitNotice,
+        WriteLockTimeout,
+    )
+
+    said: list[str] = []
+    store = Store.open(sqlite_db[0])
+    store.engine.update_execution_options(
+        **{WRITE_LOCK_TIMEOUT: 1.0, WRITE_LOCK_NOTICE: WaitNotice(0.2, said.append)})
+    holder = hold(SQLITE_HOLDER, sqlite_db[1], 5.0)
+    try:
+        with pytest.raises(WriteLockTimeout):
+            CheckpointRepository(store.engine).set(
+                Checkpoint("/data/a.jsonl", 10, 1, 10, 0), datetime.now(UTC))
+    finally:
+        holder.kill()
+        holder.wait(10)
+        store.close()
+    assert len(said) == 1 and said[0].startswith("waiting for another writer to finish")

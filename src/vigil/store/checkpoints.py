@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from vigil.store.database import transaction
 from vigil.store.inventory import upsert_statement
 from vigil.store.tables import ingest_checkpoints
 
@@ -85,5 +86,7 @@ class CheckpointRepository:
         stmt = stmt.values(values).on_conflict_do_update(
             index_elements=["path"], set_={k: v for k, v in values.items() if k != "path"}
         )
-        with self._engine.begin() as conn:
+        # with the write lock, as a batch takes it: a follower behind another writer (a rebuild)
+        # waits here as there, saying so and bounded by --lock-wait (vigil.store.write_lock)
+        with transaction(self._engine, write=True) as conn:
             conn.execute(stmt)
