@@ -248,3 +248,28 @@ def test_a_followers_checkpoint_waits_for_the_lock_as_a_batch_does(sqlite_db):
         holder.wait(10)
         store.close()
     assert len(said) == 1 and said[0].startswith("waiting for another writer to finish")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("token", "create", "--role", "Security Reader", "--name", "ci"),
+     ("credentials", "import", "SECRETS")],
+)
+def test_single_statement_writes_wait_as_every_command_does(sqlite_db, tmp_path, args):
+    """A token created or credentials imported behind another writer say they wait and give up
+    with the --lock-wait line, as an ingest does (they waited silently, then failed with a bare
+    "database is locked")."""
+    db, path = sqlite_db
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text('[{"keyId": "3f2504e0-4f89-41d3-9a0c-0305e82c3301", '
+                       '"secretText": "abc8Q~0123456789abcdefghijklmnopqrstuvwxyzAB"}]')
+    args = tuple(str(secrets) if a == "SECRETS" else a for a in args)
+    holder = hold(SQLITE_HOLDER, path, 30.0)
+    try:
+        done, _ = vigil(db, "--lock-wait", "0.8", *args, notice=0.3)
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert done.returncode == 1, done.stderr
+    assert "waiting for another writer to finish" in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("error: gave up after waiting 1 s (--lock-wait)")

@@ -163,7 +163,7 @@ class IndicatorRepository:
             set_={"kind": stmt.excluded.kind, "location": stmt.excluded.location,
                   "synced_at": stmt.excluded.synced_at, "indicators": stmt.excluded.indicators},
         )
-        with self._engine.begin() as conn:
+        with transaction(self._engine, write=True) as conn:
             conn.execute(stmt, {"source": source, "kind": kind, "location": location,
                                 "synced_at": now, "indicators": count})
 

@@ -39,7 +39,7 @@ class CredentialRegistry:
                 "imported_at")
         stmt = stmt.on_conflict_do_update(
             index_elements=["key_id"], set_={c: getattr(stmt.excluded, c) for c in cols})
-        with self._engine.begin() as conn:
+        with transaction(self._engine, write=True) as conn:
             conn.execute(stmt, [{"key_id": s.key_id, "hint": s.hint, "digest": s.digest,
                                  "shape": s.shape, "key_fingerprint": s.key_fingerprint,
                                  "service_principal_id": s.service_principal_id,

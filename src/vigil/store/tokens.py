@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select, update
 
 from vigil.auth.local import ApiToken
 from vigil.auth.roles import Role
+from vigil.store.database import transaction
 from vigil.store.tables import api_tokens
 
 T = api_tokens.c
@@ -39,7 +40,7 @@ class TokenRepository:
             "created_at": token.created_at,
             "revoked_at": token.revoked_at,
         }
-        with self._engine.begin() as conn:
+        with transaction(self._engine, write=True) as conn:
             conn.execute(api_tokens.insert(), [row])
 
     def by_hash(self, token_hash: str) -> ApiToken | None:
@@ -60,5 +61,5 @@ class TokenRepository:
             .where(T.id == token_id, T.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        with self._engine.begin() as conn:
+        with transaction(self._engine, write=True) as conn:
             return conn.execute(stmt).rowcount == 1
