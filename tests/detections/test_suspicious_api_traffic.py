@@ -372,3 +372,19 @@ def test_enumeration_over_days_is_medium_at_the_eighth_collection_in_a_week():
     (signal,) = {e.key: e.value for e in d.additional_info}["signals"]
     assert "after 7 first listed in the 42 hours before" in signal
     assert detect([*routine(), *one_an_hour(HOUR, eight, every_hours=25)]) == {}  # 8 in 7+ days
+
+
+def test_collections_of_the_hour_in_which_learning_ends_do_not_count():
+    """Learning ends 5 minutes into an hour (7 days after the first request, at 00:05); the two
+    collections listed in its first minutes were listed while learning, so with one new an hour
+    after them the fifth is not slow enumeration (they counted once an hour was judged by its
+    end); the same listings an hour later, all past learning, are."""
+    end = T0 + timedelta(days=7)
+    listings = [call(end + timedelta(minutes=1 + i), f"/{c}?$top=999")
+                for i, c in enumerate(SLOW[:2])]
+    listings += [call(end + timedelta(hours=h, minutes=10), f"/{c}?$top=999")
+                 for h, c in zip((1, 2, 3), SLOW[2:], strict=True)]
+    assert detect(sorted([*routine(days=8), *listings], key=lambda g: g.time)) == {}
+    later = [call(g.time + timedelta(hours=1), g.request_uri.removeprefix(GRAPH))
+             for g in listings]
+    assert detect(sorted([*routine(days=8), *later], key=lambda g: g.time)) != {}

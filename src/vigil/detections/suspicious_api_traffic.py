@@ -280,7 +280,9 @@ class SuspiciousAPITraffic:
         to its detection. A detection answered before ``t`` keeps the evidence it was answered
         on (rewritten, its ``lastUpdatedDateTime`` would move past the verdict's time)."""
         if w["level"] not in ("medium", "high"):
-            settled = b.learning((int(w["h"]) + 1) * 3600, self._period) is None
+            # past learning when the hour began: one in which learning ends holds listings made
+            # while learning, and they are no fresh collections
+            settled = b.learning(int(w["h"]) * 3600, self._period) is None
             b.learn_window(w, self._th, self.params.halve_days, settled)
         elif b.ep is not None:
             kept = {k: w[k] for k in ("h", "req", "bytes", "f403", "new", "dirs")}

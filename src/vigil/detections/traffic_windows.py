@@ -9,8 +9,9 @@ medium or high (protected learning):
 * log2 histograms (:mod:`vigil.baseline.histogram`) of requests, bytes and 403s per active hour;
 * the endpoints used (CRC-32 of their templates, the ``eps_cap`` most recent) and the directory
   collections listed;
-* the collections first listed in the last ``long_hours`` (a week) by a principal past learning
-  (``fresh``, at most ``FRESH_CAP``), for enumeration spread over hours or days.
+* the collections first listed in the last ``long_hours`` (a week) in hours that began past the
+  principal's learning (``fresh``, at most ``FRESH_CAP``), for enumeration spread over hours or
+  days.
 
 Signals of an hour and their points (levels: 1-2 low, 3-4 medium, 5+ high):
 
