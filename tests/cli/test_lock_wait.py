@@ -273,3 +273,32 @@ def test_single_statement_writes_wait_as_every_command_does(sqlite_db, tmp_path,
     assert done.returncode == 1, done.stderr
     assert "waiting for another writer to finish" in done.stderr
     assert done.stderr.splitlines()[-1].startswith("error: gave up after waiting 1 s (--lock-wait)")
+
+
+def test_ctrl_c_ends_a_waiting_command_at_once(sqlite_db):
+    """SQLite's busy handler sleeps in C, where SIGINT waits for it to return: a command waiting
+    for the lock ignored Ctrl-C until the lock was free (minutes, behind a rebuild). It waits in
+    short slices now, and Ctrl-C ends it within one."""
+    import signal
+
+    db, path = sqlite_db
+    holder = hold(SQLITE_HOLDER, path, 30.0)
+    env = {k: v for k, v in os.environ.items() if k != "VIGIL_LOCK_WAIT_SECONDS"}
+    env["VIGIL_LOCK_NOTICE_SECONDS"] = "0.3"
+    waiter = subprocess.Popen(
+        [sys.executable, "-m", "vigil.cli.main", "--db", db, "ingest", str(SIGNINS)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert waiter.stderr is not None
+        assert waiter.stderr.readline().startswith("waiting for another writer to finish")
+        time.sleep(0.5)  # well into the wait after the notice
+        waiter.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        waiter.wait(10)
+        took = time.monotonic() - started
+    finally:
+        waiter.kill()
+        holder.kill()
+        holder.wait(10)
+    assert waiter.returncode != 0 and took < 2
+    assert sign_ins(db) == 0

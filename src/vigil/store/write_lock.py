@@ -50,6 +50,9 @@ _HOLDER_SQL = (
 )
 #: SQLite's busy timeout while waiting without limit (SQLite takes a 32-bit count of ms: 24 days).
 FOREVER_MS = 2**31 - 1
+#: Longest single wait in SQLite's busy handler while waiting for ``BEGIN IMMEDIATE``: between two,
+#: Python runs, so Ctrl-C (SIGINT, SIGTERM's handler) ends a waiting command at once.
+SLICE_SECONDS = 0.25
 #: The busy timeout Vigil's SQLite connections are opened with (before any transaction sets it).
 DEFAULT_BUSY_MS = 30_000
 _SAVEPOINT = "vigil_write_lock"
@@ -101,7 +104,8 @@ def begin_sqlite(conn: Connection) -> None:
         wait = math.inf if limit is None else limit - waited
         if notice is not None and not told:
             wait = min(wait, notice.after - waited)
-        _set_busy_ms(conn, FOREVER_MS if wait == math.inf else min(FOREVER_MS, _ms(wait)))
+        # in slices: SQLite's busy handler sleeps in C, where Ctrl-C waits for it to return
+        _set_busy_ms(conn, _ms(min(wait, SLICE_SECONDS)))
         try:
             driver.execute("BEGIN IMMEDIATE")
             break
