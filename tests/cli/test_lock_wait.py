@@ -253,12 +253,12 @@ def test_a_followers_checkpoint_waits_for_the_lock_as_a_batch_does(sqlite_db):
 @pytest.mark.parametrize(
     "args",
     [("token", "create", "--role", "Security Reader", "--name", "ci"),
-     ("credentials", "import", "SECRETS")],
+     ("credentials", "import", "SECRETS"), ("migrate",)],
 )
 def test_single_statement_writes_wait_as_every_command_does(sqlite_db, tmp_path, args):
-    """A token created or credentials imported behind another writer say they wait and give up
-    with the --lock-wait line, as an ingest does (they waited silently, then failed with a bare
-    "database is locked")."""
+    """A token created, credentials imported or a migration behind another writer say they
+    wait and give up with the --lock-wait line, as an ingest does (they waited silently in
+    SQLite's busy handler, then failed with a bare "database is locked")."""
     db, path = sqlite_db
     secrets = tmp_path / "secrets.json"
     secrets.write_text('[{"keyId": "3f2504e0-4f89-41d3-9a0c-0305e82c3301", '

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from vigil.store.write_lock import IMMEDIATE
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -22,9 +24,13 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (idempotent)."""
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    # with the write lock, taken as every command's writes take it: behind another writer it
+    # waits as they do, says so, and Ctrl-C ends it (vigil.store.write_lock)
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{IMMEDIATE: True})
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
 
 
 def current_revision(engine: Engine) -> str | None:
