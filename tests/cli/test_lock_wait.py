@@ -302,3 +302,40 @@ def test_ctrl_c_ends_a_waiting_command_at_once(sqlite_db):
         holder.wait(10)
     assert waiter.returncode != 0 and took < 2
     assert sign_ins(db) == 0
+
+
+def test_a_follower_stops_after_its_batch_and_at_once_on_a_second_ctrl_c(sqlite_db, tmp_path):
+    """A follower's first SIGINT stops it after the batch in hand, and it says so; waiting
+    behind another writer, that batch waits with it (a rebuild: minutes), so a second SIGINT
+    stops it at once, storing nothing that a rerun would not read again."""
+    import signal
+
+    db, path = sqlite_db
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "signins.jsonl").write_bytes(SIGNINS.read_bytes())
+    holder = hold(SQLITE_HOLDER, path, 30.0)
+    env = {k: v for k, v in os.environ.items() if k != "VIGIL_LOCK_WAIT_SECONDS"}
+    env["VIGIL_LOCK_NOTICE_SECONDS"] = "0.3"
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "vigil.cli.main", "--db", db, "ingest", "--follow", str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert follower.stderr is not None
+        assert follower.stderr.readline().startswith("waiting for another writer to finish")
+        follower.send_signal(signal.SIGINT)
+        assert follower.stderr.readline().startswith("stopping after the batch in hand")
+        time.sleep(0.5)
+        assert follower.poll() is None  # still waiting for the lock, its batch in hand
+        follower.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        follower.wait(10)
+        took = time.monotonic() - started
+    finally:
+        follower.kill()
+        holder.kill()
+        holder.wait(10)
+    assert follower.returncode != 0 and took < 2
+    assert sign_ins(db) == 0
+    again, _ = vigil(db, "ingest", str(folder))
+    assert again.returncode == 0 and sign_ins(db) == 7

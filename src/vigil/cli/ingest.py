@@ -31,7 +31,8 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     "--follow",
     is_flag=True,
     help="Keep running: tail growing files and pick up new files in folders. A file replaced at "
-    "its path (another device or inode, or other first bytes) is read from the start.",
+    "its path (another device or inode, or other first bytes) is read from the start. Ctrl-C "
+    "(SIGINT, SIGTERM) stops it after the batch in hand; a second, at once.",
 )
 @click.option(
     "--rejects",

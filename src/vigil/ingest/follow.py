@@ -28,7 +28,9 @@ Contract
   and rewritten): it is read again from the start (re-reading adds nothing twice).
   Checkpoints from before identities were kept are trusted while the file is not smaller than
   their offset and the byte before it is a newline.
-* SIGINT / SIGTERM stop it after the batch in hand.
+* SIGINT / SIGTERM stop it after the batch in hand (saying so on stderr); a second one stops
+  it at once (``KeyboardInterrupt``: what was not committed is read again next time), which a
+  follower waiting behind another writer's lock (a rebuild) needs.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import hashlib
 import io
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -369,8 +372,16 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(_signum: int, _frame: object) -> None:
+        if stop.is_set():  # the second: now (nothing committed is lost; the rest is read again)
+            raise KeyboardInterrupt
+        stop.set()
+        print("stopping after the batch in hand (again to stop at once)", file=sys.stderr,
+              flush=True)
+
     for s in previous:
-        signal.signal(s, lambda *_: stop.set())
+        signal.signal(s, handler)
 
     def restore() -> None:
         for s, handler in previous.items():
