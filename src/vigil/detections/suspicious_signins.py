@@ -37,15 +37,15 @@ Change-aware
     → resource; see :mod:`vigil.detections.change_windows`). Explained properties are learned,
     not scored, and listed under ``explainedByChanges``.
 Admins' verdicts
-    A sign-in left unlearned is held (its values, at most ``HELD_MAX`` per principal) until an
-    admin answers its detection (:mod:`vigil.detections.verdicts`). Dismissed: the held values are
-    learned before the principal's next sign-in past the detection's stored evidence and past the
-    verdict is scored, so a benign job flagged once does not raise risk every week. Remediated:
-    dropped, never learned.
-    Either verdict ends the episode: a later suspicious sign-in opens a new detection instead of
-    growing the closed one. Unanswered, held values go after ``forget_days``; meanwhile every
-    sign-in of the principal is scored in full (no familiar fast path), so a verdict applies at
-    the same sign-in in an ingest and in a rebuild.
+    A sign-in left unlearned is held (its values, at most ``HELD_MAX`` per principal,
+    :mod:`vigil.detections.held_signins`) until an admin answers its detection
+    (:mod:`vigil.detections.verdicts`). Dismissed: the held values are learned before the
+    principal's next sign-in past the detection's stored evidence and past the verdict is scored,
+    so a benign job flagged once does not raise risk every week. Remediated: dropped, never
+    learned. Either verdict ends the episode: a later suspicious sign-in opens a new detection
+    instead of growing the closed one. Unanswered, held values go after ``forget_days``; meanwhile
+    every sign-in of the principal is scored in full (no familiar fast path), so a verdict applies
+    at the same sign-in in an ingest and in a rebuild.
 Episodes
     One detection per principal per episode (:mod:`vigil.detections.episodes`): suspicious
     sign-ins less than ``episode_gap_hours`` (12) apart share the detection whose id comes from
@@ -87,6 +87,7 @@ from vigil.baseline import Fading, FeatureProfile, LearningPeriod, StateCache
 from vigil.detections.base import DetectionContext, Records
 from vigil.detections.change_windows import ChangeWindows, Trust, authorized_change
 from vigil.detections.episodes import Episode, level_for
+from vigil.detections.held_signins import hold, settle
 from vigil.detections.params import DetectorParams
 from vigil.detections.signin_features import FEATURES, LABELS, features, fingerprint
 from vigil.detections.verdicts import Verdicts
@@ -95,7 +96,6 @@ from vigil.normalize.values import canonical_guid
 
 CAPS = {name: 24 if name in ("ip", "net") else 8 for name in FEATURES}
 CHANGES_KEY = "_changes"  # the change windows' index; each key's windows in "_changes:<key>"
-HELD_MAX = 4  # flagged, unlearned sign-ins kept per principal until an admin's verdict
 _FAMILIAR_MAX = 512
 _by_time = attrgetter("created_date_time")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -322,60 +322,35 @@ class SuspiciousSignins:
 
     @staticmethod
     def _hold(pr: _Principal, values: dict[str, str | None], t: int) -> None:
-        """Keep a flagged sign-in's values, unlearned, until an admin's verdict on its episode
-        (:meth:`_settle`): ``[episode id, last time, count, values in FEATURES order]``, the
-        same values once per episode, at most ``HELD_MAX`` (the oldest go first).
+        """Hold a flagged sign-in's values until an admin's verdict (:mod:`held_signins`).
 
         While a principal holds any, its sign-ins skip the familiar fast path (``familiar`` is
         emptied and not filled), so a verdict is applied at the first sign-in past it, however
         warm this process's cache is: a rebuild learns it where the ingest did."""
-        prof = pr.profile
         pr.familiar.clear()  # pending is empty: _slow flushed it
-        episode = str(prof.extra["ep"]["id"])
-        row = [values.get(f) for f in FEATURES]
-        held: list[list[Any]] = prof.extra.setdefault("held", [])
-        for entry in held:
-            if entry[0] == episode and entry[3] == row:
-                entry[1] = max(int(entry[1]), t)
-                entry[2] = int(entry[2]) + 1
-                return
-        held.append([episode, t, 1, row])
-        del held[:-HELD_MAX]
+        extra = pr.profile.extra
+        hold(extra, str(extra["ep"]["id"]), values, t)
 
     def _settle(self, pr: _Principal, sp: str, t: int, verdicts: Verdicts) -> None:
         """Apply admins' verdicts (:mod:`vigil.detections.verdicts`) before scoring a sign-in at
         ``t``: the held sign-ins of a dismissed episode are learned, those of a remediated one
-        dropped; an episode with a verdict ends, so a suspicious sign-in opens a new one. A
-        verdict ends the episode past its detection's stored evidence and settles the held
-        sign-ins past the verdict's time too (:meth:`Verdict.teaches`: sign-ins ingested before
-        it were scored without it); held sign-ins older than ``forget_days`` go."""
-        prof = pr.profile
-        held: list[list[Any]] = prof.extra.get("held") or []
-        ep = prof.extra.get("ep")
+        dropped (:func:`held_signins.settle`); an episode with a verdict past its detection's
+        stored evidence ends, so a suspicious sign-in opens a new one."""
+        extra = pr.profile.extra
+        held: list[list[Any]] = extra.get("held") or []
+        ep = extra.get("ep")
         episodes = {str(e[0]) for e in held}
         if ep is not None:
             episodes.add(str(ep["id"]))
         found = verdicts.of(sp, episodes)
         if not found and not held:
             return
-        oldest = t - self.params.forget_days * 86_400
-        keep = []
-        for entry in held:
-            verdict = found.get(str(entry[0]))
-            if verdict is None or not verdict.teaches(t):
-                if int(entry[1]) >= oldest:
-                    keep.append(entry)
-            elif verdict.dismissed and len(entry[3]) == len(FEATURES):  # else another version's
-                self._learn(pr, None, dict(zip(FEATURES, entry[3], strict=True)),
-                            int(entry[1]), int(entry[2]))
-        if keep:
-            prof.extra["held"] = keep
-        else:
-            prof.extra.pop("held", None)
+        for values, at, count in settle(extra, found, t, t - self.params.forget_days * 86_400):
+            self._learn(pr, None, values, at, count)
         if ep is not None:
             verdict = found.get(str(ep["id"]))
             if verdict is not None and t > verdict.last:
-                del prof.extra["ep"]
+                del extra["ep"]
 
     def _sparse(self, prof: FeatureProfile, t: int, unfamiliar: dict[str, float],
                 explained: dict[str, str], level: str | None,
