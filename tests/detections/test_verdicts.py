@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from behaviour_sim import feed
 
 from vigil.app import App, build
-from vigil.ingest.pipeline import NewRecords
 from vigil.model import (
     ClientCredentialType,
     GraphActivity,
@@ -64,17 +64,6 @@ def app(db_url: str, clock: Any) -> App:
     upgrade(a.store.engine)
     feed(a, [signin(T0 + timedelta(hours=h)) for h in range(30 * 24)])
     return a
-
-
-def feed(app: App, sign_ins: list[SignIn]) -> None:
-    """Store ``sign_ins`` and run the detectors on them in one transaction, as an ingest does,
-    a minute after the last of them (the clock is left there)."""
-    clock: Any = app.clock  # the FakeClock of the fixture
-    clock.now = max(clock.now, *(s.created_date_time + timedelta(minutes=1) for s in sign_ins))
-    with app.store.engine.connect() as conn, conn.begin():
-        app.store.activity.add_sign_ins([(s, None) for s in sign_ins], conn)
-        app.detection.observe(conn, NewRecords(sign_ins=sign_ins))
-        app.detection.commit(conn)
 
 
 def suspicious(app: App) -> dict[str, RiskDetection]:
@@ -206,16 +195,6 @@ def call(at: datetime, path: str = "/users/delta?$select=id") -> GraphActivity:
                          response_size_bytes=20_000)
 
 
-def feed_graph(app: App, calls: list[GraphActivity]) -> None:
-    """:func:`feed` for Graph activity."""
-    clock: Any = app.clock
-    clock.now = max(clock.now, *(g.time + timedelta(minutes=1) for g in calls))
-    with app.store.engine.connect() as conn, conn.begin():
-        app.store.activity.add_graph_activities([(g, None) for g in calls], conn)
-        app.detection.observe(conn, NewRecords(graph_activities=calls))
-        app.detection.commit(conn)
-
-
 def traffic(app: App) -> dict[str, RiskDetection]:
     found = app.store.risk.list_detections()
     return {d.id: d for d in found if d.risk_event_type == "suspiciousAPITraffic"}
@@ -229,14 +208,14 @@ def test_a_dismissed_flagged_hour_gives_the_same_detections_on_a_rebuild(app: Ap
     lastUpdatedDateTime past the next hour's start, and the rebuild took that for the time of
     the verdict.)"""
     start = T0 + timedelta(days=30)
-    feed_graph(app, [call(start + timedelta(hours=h, minutes=m))
+    feed(app, [call(start + timedelta(hours=h, minutes=m))
                      for h in range(14 * 24) for m in (5, 25, 45)])
     hour = start + timedelta(days=14, hours=2)
-    feed_graph(app, [call(hour + timedelta(seconds=i), p) for i, p in enumerate(EXPORT)])
+    feed(app, [call(hour + timedelta(seconds=i), p) for i, p in enumerate(EXPORT)])
     (flagged,) = traffic(app).values()
     app.risk.dismiss([GRAPH_SP], actor="admin@contoso.com")
     nxt = hour + timedelta(hours=1)
-    feed_graph(app, [call(nxt + timedelta(seconds=i), p) for i, p in enumerate(EXPORT)])
+    feed(app, [call(nxt + timedelta(seconds=i), p) for i, p in enumerate(EXPORT)])
     before = traffic(app)
     assert list(before) == [flagged.id]
     assert app.detection.rebuild() == 0

@@ -13,35 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from behaviour_sim import app_on, ingest, simulated, stored_records
+from behaviour_sim import app_on, feed, ingest, record_time, simulated, stored_records
 
 from vigil.app import App
-from vigil.ingest.pipeline import NewRecords
-from vigil.model import AuditEvent, GraphActivity, RiskState, SignIn
-
-
-def _time(r: SignIn | AuditEvent | GraphActivity) -> Any:
-    if isinstance(r, SignIn):
-        return r.created_date_time
-    if isinstance(r, AuditEvent):
-        return r.activity_date_time
-    return r.time
-
-
-def _feed(app: App, clock: Any, batch: list[Any]) -> None:
-    """Store ``batch`` and run the detectors on it in one transaction, a minute after its last
-    record (the clock is left there)."""
-    clock.now = max(clock.now, max(_time(r) for r in batch) + timedelta(minutes=1))
-    new = NewRecords(sign_ins=[r for r in batch if isinstance(r, SignIn)],
-                     audit_events=[r for r in batch if isinstance(r, AuditEvent)],
-                     graph_activities=[r for r in batch if isinstance(r, GraphActivity)])
-    a = app.store.activity
-    with app.store.engine.connect() as conn, conn.begin():
-        a.add_sign_ins([(s, None) for s in new.sign_ins], conn)
-        a.add_audit_events([(e, None) for e in new.audit_events], conn)
-        a.add_graph_activities([(g, None) for g in new.graph_activities], conn)
-        app.detection.observe(conn, new)
-        app.detection.commit(conn)
+from vigil.model import RiskState
 
 
 def _answer(app: App, round_: int) -> int:
@@ -70,13 +45,13 @@ def test_verdicts_along_the_way_and_a_rebuild_agree(tmp_path, clock):
     ingest(source, tenant, detect=False)
     records = stored_records(source)
 
-    clock.now = _time(records[0])  # conftest's FakeClock, moved along by _feed
+    clock.now = record_time(records[0])  # conftest's FakeClock, moved along by feed
     app = app_on(tmp_path / "streamed.db", clock=clock)
     ingest(app, tenant / "inventory", detect=True)
     answered, rounds = 0, 0
     cuts = tuple(len(records) * k // 8 for k in range(3, 8))  # once the scenarios have begun
     for start in range(0, len(records), 300):
-        _feed(app, clock, records[start : start + 300])
+        feed(app, records[start : start + 300])
         if any(start <= c < start + 300 for c in cuts):
             answered += _answer(app, rounds)
             rounds += 1
