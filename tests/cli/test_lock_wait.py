@@ -79,6 +79,19 @@ def vigil(
     return done, time.monotonic() - started
 
 
+def waiting(db: str, *args: str) -> subprocess.Popen[str]:
+    """``vigil --db DB ARGS`` started in a process of its own (the real ``vigil``, signals
+    included), returned once it says it waits for the write lock (after 0.3 s)."""
+    env = {k: v for k, v in os.environ.items() if k != "VIGIL_LOCK_WAIT_SECONDS"}
+    env["VIGIL_LOCK_NOTICE_SECONDS"] = "0.3"
+    started = subprocess.Popen(
+        [sys.executable, "-m", "vigil.cli.main", "--db", db, *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert started.stderr is not None
+    assert started.stderr.readline().startswith("waiting for another writer to finish")
+    return started
+
+
 def sign_ins(db: str) -> int:
     store = Store.open(db)
     try:
@@ -283,14 +296,8 @@ def test_ctrl_c_ends_a_waiting_command_at_once(sqlite_db):
 
     db, path = sqlite_db
     holder = hold(SQLITE_HOLDER, path, 30.0)
-    env = {k: v for k, v in os.environ.items() if k != "VIGIL_LOCK_WAIT_SECONDS"}
-    env["VIGIL_LOCK_NOTICE_SECONDS"] = "0.3"
-    waiter = subprocess.Popen(
-        [sys.executable, "-m", "vigil.cli.main", "--db", db, "ingest", str(SIGNINS)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    waiter = waiting(db, "ingest", str(SIGNINS))
     try:
-        assert waiter.stderr is not None
-        assert waiter.stderr.readline().startswith("waiting for another writer to finish")
         time.sleep(0.5)  # well into the wait after the notice
         waiter.send_signal(signal.SIGINT)
         started = time.monotonic()
@@ -315,14 +322,9 @@ def test_a_follower_stops_after_its_batch_and_at_once_on_a_second_ctrl_c(sqlite_
     folder.mkdir()
     (folder / "signins.jsonl").write_bytes(SIGNINS.read_bytes())
     holder = hold(SQLITE_HOLDER, path, 30.0)
-    env = {k: v for k, v in os.environ.items() if k != "VIGIL_LOCK_WAIT_SECONDS"}
-    env["VIGIL_LOCK_NOTICE_SECONDS"] = "0.3"
-    follower = subprocess.Popen(
-        [sys.executable, "-m", "vigil.cli.main", "--db", db, "ingest", "--follow", str(folder)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    follower = waiting(db, "ingest", "--follow", str(folder))
     try:
         assert follower.stderr is not None
-        assert follower.stderr.readline().startswith("waiting for another writer to finish")
         follower.send_signal(signal.SIGINT)
         assert follower.stderr.readline().startswith("stopping after the batch in hand")
         time.sleep(0.5)
