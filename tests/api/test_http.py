@@ -316,13 +316,10 @@ def test_unexpected_errors_are_500_in_graph_shape(api, monkeypatch):
     assert error["innerError"]["client-request-id"] == "cid-1"
 
 
-def test_an_action_on_a_store_locked_too_long_is_503_with_retry_after(
-    sqlite_store, clock, monkeypatch
-):
-    """A dismiss while another process holds SQLite's write lock past the API's wait (a
-    rebuild of a large store, an index build after a bulk load) is no bug: 503 with Retry-After,
-    not the 500 it was. The wait, ``API_WRITE_LOCK_TIMEOUT``, is cut to 0.2 s here (30 s in
-    Vigil, SQLite's busy timeout before the CLI's writers learned to wait longer)."""
+def _dismiss_behind_a_writer(store, clock, monkeypatch, wait: float, cid: str):
+    """A dismiss through the API while another connection holds the store's write lock, the
+    API's wait cut to ``wait`` seconds, then one more once it is free: the two responses and
+    how long the first took."""
     import time
 
     import httpx
@@ -331,12 +328,12 @@ def test_an_action_on_a_store_locked_too_long_is_503_with_retry_after(
     from vigil.api import server as api_server
     from vigil.store.database import IMMEDIATE, connect
 
-    monkeypatch.setattr(api_server, "API_WRITE_LOCK_TIMEOUT", 0.2, raising=False)
-    app = make_app(sqlite_store, clock)
+    monkeypatch.setattr(api_server, "API_WRITE_LOCK_TIMEOUT", wait, raising=False)
+    app = make_app(store, clock)
     seed(app, 2)
-    token = add_token(sqlite_store, Role.security_operator, "operator", clock())
-    other = connect(str(sqlite_store.engine.url))
-    headers = {"Authorization": f"Bearer {token}", "client-request-id": "cid-2"}
+    token = add_token(store, Role.security_operator, "operator", clock())
+    other = connect(store.engine.url.render_as_string(hide_password=False))
+    headers = {"Authorization": f"Bearer {token}", "client-request-id": cid}
     body = {"servicePrincipalIds": [sp_id(1)]}
     with ServerThread(api_server.create_api(app)) as server, httpx.Client(
         base_url=server.base, timeout=10
@@ -348,6 +345,17 @@ def test_an_action_on_a_store_locked_too_long_is_503_with_retry_after(
             waited = time.monotonic() - started
         after = c.post(f"{RISKY}/dismiss", json=body, headers=headers)
     other.dispose()
+    return locked, waited, after
+
+
+def test_an_action_on_a_store_locked_too_long_is_503_with_retry_after(
+    sqlite_store, clock, monkeypatch
+):
+    """A dismiss while another process holds SQLite's write lock past the API's wait (a
+    rebuild of a large store, an index build after a bulk load) is no bug: 503 with Retry-After,
+    not the 500 it was. The wait, ``API_WRITE_LOCK_TIMEOUT``, is cut to 0.2 s here (30 s in
+    Vigil, SQLite's busy timeout before the CLI's writers learned to wait longer)."""
+    locked, waited, after = _dismiss_behind_a_writer(sqlite_store, clock, monkeypatch, 0.2, "cid-2")
     assert locked.status_code == 503 and locked.headers["Retry-After"] == "30"
     error = error_of(locked)
     assert error["code"] == "serviceNotAvailable" and "busy" in error["message"]
@@ -362,33 +370,13 @@ def test_an_action_behind_a_long_writer_on_postgresql_is_503_not_a_hang(pg_url, 
     held it hung the request. The API waits ``API_WRITE_LOCK_TIMEOUT`` (cut to 0.3 s here), then
     answers 503 as on SQLite; the lock's holder (an ingest, a rebuild) still waits as long as it
     takes."""
-    import time
-
-    import httpx
-    from tests_api_support import ServerThread, add_token, make_app  # type: ignore[import-not-found]
-
-    from vigil.api import server as api_server
     from vigil.store import Store
-    from vigil.store.database import IMMEDIATE, connect
 
-    monkeypatch.setattr(api_server, "API_WRITE_LOCK_TIMEOUT", 0.3, raising=False)
     pg_store = Store.open(pg_url, migrate=True)
-    app = make_app(pg_store, clock)
-    seed(app, 2)
-    token = add_token(pg_store, Role.security_operator, "operator", clock())
-    other = connect(pg_url)
-    headers = {"Authorization": f"Bearer {token}", "client-request-id": "cid-3"}
-    body = {"servicePrincipalIds": [sp_id(1)]}
-    with ServerThread(api_server.create_api(app)) as server, httpx.Client(
-        base_url=server.base, timeout=10
-    ) as c:
-        with other.connect().execution_options(**{IMMEDIATE: True}) as writer, writer.begin():
-            started = time.monotonic()
-            locked = c.post(f"{RISKY}/dismiss", json=body, headers=headers)
-            waited = time.monotonic() - started
-        after = c.post(f"{RISKY}/dismiss", json=body, headers=headers)
-    other.dispose()
-    pg_store.close()
+    try:
+        locked, waited, after = _dismiss_behind_a_writer(pg_store, clock, monkeypatch, 0.3, "cid-3")
+    finally:
+        pg_store.close()
     assert locked.status_code == 503 and locked.headers["Retry-After"] == "30"
     assert error_of(locked)["code"] == "serviceNotAvailable"
     assert 0.3 <= waited < 10
