@@ -45,16 +45,23 @@ class LearningPeriod:
     def reason(self, first: int | None, now: int, n: int, unit: str = "observations") -> str | None:
         """None when learned, else why not, e.g. ``"learning: 3.2 of 7 days, 12 of 30 sign-ins"``
         (with a sparse route: ``"... (or 28 days and 5 sign-ins)"``)."""
+        if self.learned(first, now, n):
+            return None
         days = 0.0 if first is None else (now - first) / DAY
-        if days >= self.min_days and n >= self.min_observations:
-            return None
         sparse = self.sparse_days
-        if sparse is not None and days >= sparse and n >= self.sparse_min_observations:
-            return None
         text = f"learning: {days:.1f} of {self.min_days:g} days, {n} of {self.min_observations} {unit}"
         if sparse is not None:
             text += f" (or {sparse:g} days and {self.sparse_min_observations} {unit})"
         return text
+
+    def learned(self, first: int | None, now: int, n: int) -> bool:
+        """Whether a profile that began at ``first`` with ``n`` observations is past learning
+        at ``now`` (:meth:`reason` is None), without saying why not."""
+        days = 0.0 if first is None else (now - first) / DAY
+        if days >= self.min_days and n >= self.min_observations:
+            return True
+        sparse = self.sparse_days
+        return sparse is not None and days >= sparse and n >= self.sparse_min_observations
 
     def sparse(self, n: int) -> bool:
         """Whether a learned profile holding ``n`` observations finished by the sparse route."""

@@ -282,7 +282,7 @@ class SuspiciousAPITraffic:
         if w["level"] not in ("medium", "high"):
             # past learning when the hour began: one in which learning ends holds listings made
             # while learning, and they are no fresh collections
-            settled = b.learning(int(w["h"]) * 3600, self._period) is None
+            settled = self._period.learned(b.first, int(w["h"]) * 3600, b.n)
             b.learn_window(w, self._th, self.params.halve_days, settled)
         elif b.ep is not None:
             kept = {k: w[k] for k in ("h", "req", "bytes", "f403", "new", "dirs")}
