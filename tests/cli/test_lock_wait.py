@@ -154,11 +154,12 @@ def test_intel_add_waits_too(sqlite_db, tmp_path):
     db, path = sqlite_db
     feed = tmp_path / "bad-ips.txt"
     feed.write_text("203.0.113.7\n")
-    holder = hold(SQLITE_HOLDER, path, 1.5)
+    # held well past the command's start-up (over a second on a busy machine) and notice (0.5 s)
+    holder = hold(SQLITE_HOLDER, path, 3.0)
     done, took = vigil(db, "intel", "add", str(feed))
     holder.wait(10)
     assert done.returncode == 0, done.stderr
-    assert took >= 1.0 and "waiting for another writer" in done.stderr
+    assert took >= 2.5 and "waiting for another writer" in done.stderr
 
 
 @pytest.mark.postgres
