@@ -125,11 +125,12 @@ def chunks(cursor: sqlite3.Cursor, size: int) -> Iterator[list[Any]]:
 def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 100_000,
                   commit_seconds: float = 0.5, defer: bool = False, in_sql: bool = False) -> float:
     """Rows/s of inserting ``src``'s stored sign-ins (and raw blocks) into a fresh ``dst``;
-    with ``defer``, its secondary indexes dropped first and built at the end (time included).
+    with ``defer``, its indexes dropped first and built at the end (time included), the unique id
+    index too, as a load into an empty table without detectors does (``vigil.store.unique_ids``).
 
-    ``in_sql``: each batch is one ``INSERT ... SELECT`` from ``src`` attached, as the writer's
-    ``INSERT ... ON CONFLICT (id) DO NOTHING``, so no Python runs per row: SQLite's own cost
-    (reading the rows back included)."""
+    ``in_sql``: each batch is one ``INSERT ... SELECT`` from ``src`` attached (``ON CONFLICT (id)
+    DO NOTHING`` while the unique index is kept, as the writer's), so no Python runs per row:
+    SQLite's own cost (reading the rows back included)."""
     from vigil.store.database import connect
     from vigil.store.deferred_indexes import defer_indexes, restore_indexes
 
@@ -143,7 +144,7 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
     read = sqlite3.connect(src)
     spent, rows = 0.0, 0
     started = time.perf_counter()
-    deferred = defer_indexes(engine) if defer else []
+    deferred = defer_indexes(engine, unique=True) if defer else []
     spent += time.perf_counter() - started
     if in_sql:
         out.execute("ATTACH DATABASE ? AS src", (str(src),))
@@ -151,7 +152,7 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
         cols = [r[1] for r in read.execute(f"PRAGMA table_info({table})") if r[1] != "pk"]
         names = ", ".join(cols)
         if in_sql:  # batches are pk ranges: (after, up to)
-            conflict = " ON CONFLICT (id) DO NOTHING" if table == "sign_ins" else ""
+            conflict = " ON CONFLICT (id) DO NOTHING" if table == "sign_ins" and not defer else ""
             sql = (f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table}"
                    f" WHERE pk > ? AND pk <= ? ORDER BY pk{conflict}")
             low, high = read.execute(f"SELECT min(pk) - 1, max(pk) FROM {table}").fetchone()

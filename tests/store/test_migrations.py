@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import msgspec
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -13,7 +14,7 @@ from vigil.model import ClientCredentialType, Location, SignIn, SignInKind
 from vigil.store import Store, rawcodec
 from vigil.store.checkpoints import Checkpoint, CheckpointRepository
 from vigil.store.database import connect
-from vigil.store.schema import current_revision, head_revision, upgrade
+from vigil.store.schema import alembic_config, current_revision, head_revision, upgrade
 from vigil.store.tables import metadata
 from vigil.store.types import to_micros
 
@@ -124,3 +125,70 @@ def test_indicators_stored_before_0008_stay_and_are_kept_per_feed_after(db_url):
             ("isac", "indicator--a", "192.0.2.1/32", ())}
     finally:
         s.close()
+
+
+def test_0010_keeps_every_row_and_makes_the_id_unique_by_an_index(db_url):
+    """0010 turns the UNIQUE (id) constraint of sign_ins and graph_activities into a named unique
+    index: rows and their pks stay, a stored id is still refused, a secondary index a dead
+    deferred load left missing stays missing (the next ingest builds it); and back."""
+    engine = connect(db_url)
+    upgrade(engine, "0009")
+    at = to_micros(datetime(2026, 1, 1, tzinfo=UTC))
+    with engine.begin() as conn:
+        for n in (3, 7):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sign_ins (pk, id, kind, service_principal_id, created_at,"
+                    " error_code, data) VALUES (:pk, :id, 'servicePrincipal', 'sp', :at, 0, '[1]')"
+                ),
+                {"pk": n, "id": f"s-{n}", "at": at},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO graph_activities (id, time, request_method, request_uri,"
+                " response_status_code, data) VALUES ('g-1', :at, 'GET', '/users', 200, '{}')"
+            ),
+            {"at": at},
+        )
+        conn.execute(sa.text("DROP INDEX ix_sign_ins_ip"))
+
+    def state() -> tuple[object, ...]:
+        with engine.connect() as conn:
+            signins = conn.execute(sa.text("SELECT pk, id FROM sign_ins ORDER BY pk")).all()
+            graph = conn.execute(sa.text("SELECT id FROM graph_activities")).all()
+        indexes = {ix["name"] for ix in sa.inspect(engine).get_indexes("sign_ins")}
+        return signins, graph, indexes
+
+    def refused(table: str, columns: str, values: str) -> bool:
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"INSERT INTO {table} ({columns}) VALUES ({values})"),
+                             {"at": at})
+        except sa.exc.IntegrityError:
+            return True
+        return False
+
+    duplicate_sign_in = ("sign_ins", "id, kind, service_principal_id, created_at, error_code, data",
+                         "'s-3', 'servicePrincipal', 'sp', :at, 0, '[1]'")
+    duplicate_graph = ("graph_activities",
+                       "id, time, request_method, request_uri, response_status_code, data",
+                       "'g-1', :at, 'GET', '/x', 200, '{}'")
+    upgrade(engine, "0010")
+    signins, graph, indexes = state()
+    assert signins == [(3, "s-3"), (7, "s-7")] and graph == [("g-1",)]
+    assert "uq_sign_ins_id" in indexes and "ix_sign_ins_ip" not in indexes
+    assert "ix_sign_ins_sp_time" in indexes
+    assert refused(*duplicate_sign_in) and refused(*duplicate_graph)
+    downgrade(engine, "0009")
+    signins, graph, indexes = state()
+    assert signins == [(3, "s-3"), (7, "s-7")] and graph == [("g-1",)]
+    assert "uq_sign_ins_id" not in indexes
+    assert refused(*duplicate_sign_in) and refused(*duplicate_graph)
+    engine.dispose()
+
+
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    cfg = alembic_config(engine)
+    with engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)

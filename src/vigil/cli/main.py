@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from vigil import __version__
 from vigil.cli.context import CliContext, configure_logging
 from vigil.settings import DEFAULT_DATABASE_URL
+from vigil.store.unique_ids import GateTimeout
 from vigil.store.write_lock import WriteLockTimeout
 
 #: The subcommands, each as ``module:attribute``, imported only when run or listed: a command
@@ -129,6 +130,9 @@ def main() -> None:
             f"finish; the store's write lock is still taken ({exc.orig})",
             err=True,
         )
+        sys.exit(1)
+    except GateTimeout as exc:
+        click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except OPERATIONAL as exc:
         # The database's or the system's own words (disk full, read-only, a dead parser

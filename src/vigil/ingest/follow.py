@@ -348,20 +348,20 @@ def follow(
 ) -> IngestSummary:
     """Poll ``paths`` until ``stop`` is set (or SIGINT/SIGTERM, or ``max_polls`` passes)."""
     stop = stop or threading.Event()
-    ingestor.repair_indexes()  # those a deferred load that died left missing
     restore = _stop_on_signals(stop)
     follower = Follower(ingestor, paths, kind, settle_seconds=settle_seconds)
     summary = IngestSummary(sources=len(paths))
     polls = 0
     started = time.perf_counter()
     try:
-        while not stop.is_set():
-            behind = follower.poll(summary)
-            polls += 1
-            if max_polls is not None and polls >= max_polls:
-                break
-            if not behind:  # a backlog is read chunk after chunk, without waiting
-                stop.wait(poll_seconds)
+        with ingestor.beside_others():  # and builds what a deferred load that died left missing
+            while not stop.is_set():
+                behind = follower.poll(summary)
+                polls += 1
+                if max_polls is not None and polls >= max_polls:
+                    break
+                if not behind:  # a backlog is read chunk after chunk, without waiting
+                    stop.wait(poll_seconds)
     finally:
         restore()
         summary.seconds = time.perf_counter() - started

@@ -24,7 +24,9 @@ Contract
 * ``ingest`` into empty sign-in / Graph-activity tables drops their secondary indexes first and
   builds them once the load is over, in a ``finally`` (``defer_indexes``;
   ``vigil.store.deferred_indexes``); indexes a load that died left missing are built by the next
-  ``ingest`` (at its end, if it defers) or ``--follow`` (at its start).
+  ``ingest`` (at its end, if it defers) or ``--follow`` (at its start). On SQLite, run alone and
+  without observers, it drops their unique id indexes too, removes the rows of an id given twice
+  at its end and counts them as duplicates (``vigil.store.unique_ids``); other runs wait for it.
 """
 
 from __future__ import annotations
@@ -55,11 +57,14 @@ from vigil.store.activity import graph_activity_from_row
 from vigil.store.deferred_indexes import (
     BULK_TABLES,
     LoadLock,
+    dead_load_duplicates,
     defer_indexes,
+    missing_indexes,
     repair_indexes,
     restore_indexes,
 )
 from vigil.store.signin_rows import sign_in_from_row
+from vigil.store.unique_ids import IngestGate
 
 T = TypeVar("T")
 
@@ -155,20 +160,41 @@ class Ingestor:
         # load holds it), build what a load that died left missing (not another live load's).
         lock = LoadLock(engine) if self._defer != "off" else None
         owner = lock is not None and lock.acquire()
-        if not owner:
-            self.repair_indexes()
+        # Alone (no other ingest, no detector), it may drop the unique id indexes of empty
+        # tables too; others wait meanwhile (vigil.store.unique_ids).
+        gate = IngestGate(engine)
+        alone = owner and not self._observers and gate.exclusive()
         try:
-            if owner:  # indexes a dead load left missing stay deferred: built at the end too
-                defer_indexes(engine, only_if_empty=self._defer == "auto")
+            if not alone:
+                gate.shared()
+            if not owner:
+                self.repair_indexes()
+            else:
+                # a dead load's unique indexes are built first (its rows then count as stored);
+                # its other missing indexes stay deferred: built at the end too
+                restore_indexes(
+                    engine, BULK_TABLES, self._building(0), dead_load_duplicates, unique_only=True
+                )
+                defer_indexes(engine, only_if_empty=self._defer == "auto", unique=alone)
+                self._store.activity.defer_unique(
+                    ix.table for ix in missing_indexes(engine, unique_only=True)
+                )
             with self._transaction() as self._group:  # one group commit across all sources
                 self._ingest_sources(sources, kind, summary)
         finally:
             if owner:
                 assert lock is not None
                 try:
-                    restore_indexes(engine, BULK_TABLES, self._building(summary.total.read))
+                    self._store.activity.defer_unique(())
+                    restore_indexes(
+                        engine,
+                        BULK_TABLES,
+                        self._building(summary.total.read),
+                        summary.count_duplicates,
+                    )
                 finally:
                     lock.release()
+            gate.release()
         summary.seconds = time.perf_counter() - started
         if self._progress is not None:
             self._progress.close()
@@ -177,6 +203,19 @@ class Ingestor:
     def repair_indexes(self) -> None:
         """Build the indexes a deferred load that died left missing (none while one runs)."""
         repair_indexes(self._store.engine, self._building(0))
+
+    @contextmanager
+    def beside_others(self) -> Iterator[None]:
+        """For a run that is no bulk load (``--follow``): hold the ingest gate shared, waiting
+        while a bulk load that dropped the unique id indexes runs (``vigil.store.unique_ids``),
+        and build what a load that died left missing."""
+        gate = IngestGate(self._store.engine)
+        try:
+            gate.shared()
+            self.repair_indexes()
+            yield
+        finally:
+            gate.release()
 
     def _building(self, records: int) -> Callable[[str], None]:
         def show(name: str) -> None:

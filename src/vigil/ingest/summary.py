@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sqlalchemy import Table
+
 from vigil.store import Reject
 
 #: Kinds in the order summaries list them; ``unknown`` holds input whose kind could not be told.
 KIND_ORDER = ("signins", "audit", "graphactivity", "directory", "unknown")
+#: The kind whose records a bulk activity table stores.
+TABLE_KINDS = {"sign_ins": "signins", "graph_activities": "graphactivity"}
 
 
 @dataclass
@@ -66,6 +70,13 @@ class IngestSummary:
             if len(self.first_rejects) >= REJECT_EXAMPLES:
                 return
             self.first_rejects.append(RejectNote(r.source, r.line, r.kind, r.reason))
+
+    def count_duplicates(self, table: Table, rows: int) -> None:
+        """``rows`` counted as stored into ``table`` were duplicates after all: a bulk load that
+        dropped the unique id index removed them at its end (``vigil.store.unique_ids``)."""
+        counts = self.of(TABLE_KINDS[table.name])
+        counts.stored -= rows
+        counts.duplicate += rows
 
     def of(self, kind: str) -> KindCounts:
         counts = self.kinds.get(kind)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -89,6 +89,7 @@ _ID_CHUNK = 10_000  # bound parameters per lookup (SQLite allows 32,766)
 #: records, in the same order, in this block (``rawcodec.compress_block``).
 RawBlocks = list[tuple[int, bytes]]
 _BLOCK_COLUMNS = ("raw_block", "raw_line")
+_ON_CONFLICT = " ON CONFLICT (id) DO NOTHING"
 
 
 def _first_of_each_id(
@@ -123,9 +124,11 @@ class ActivityRepository:
         }
         self._sql = {
             name: f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
-            " ON CONFLICT (id) DO NOTHING"
+            + _ON_CONFLICT
             for name, cols in self._columns.items()
         }
+        #: Tables whose unique id index a bulk load dropped (:meth:`defer_unique`): plain inserts.
+        self._unique_deferred: frozenset[str] = frozenset()
         #: SQLite reports an executemany's inserted rows exactly and gives new rows growing
         #: rowids: there the writer finds the new rows without looking every id up first.
         self._counts_by_rowcount = engine.dialect.name == "sqlite"
@@ -148,6 +151,12 @@ class ActivityRepository:
             if unique:
                 conn.exec_driver_sql(self._sql[table.name], unique)
         return [r[0] for r in unique]
+
+    def defer_unique(self, tables: Iterable[Table]) -> None:
+        """Insert into ``tables`` without looking for stored ids: their unique id index is dropped
+        for a bulk load, which removes the rows of an id stored twice at its end
+        (``vigil.store.unique_ids``). An empty ``tables`` ends it."""
+        self._unique_deferred = frozenset(t.name for t in tables)
 
     def _copy_new(self, conn: Connection, table: str, rows: list[tuple[Any, ...]]) -> list[str]:
         """PostgreSQL: ``COPY`` the rows into a session-local staging table, then move the ones
@@ -238,7 +247,10 @@ class ActivityRepository:
                 # lies above the largest pk before it, in input order (the first of an id wins).
                 name = table.name
                 before = conn.exec_driver_sql(f"SELECT coalesce(max(pk), 0) FROM {name}").scalar()
-                added = conn.exec_driver_sql(self._sql[name], full).rowcount
+                sql = self._sql[name]
+                if name in self._unique_deferred:
+                    sql = sql.removesuffix(_ON_CONFLICT)
+                added = conn.exec_driver_sql(sql, full).rowcount
                 used = set()
                 if added == len(full):  # every row was new: every block holding rows is used
                     used = {pk for pk, (count, _) in zip(pks, blocks or (), strict=True) if count}

@@ -6,10 +6,13 @@ Into an empty database, a 10^6 sign-in load then went 1.4x as fast, index builds
 (``bench/ingest.py``, SQLite), and the saving grows with the size of the load, since scattered
 inserts slow down as an index outgrows the cache and a sort does not.
 
-Only non-unique indexes are deferred: the unique ``id`` that makes re-ingest add nothing stays.
-Nothing that runs during an ingest reads these tables through the deferred indexes; the API and
-console still answer meanwhile, with slower sign-in and Graph-activity queries. Each build holds
-the write lock (SQLite) or blocks writes to its table (PostgreSQL) while it runs.
+The unique ``id`` indexes that make re-ingest add nothing are deferred only by a SQLite load into
+an empty table that nothing else writes to and no detector watches (``unique=True``; see
+``vigil.store.unique_ids``): at its end the rows whose id an earlier row holds are removed, then
+the index is built. Nothing that runs during an ingest reads these tables through the deferred
+indexes; the API and console still answer meanwhile, with slower sign-in and Graph-activity
+queries (and, during such a load, a record that the input holds twice may show twice). Each
+build holds the write lock (SQLite) or blocks writes to its table (PostgreSQL) while it runs.
 
 A load that defers holds a :class:`LoadLock` (a ``flock`` on a file beside the SQLite database, a
 session advisory lock on PostgreSQL), which the operating system or the server releases however
@@ -23,16 +26,20 @@ A future migration that changes one of these indexes must not assume it exists (
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Index, Table, exists, inspect, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from vigil.store.database import IMMEDIATE, WriteLockTimeout
 from vigil.store.tables import graph_activities, sign_ins
+from vigil.store.unique_ids import remove_duplicates, unique_id_index
+
+log = logging.getLogger(__name__)
 
 #: Tables a bulk load writes most of; their non-unique indexes may be deferred.
 BULK_TABLES: tuple[Table, ...] = (sign_ins, graph_activities)
@@ -49,13 +56,20 @@ def deferrable(table: Table) -> list[Index]:
     return sorted((ix for ix in table.indexes if not ix.unique), key=lambda ix: str(ix.name))
 
 
-def missing_indexes(engine: Engine, tables: Sequence[Table] = BULK_TABLES) -> list[Index]:
-    """Deferrable indexes of ``tables`` that the database lacks."""
+def missing_indexes(
+    engine: Engine, tables: Sequence[Table] = BULK_TABLES, *, unique_only: bool = False
+) -> list[Index]:
+    """Deferrable indexes of ``tables`` that the database lacks, each table's unique id index
+    first (``unique_only``: only those)."""
     found = inspect(engine)
     missing = []
     for table in tables:
         present = {ix["name"] for ix in found.get_indexes(table.name)}
-        missing += [ix for ix in deferrable(table) if ix.name not in present]
+        unique = unique_id_index(table)
+        candidates = [] if unique is None else [unique]
+        if not unique_only:
+            candidates += deferrable(table)
+        missing += [ix for ix in candidates if ix.name not in present]
     return missing
 
 
@@ -69,10 +83,17 @@ def restore_indexes(
     engine: Engine,
     tables: Sequence[Table] = BULK_TABLES,
     progress: Callable[[str], None] | None = None,
+    duplicates: Callable[[Table, int], None] | None = None,
+    *,
+    unique_only: bool = False,
 ) -> list[str]:
-    """Build the deferrable indexes the database lacks, each in its own transaction; their names."""
+    """Build the deferrable indexes the database lacks, each in its own transaction; their names.
+
+    A unique id index is built after the rows whose id an earlier row holds are removed, in the
+    same transaction; ``duplicates`` is told how many of a table's were.
+    """
     built = []
-    for index in missing_indexes(engine, tables):
+    for index in missing_indexes(engine, tables, unique_only=unique_only):
         if progress is not None:
             progress(str(index.name))
         with engine.connect() as conn:
@@ -90,7 +111,12 @@ def restore_indexes(
                         driver.execute(f"PRAGMA {pragma}={value}")
                 writer = _writing(conn)
                 with writer.begin():
-                    index.create(writer, checkfirst=True)
+                    table = index.table
+                    assert isinstance(table, Table)
+                    if index is unique_id_index(table):
+                        _create_unique(writer, table, index, duplicates)
+                    else:
+                        index.create(writer, checkfirst=True)
             finally:
                 for pragma, value in saved.items():
                     driver.execute(f"PRAGMA {pragma}={value}")
@@ -98,10 +124,36 @@ def restore_indexes(
     return built
 
 
+def _create_unique(
+    conn: Connection,
+    table: Table,
+    index: Index,
+    duplicates: Callable[[Table, int], None] | None,
+) -> None:
+    """Build a unique id index; if rows share an id (the build fails), remove all but the first
+    of each and build it again. Looking for them first cost a sort as long as the build."""
+    conn.exec_driver_sql("SAVEPOINT vigil_unique")
+    try:
+        index.create(conn, checkfirst=True)
+    except IntegrityError:
+        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT vigil_unique")
+        removed = remove_duplicates(conn, table)
+        if removed and duplicates is not None:
+            duplicates(table, removed)
+        index.create(conn)
+    conn.exec_driver_sql("RELEASE SAVEPOINT vigil_unique")
+
+
 def defer_indexes(
-    engine: Engine, tables: Sequence[Table] = BULK_TABLES, *, only_if_empty: bool = True
+    engine: Engine,
+    tables: Sequence[Table] = BULK_TABLES,
+    *,
+    only_if_empty: bool = True,
+    unique: bool = False,
 ) -> list[Table]:
-    """Drop the deferrable indexes of ``tables`` (of the empty ones, with ``only_if_empty``).
+    """Drop the deferrable indexes of ``tables`` (of the empty ones, with ``only_if_empty``), and
+    with ``unique`` the unique id index of each empty one, on SQLite (see the module docstring:
+    the caller holds the ``IngestGate`` alone and runs no detector).
 
     Returns the tables whose indexes were dropped. Each table is checked and changed in one
     transaction that first takes the table's write lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL
@@ -117,10 +169,14 @@ def defer_indexes(
                     if conn.dialect.name == "postgresql":
                         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                         conn.exec_driver_sql(f"LOCK TABLE {table.name} IN ACCESS EXCLUSIVE MODE")
-                    if only_if_empty and conn.execute(select(exists().select_from(table))).scalar():
+                    empty = not conn.execute(select(exists().select_from(table))).scalar()
+                    if only_if_empty and not empty:
                         continue
                     for index in deferrable(table):
                         index.drop(conn, checkfirst=True)
+                    uq = unique_id_index(table)
+                    if unique and empty and uq is not None and conn.dialect.name == "sqlite":
+                        uq.drop(conn, checkfirst=True)
             except WriteLockTimeout:
                 raise  # the store's write lock, waited for as long as the user would (--lock-wait)
             except DBAPIError as exc:
@@ -189,6 +245,14 @@ def load_running(engine: Engine) -> bool:
     return False
 
 
+def dead_load_duplicates(table: Table, rows: int) -> None:
+    """Say what building a unique id index that a load which died left missing removed."""
+    log.warning(
+        "%s: removed %d rows whose id an earlier row holds, stored by a bulk load that died "
+        "before it built the table's unique id index", table.name, rows,
+    )
+
+
 def repair_indexes(
     engine: Engine, progress: Callable[[str], None] | None = None
 ) -> list[str] | None:
@@ -197,6 +261,6 @@ def repair_indexes(
     if not lock.acquire():
         return None
     try:
-        return restore_indexes(engine, BULK_TABLES, progress)
+        return restore_indexes(engine, BULK_TABLES, progress, dead_load_duplicates)
     finally:
         lock.release()

@@ -66,7 +66,7 @@ sign_ins = Table(
     Column(
         "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
-    Column("id", ID, nullable=False, unique=True),
+    Column("id", ID, nullable=False),
     Column("kind", String(24), nullable=False),
     Column("service_principal_id", ID, nullable=False),
     Column("created_at", UtcTimestamp, nullable=False),
@@ -86,6 +86,9 @@ sign_ins = Table(
     #: Or the raw record is line ``raw_line`` of block ``raw_block`` (see ``raw_blocks``).
     Column("raw_block", BigInteger),
     Column("raw_line", Integer),
+    # unique: re-ingest adds nothing; an index, not a constraint, so that a bulk load into the
+    # empty table may drop it and build it at its end (vigil.store.deferred_indexes)
+    Index("uq_sign_ins_id", "id", unique=True),
     Index("ix_sign_ins_sp_time", "service_principal_id", "created_at"),
     Index("ix_sign_ins_time", "created_at"),
     Index("ix_sign_ins_ip", "ip_address"),
@@ -139,7 +142,7 @@ graph_activities = Table(
     Column(
         "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
-    Column("id", ID, nullable=False, unique=True),
+    Column("id", ID, nullable=False),
     Column("service_principal_id", ID),
     Column("time", UtcTimestamp, nullable=False),
     Column("request_method", String(16), nullable=False),
@@ -150,6 +153,7 @@ graph_activities = Table(
     Column("raw", Compressed),
     Column("raw_block", BigInteger),
     Column("raw_line", Integer),
+    Index("uq_graph_activities_id", "id", unique=True),  # as uq_sign_ins_id
     Index("ix_graph_sp_time", "service_principal_id", "time"),
     Index("ix_graph_time", "time"),
 )

@@ -1,0 +1,143 @@
+"""The unique ``id`` indexes of the bulk activity tables, while a load into them is deferred.
+
+``uq_sign_ins_id`` and ``uq_graph_activities_id`` make re-ingest add nothing: a row whose id is
+stored is not inserted again. Kept up row by row they are the costliest part of a bulk load into
+SQLite: a new id lands at a random place of a B-tree the size of the table (``bench/ingest.py``:
+SQLite's own insert rate of built sign-in rows went from 93,000 to 268,000 rows/s without it).
+
+So a load into an *empty* table with nothing watching its rows (no detector) may drop the index
+too (``vigil.store.deferred_indexes``), insert every row, and at its end remove the rows whose id
+an earlier row holds (:func:`remove_duplicates`: the first of an id wins, as with the index) before
+it builds the index again. Its summary then counts those rows as duplicates.
+
+No other ingest may insert while the index is missing: it could not tell new rows from stored
+ones. Every ingest into a SQLite file therefore holds the :class:`IngestGate` shared for as long
+as it runs, and a load drops the index only if it can hold the gate alone (exclusive, without
+waiting). An ingest that starts during such a load waits for it (saying so, like a wait for the
+write lock). PostgreSQL keeps the index: its loads ``COPY`` into a staging table and insert with
+``ON CONFLICT``, which needs it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+
+from sqlalchemy import Connection, Engine, Index, Table
+
+from vigil.store.write_lock import (
+    SLICE_SECONDS,
+    WRITE_LOCK_NOTICE,
+    WRITE_LOCK_TIMEOUT,
+    WaitNotice,
+)
+
+_STAGE = "_vigil_duplicates"
+
+
+def unique_id_index(table: Table) -> Index | None:
+    """The table's unique index on ``id`` alone, if it has one."""
+    for index in table.indexes:
+        if index.unique and [c.name for c in index.columns] == ["id"]:
+            return index
+    return None
+
+
+def remove_duplicates(conn: Connection, table: Table) -> int:
+    """Delete every row of ``table`` whose id a row of smaller pk holds, and the raw blocks that
+    only such rows used; how many rows. Runs in ``conn``'s transaction."""
+    name = table.name
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE {_STAGE} AS SELECT pk, raw_block FROM {name} "
+        f"WHERE pk NOT IN (SELECT min(pk) FROM {name} GROUP BY id)"
+    )
+    try:
+        removed = int(conn.exec_driver_sql(f"SELECT count(*) FROM {_STAGE}").scalar() or 0)
+        if removed:
+            conn.exec_driver_sql(f"DELETE FROM {name} WHERE pk IN (SELECT pk FROM {_STAGE})")
+            # a block stays while a kept row points into it (one scan of the table)
+            conn.exec_driver_sql(
+                f"DELETE FROM raw_blocks WHERE pk IN (SELECT raw_block FROM {_STAGE}) "
+                f"AND pk NOT IN (SELECT raw_block FROM {name} "
+                f"WHERE raw_block IN (SELECT raw_block FROM {_STAGE}))"
+            )
+        return removed
+    finally:
+        conn.exec_driver_sql(f"DROP TABLE temp.{_STAGE}")
+
+
+class GateTimeout(RuntimeError):
+    """Gave up waiting for a bulk load to finish (``WRITE_LOCK_TIMEOUT``, ``--lock-wait``)."""
+
+
+class IngestGate:
+    """Held shared by every ingest into a SQLite file, exclusive by a load that drops the unique
+    id indexes (see the module docstring): a ``flock`` on a file beside the database, which the
+    operating system releases however the process ends. Other stores have no gate: ``exclusive``
+    is False and ``shared`` returns at once."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        path = engine.url.database
+        self._path = (
+            f"{path}.ingest-lock"
+            if engine.dialect.name == "sqlite" and path and path != ":memory:"
+            else None
+        )
+        self._fd: int | None = None
+
+    def _open(self) -> int:
+        assert self._path is not None
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self._fd
+
+    def exclusive(self) -> bool:
+        """Hold the gate alone if no other ingest holds it now (no waiting)."""
+        if self._path is None:
+            return False
+        try:
+            fcntl.flock(self._open(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def shared(self) -> None:
+        """Hold the gate beside other ingests, waiting while a load holds it alone: as long as it
+        takes, or the engine's ``WRITE_LOCK_TIMEOUT`` (then :class:`GateTimeout`); its
+        ``WRITE_LOCK_NOTICE`` is told once the wait has lasted its time."""
+        if self._path is None:
+            return
+        options = self._engine.get_execution_options()
+        limit: float | None = options.get(WRITE_LOCK_TIMEOUT)
+        notice: WaitNotice | None = options.get(WRITE_LOCK_NOTICE)
+        fd, start, told = self._open(), time.monotonic(), False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = time.monotonic() - start
+                if limit is not None and waited >= limit:
+                    where = self._engine.url.database
+                    raise GateTimeout(
+                        f"gave up after waiting {waited:.1f} s (--lock-wait): a bulk load into "
+                        f"{where} is running; ingest again once it has finished"
+                    ) from None
+                if notice is not None and not told and waited >= notice.after:
+                    notice.say(
+                        "waiting for a bulk load into the empty store to finish: it builds the "
+                        f"unique id indexes at its end (waited {waited:.0f} s so far)"
+                    )
+                    told = True
+                time.sleep(SLICE_SECONDS)
+        if told and notice is not None:
+            notice.say(f"the bulk load has finished, after {time.monotonic() - start:.0f} s")
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,233 @@
+"""A bulk load into empty SQLite tables drops their unique id indexes too (vigil.store.unique_ids).
+
+It removes the rows of an id it stored twice at its end, so it counts and stores what a load
+with every index kept does; it never does so beside another ingest or with detectors watching;
+other ingests wait for it; what a load that died left behind is set right by the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import event, text
+from tests.ingest.test_deferred_indexes import UNIQUE, dump, index_names
+from tests.ingest.test_fast_path import ENRICHER
+from tests.ingest.test_group_commit import Watcher, signins_file
+
+from vigil.cli.main import cli
+from vigil.ingest.follow import follow
+from vigil.ingest.pipeline import Ingestor
+from vigil.store import Store
+from vigil.store.deferred_indexes import defer_indexes, missing_indexes
+from vigil.store.tables import graph_activities, sign_ins
+from vigil.store.unique_ids import GateTimeout, IngestGate
+from vigil.store.write_lock import WRITE_LOCK_TIMEOUT
+
+GRAPH = Path(__file__).resolve().parents[1] / "data" / "la" / "MicrosoftGraphActivityLogs.json"
+
+
+@pytest.fixture
+def sqlite(tmp_path: Path):
+    s = Store.open(f"sqlite:///{tmp_path / 'v.db'}", migrate=True)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def twice(tmp_path: Path, count: int) -> list[str]:
+    """Paths holding ``count`` sign-ins, every one twice (a file that repeats its first half,
+    and a copy of it), and the Graph activity sample twice."""
+    path = signins_file(tmp_path, count)
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines + lines[: count // 2]))
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(path, copy / "signins.jsonl")
+    shutil.copy(GRAPH, copy / "graph.json")
+    return [str(path), str(copy / "signins.jsonl"), str(GRAPH), str(copy / "graph.json")]
+
+
+def load(store: Store, clock, paths: list[str], **kwargs):
+    return Ingestor(store, ENRICHER, clock, batch_size=7, **kwargs).ingest(paths)
+
+
+def stray_blocks(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT count(*) FROM raw_blocks WHERE pk NOT IN "
+            "(SELECT raw_block FROM sign_ins WHERE raw_block IS NOT NULL "
+            "UNION SELECT raw_block FROM graph_activities WHERE raw_block IS NOT NULL)"
+        ).scalar_one()
+
+
+def graph_ids(store: Store) -> list[str]:
+    with store.engine.connect() as conn:
+        return sorted(
+            r[0]
+            for r in conn.execute(
+                graph_activities.select().with_only_columns(graph_activities.c.id)
+            )
+        )
+
+
+def test_a_load_that_drops_the_unique_indexes_stores_and_counts_as_one_that_keeps_them(
+    tmp_path: Path, clock
+) -> None:
+    paths = twice(tmp_path, 60)
+    results = []
+    for defer in ("auto", "off"):
+        store = Store.open(f"sqlite:///{tmp_path / f'{defer}.db'}", migrate=True)
+        try:
+            summary = load(store, clock, paths, defer_indexes=defer)
+            assert index_names(store) >= UNIQUE
+            assert missing_indexes(store.engine) == []
+            assert stray_blocks(store) == 0  # blocks only the removed rows used are gone
+            results.append(
+                (summary.of("signins"), summary.of("graphactivity"), dump(store), graph_ids(store))
+            )
+        finally:
+            store.close()
+    deferred, kept = results
+    assert deferred == kept
+    signins, graph = deferred[0], deferred[1]
+    assert (signins.read, signins.stored, signins.duplicate) == (180, 60, 120)
+    assert graph.stored > 0 and graph.duplicate == graph.stored
+    assert len(deferred[2]) == 60
+
+
+def test_the_unique_indexes_are_dropped_only_into_empty_tables_by_a_load_alone_and_unwatched(
+    sqlite: Store, clock, tmp_path: Path
+) -> None:
+    seen: list[str] = []
+
+    def note(conn, cursor, statement: str, *args) -> None:
+        if statement.strip().startswith("DROP INDEX") and "uq_" in statement:
+            seen.append(statement.split()[-1])
+
+    event.listen(sqlite.engine, "before_cursor_execute", note)
+    path = str(signins_file(tmp_path, 20))
+    load(sqlite, clock, [path], observers=[Watcher(sqlite)])  # a detector watches: kept
+    assert seen == []
+    with sqlite.engine.begin() as conn:
+        conn.execute(sign_ins.delete())
+    other = IngestGate(sqlite.engine)
+    other.shared()  # another ingest runs (a follower): kept
+    try:
+        load(sqlite, clock, [path])
+    finally:
+        other.release()
+    assert seen == []
+    assert index_names(sqlite) >= UNIQUE
+    with sqlite.engine.begin() as conn:
+        conn.execute(sign_ins.delete())
+    load(sqlite, clock, [path])  # alone, unwatched, empty tables: dropped and built again
+    assert sorted(seen) == sorted(UNIQUE)
+    assert index_names(sqlite) >= UNIQUE
+
+
+def test_an_ingest_waits_while_a_load_holds_the_gate_alone(
+    sqlite: Store, clock, tmp_path: Path
+) -> None:
+    loader = IngestGate(sqlite.engine)
+    assert loader.exclusive()
+    path = str(signins_file(tmp_path, 10))
+    try:
+        sqlite.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: 0.5})  # --lock-wait 0.5
+        with pytest.raises(GateTimeout, match="bulk load"):
+            load(sqlite, clock, [path], defer_indexes="off")
+        sqlite.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: None})
+        done: list[object] = []
+        worker = threading.Thread(
+            target=lambda: done.append(load(sqlite, clock, [path], defer_indexes="off"))
+        )
+        worker.start()
+        time.sleep(0.6)
+        assert not done  # still waiting for the load
+    finally:
+        loader.release()
+    worker.join(10)
+    assert done and done[0].total.stored == 10
+
+
+def dead_load(store: Store, count: int) -> None:
+    """What SIGKILL leaves of a load that dropped the unique indexes: rows stored twice."""
+    assert defer_indexes(store.engine, unique=True)
+    assert {ix.name for ix in missing_indexes(store.engine, unique_only=True)} == UNIQUE
+    with store.engine.begin() as conn:
+        for n in range(count):
+            for _ in range(2):
+                at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n)
+                conn.execute(sign_ins.insert().values(
+                    id=f"dead-{n}", kind="servicePrincipal", service_principal_id="sp",
+                    created_at=at, error_code=0, data="[1]",
+                ))  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["ingest", "follow", "migrate"])
+def test_what_a_dead_load_left_is_set_right_by_the_next_run(
+    sqlite: Store, clock, tmp_path: Path, how: str, caplog
+) -> None:
+    dead_load(sqlite, 5)
+    path = signins_file(tmp_path, 10)
+    with caplog.at_level(logging.WARNING):
+        if how == "ingest":
+            summary = load(sqlite, clock, [str(path)])
+            assert summary.of("signins").stored == 10  # the dead load's duplicates not counted
+        elif how == "follow":
+            follow(
+                Ingestor(sqlite, ENRICHER, clock, defer_indexes="off"),
+                [str(tmp_path)],
+                None,
+                poll_seconds=0.01,
+                max_polls=1,
+            )
+        else:
+            result = CliRunner().invoke(cli, ["--db", str(sqlite.engine.url), "migrate"])
+            assert result.exit_code == 0, result.output
+    assert "removed 5 rows" in caplog.text
+    assert missing_indexes(sqlite.engine) == []
+    with sqlite.engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT count(*) FROM sign_ins WHERE id LIKE 'dead-%'")).scalar() == 5
+        )
+
+
+def test_vigil_ingest_says_it_waits_for_the_load_and_gives_up_when_told(
+    sqlite: Store, tmp_path: Path
+) -> None:
+    """Real processes: the gate is a flock that another process holds."""
+    path = str(signins_file(tmp_path, 5))
+    env = {k: v for k, v in os.environ.items() if k != "VIGIL_LOCK_WAIT_SECONDS"}
+    env["VIGIL_LOCK_NOTICE_SECONDS"] = "0.3"
+    command = [sys.executable, "-m", "vigil.cli.main", "--db", str(sqlite.engine.url)]
+    loader = IngestGate(sqlite.engine)
+    assert loader.exclusive()
+    try:
+        gave_up = subprocess.run([*command, "--lock-wait", "0.5", "ingest", path], env=env,
+                                 capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert gave_up.returncode == 1
+        assert re.match(r"error: gave up after waiting 0\.\d s \(--lock-wait\): a bulk load into ",
+                        gave_up.stderr), gave_up.stderr
+        waiting = subprocess.Popen([*command, "ingest", "--format", "json", path], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        assert waiting.stderr is not None
+        assert waiting.stderr.readline().startswith("waiting for a bulk load into the empty store")
+    finally:
+        loader.release()
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
+    assert "the bulk load has finished" in err
+    assert json.loads(out)["kinds"]["signins"]["stored"] == 5
