@@ -231,3 +231,36 @@ def test_vigil_ingest_says_it_waits_for_the_load_and_gives_up_when_told(
     assert waiting.returncode == 0, err
     assert "the bulk load has finished" in err
     assert json.loads(out)["kinds"]["signins"]["stored"] == 5
+
+
+def test_a_load_into_tables_that_hold_rows_lets_other_ingests_run_beside_it(
+    sqlite: Store, clock, tmp_path: Path, monkeypatch
+) -> None:
+    """It took the gate alone to see whether it may drop the unique indexes; the tables held
+    rows, so it shares it again before it stores anything (others used to wait it out)."""
+    load(sqlite, clock, [str(signins_file(tmp_path, 10))])
+    with sqlite.engine.begin() as conn:  # graph_activities: not empty either
+        conn.execute(graph_activities.insert().values(
+            id="g", time=datetime(2026, 1, 1, tzinfo=UTC), request_method="GET",
+            request_uri="/users", response_status_code=200, data="{}"))  # fmt: skip
+    beside: list[str] = []
+    sources = Ingestor._ingest_sources
+
+    def meanwhile(self, *args):
+        other = IngestGate(sqlite.engine)
+        sqlite.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: 0.3})
+        try:
+            other.shared()
+            beside.append("ran")
+        except GateTimeout:
+            beside.append("waited")
+        finally:
+            other.release()
+            sqlite.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: None})
+        return sources(self, *args)
+
+    monkeypatch.setattr(Ingestor, "_ingest_sources", meanwhile)
+    more = tmp_path / "more"
+    more.mkdir()
+    load(sqlite, clock, [str(signins_file(more, 10))])
+    assert beside == ["ran"]

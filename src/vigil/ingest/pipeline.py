@@ -176,9 +176,10 @@ class Ingestor:
                     engine, BULK_TABLES, self._building(0), dead_load_duplicates, unique_only=True
                 )
                 defer_indexes(engine, only_if_empty=self._defer == "auto", unique=alone)
-                self._store.activity.defer_unique(
-                    ix.table for ix in missing_indexes(engine, unique_only=True)
-                )
+                dropped = [ix.table for ix in missing_indexes(engine, unique_only=True)]
+                self._store.activity.defer_unique(dropped)
+                if alone and not dropped:  # tables held rows: others need not wait for this load
+                    gate.share()
             with self._transaction() as self._group:  # one group commit across all sources
                 self._ingest_sources(sources, kind, summary)
         finally:

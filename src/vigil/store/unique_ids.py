@@ -13,9 +13,10 @@ it builds the index again. Its summary then counts those rows as duplicates.
 No other ingest may insert while the index is missing: it could not tell new rows from stored
 ones. Every ingest into a SQLite file therefore holds the :class:`IngestGate` shared for as long
 as it runs, and a load drops the index only if it can hold the gate alone (exclusive, without
-waiting). An ingest that starts during such a load waits for it (saying so, like a wait for the
-write lock). PostgreSQL keeps the index: its loads ``COPY`` into a staging table and insert with
-``ON CONFLICT``, which needs it.
+waiting), and shares it again at once if its tables held rows after all. An ingest that starts
+during such a load waits for it (saying so, like a wait for the write lock). PostgreSQL keeps
+the index: its loads ``COPY`` into a staging table and insert with ``ON CONFLICT``, which needs
+it.
 """
 
 from __future__ import annotations
@@ -135,6 +136,13 @@ class IngestGate:
                 time.sleep(SLICE_SECONDS)
         if told and notice is not None:
             notice.say(f"the bulk load has finished, after {time.monotonic() - start:.0f} s")
+
+    def share(self) -> None:
+        """Hold the gate held alone shared from now on, so that other ingests go on. (``flock``
+        drops the lock before it takes the new one; only a load that holds the load lock takes
+        the gate alone, so no other can take it in between.)"""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
 
     def release(self) -> None:
         if self._fd is not None:
