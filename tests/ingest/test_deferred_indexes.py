@@ -35,10 +35,6 @@ NAMES = {"ix_sign_ins_ip", "ix_sign_ins_sp_time", "ix_sign_ins_time", "ix_graph_
 UNIQUE = {"uq_sign_ins_id", "uq_graph_activities_id"}
 
 
-def on_sqlite(store: Store) -> bool:
-    return store.engine.dialect.name == "sqlite"
-
-
 def index_names(store: Store) -> set[str]:
     found = inspect(store.engine)
     return {ix["name"] for t in BULK_TABLES for ix in found.get_indexes(t.name)}
@@ -131,10 +127,9 @@ def test_tables_that_hold_rows_keep_their_indexes_under_auto(store: Store, clock
     more = tmp_path / "more"
     more.mkdir()
     ingest(store, clock, signins_file(more, 40))
-    # graph_activities is still empty, so only its indexes are deferred (SQLite: its unique too)
+    # graph_activities is still empty, so only its indexes are deferred (not its unique one:
+    # sign_ins holds rows, and others may ingest beside this load)
     graph = ["ix_graph_sp_time", "ix_graph_time"]
-    if store.engine.dialect.name == "sqlite":
-        graph.append("uq_graph_activities_id")
     assert sorted(ddl.statements) == sorted(
         [f"DROP {n}" for n in graph] + [f"CREATE {n}" for n in graph]
     )
@@ -148,9 +143,8 @@ def test_on_defers_for_tables_with_rows_and_off_never(store: Store, clock, tmp_p
     assert sorted(s for s in ddl.statements if s.startswith("DROP ix_")) == sorted(
         f"DROP {n}" for n in NAMES
     )
-    # a unique id index only of an empty table (on SQLite): sign_ins holds rows
-    unique = {s for s in ddl.statements if s.startswith("DROP uq_")}
-    assert unique == ({"DROP uq_graph_activities_id"} if on_sqlite(store) else set())
+    # unique id indexes only when both tables are empty (on SQLite): sign_ins holds rows
+    assert not [s for s in ddl.statements if s.startswith("DROP uq_")]
     ddl.statements.clear()
     ingest(store, clock, signins_file(tmp_path, 30), defer_indexes="off")
     assert ddl.statements == []
@@ -185,11 +179,10 @@ def test_a_deferring_ingest_keeps_a_dead_loads_indexes_deferred_until_its_end(
     more = tmp_path / "more"
     more.mkdir()
     ingest(store, clock, signins_file(more, 30))
-    # (the empty graph_activities' unique id index is dropped anew on SQLite)
-    statements = [s for s in ddl.statements if not s.startswith("DROP uq_")]
-    assert statements[0] == "INSERT"  # not built first, then loaded row by row
-    built = NAMES | ({"uq_graph_activities_id"} if on_sqlite(store) else set())
-    assert sorted(s for s in statements if s != "INSERT") == sorted(f"CREATE {n}" for n in built)
+    assert ddl.statements[0] == "INSERT"  # not built first, then loaded row by row
+    assert sorted(s for s in ddl.statements if s != "INSERT") == sorted(
+        f"CREATE {n}" for n in NAMES
+    )
     assert missing_indexes(store.engine) == []
 
 

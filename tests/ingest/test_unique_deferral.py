@@ -264,3 +264,21 @@ def test_a_load_into_tables_that_hold_rows_lets_other_ingests_run_beside_it(
     more.mkdir()
     load(sqlite, clock, [str(signins_file(more, 10))])
     assert beside == ["ran"]
+
+
+def test_a_load_of_sign_ins_into_a_store_that_holds_some_keeps_graph_activitys_unique_index(
+    sqlite: Store, clock, tmp_path: Path
+) -> None:
+    """graph_activities is empty but sign_ins is not: dropping the Graph index alone would make
+    every other ingest wait for this load for an index it never uses."""
+    load(sqlite, clock, [str(signins_file(tmp_path, 10))])
+    more = tmp_path / "more"
+    more.mkdir()
+    other = IngestGate(sqlite.engine)
+    seen: list[str] = []
+    event.listen(sqlite.engine, "before_cursor_execute",
+                 lambda c, cur, statement, *a: seen.append(statement.strip()))  # fmt: skip
+    load(sqlite, clock, [str(signins_file(more, 10))])
+    assert not [s for s in seen if s.startswith("DROP INDEX") and "uq_" in s]
+    assert other.exclusive()  # and it let go of the gate
+    other.release()

@@ -62,6 +62,7 @@ from vigil.store.deferred_indexes import (
     missing_indexes,
     repair_indexes,
     restore_indexes,
+    tables_empty,
 )
 from vigil.store.signin_rows import sign_in_from_row
 from vigil.store.unique_ids import IngestGate
@@ -175,10 +176,14 @@ class Ingestor:
                 restore_indexes(
                     engine, BULK_TABLES, self._building(0), dead_load_duplicates, unique_only=True
                 )
-                defer_indexes(engine, only_if_empty=self._defer == "auto", unique=alone)
+                # the unique ones only when every bulk table is empty (a new store's first load):
+                # a load of sign-ins into a store that never held Graph activity would make every
+                # other ingest wait for it for the sake of an index it never uses
+                unique = alone and tables_empty(engine)
+                defer_indexes(engine, only_if_empty=self._defer == "auto", unique=unique)
                 dropped = [ix.table for ix in missing_indexes(engine, unique_only=True)]
                 self._store.activity.defer_unique(dropped)
-                if alone and not dropped:  # tables held rows: others need not wait for this load
+                if alone and not dropped:  # others need not wait for this load
                     gate.share()
             with self._transaction() as self._group:  # one group commit across all sources
                 self._ingest_sources(sources, kind, summary)

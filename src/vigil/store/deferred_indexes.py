@@ -7,8 +7,8 @@ Into an empty database, a 10^6 sign-in load then went 1.4x as fast, index builds
 inserts slow down as an index outgrows the cache and a sort does not.
 
 The unique ``id`` indexes that make re-ingest add nothing are deferred only by a SQLite load into
-an empty table that nothing else writes to and no detector watches (``unique=True``; see
-``vigil.store.unique_ids``): at its end the rows whose id an earlier row holds are removed, then
+empty tables (all of them) that nothing else writes to and no detector watches (``unique=True``;
+see ``vigil.store.unique_ids``): at its end the rows whose id an earlier row holds are removed, then
 the index is built. Nothing that runs during an ingest reads these tables through the deferred
 indexes; the API and console still answer meanwhile, with slower sign-in and Graph-activity
 queries (and, during such a load, a record that the input holds twice may show twice). Each
@@ -122,6 +122,12 @@ def restore_indexes(
                     driver.execute(f"PRAGMA {pragma}={value}")
         built.append(str(index.name))
     return built
+
+
+def tables_empty(engine: Engine, tables: Sequence[Table] = BULK_TABLES) -> bool:
+    """Whether every one of ``tables`` is empty."""
+    with engine.connect() as conn:
+        return not any(conn.execute(select(exists().select_from(t))).scalar() for t in tables)
 
 
 def _create_unique(

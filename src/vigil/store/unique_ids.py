@@ -5,10 +5,11 @@ stored is not inserted again. Kept up row by row they are the costliest part of 
 SQLite: a new id lands at a random place of a B-tree the size of the table (``bench/ingest.py``:
 SQLite's own insert rate of built sign-in rows went from 93,000 to 268,000 rows/s without it).
 
-So a load into an *empty* table with nothing watching its rows (no detector) may drop the index
-too (``vigil.store.deferred_indexes``), insert every row, and at its end remove the rows whose id
-an earlier row holds (:func:`remove_duplicates`: the first of an id wins, as with the index) before
-it builds the index again. Its summary then counts those rows as duplicates.
+So a load into *empty* tables (both of them: a new store's first load) with nothing watching its
+rows (no detector) may drop the index too (``vigil.store.deferred_indexes``), insert every row,
+and build it at its end; if that fails, some id was given twice: the rows whose id an earlier row
+holds are removed (:func:`remove_duplicates`: the first of an id wins, as with the index) and the
+index built again. Its summary then counts those rows as duplicates.
 
 No other ingest may insert while the index is missing: it could not tell new rows from stored
 ones. Every ingest into a SQLite file therefore holds the :class:`IngestGate` shared for as long
