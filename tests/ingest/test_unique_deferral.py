@@ -30,7 +30,12 @@ from vigil.cli.main import cli
 from vigil.ingest.follow import follow
 from vigil.ingest.pipeline import Ingestor
 from vigil.store import Store
-from vigil.store.deferred_indexes import defer_indexes, missing_indexes
+from vigil.store.deferred_indexes import (
+    LoadLock,
+    defer_indexes,
+    missing_indexes,
+    restore_indexes,
+)
 from vigil.store.tables import graph_activities, sign_ins
 from vigil.store.unique_ids import GateTimeout, IngestGate
 from vigil.store.write_lock import WRITE_LOCK_TIMEOUT
@@ -282,3 +287,28 @@ def test_a_load_of_sign_ins_into_a_store_that_holds_some_keeps_graph_activitys_u
     assert not [s for s in seen if s.startswith("DROP INDEX") and "uq_" in s]
     assert other.exclusive()  # and it let go of the gate
     other.release()
+
+
+def test_an_ingest_beside_a_load_that_has_yet_to_build_a_dead_loads_unique_index_waits_for_it(
+    sqlite: Store, clock, tmp_path: Path
+) -> None:
+    """A load with detectors holds the load lock (so others cannot repair) but shares the gate:
+    an ingest started before that load has built the unique index a dead load left missing must
+    not insert meanwhile (its ON CONFLICT (id) has no index to use) but wait for it."""
+    dead_load(sqlite, 5)
+    live = LoadLock(sqlite.engine)
+    assert live.acquire()
+
+    def build_then_end() -> None:
+        time.sleep(0.5)
+        restore_indexes(sqlite.engine, unique_only=True)
+        live.release()
+
+    builder = threading.Thread(target=build_then_end)
+    builder.start()
+    try:
+        summary = load(sqlite, clock, [str(signins_file(tmp_path, 10))], defer_indexes="off")
+    finally:
+        builder.join(10)
+    assert summary.of("signins").stored == 10
+    assert missing_indexes(sqlite.engine) == []

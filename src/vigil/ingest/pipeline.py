@@ -66,6 +66,7 @@ from vigil.store.deferred_indexes import (
 )
 from vigil.store.signin_rows import sign_in_from_row
 from vigil.store.unique_ids import IngestGate
+from vigil.store.write_lock import SLICE_SECONDS
 
 T = TypeVar("T")
 
@@ -207,8 +208,15 @@ class Ingestor:
         return summary
 
     def repair_indexes(self) -> None:
-        """Build the indexes a deferred load that died left missing (none while one runs)."""
-        repair_indexes(self._store.engine, self._building(0))
+        """Build the indexes a deferred load that died left missing (none while one runs).
+
+        A unique id index it left missing is built by a load that runs before that load stores
+        anything; nothing can be inserted without it (ON CONFLICT (id)), so wait for it."""
+        engine = self._store.engine
+        while repair_indexes(engine, self._building(0)) is None and missing_indexes(
+            engine, unique_only=True
+        ):
+            time.sleep(SLICE_SECONDS)
 
     @contextmanager
     def beside_others(self) -> Iterator[None]:
