@@ -34,6 +34,7 @@ from vigil.store.deferred_indexes import (
     LoadLock,
     defer_indexes,
     missing_indexes,
+    repair_indexes,
     restore_indexes,
 )
 from vigil.store.tables import graph_activities, sign_ins
@@ -171,6 +172,10 @@ def dead_load(store: Store, count: int) -> None:
     """What SIGKILL leaves of a load that dropped the unique indexes: rows stored twice."""
     assert defer_indexes(store.engine, unique=True)
     assert {ix.name for ix in missing_indexes(store.engine, unique_only=True)} == UNIQUE
+    dead_load_rows(store, count)
+
+
+def dead_load_rows(store: Store, count: int) -> None:
     with store.engine.begin() as conn:
         for n in range(count):
             for _ in range(2):
@@ -312,3 +317,16 @@ def test_an_ingest_beside_a_load_that_has_yet_to_build_a_dead_loads_unique_index
         builder.join(10)
     assert summary.of("signins").stored == 10
     assert missing_indexes(sqlite.engine) == []
+
+
+def test_a_missing_unique_index_is_built_after_removing_duplicates_on_every_database(
+    store: Store,
+) -> None:
+    """PostgreSQL never drops it, but a store that lacks it (restored from a dump without it, say)
+    is set right the same way: its temporary table lives in pg_temp, not SQLite's temp."""
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX uq_sign_ins_id")
+    dead_load_rows(store, 3)
+    assert repair_indexes(store.engine) == ["uq_sign_ins_id"]
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sign_ins")).scalar() == 3

@@ -50,7 +50,8 @@ def remove_duplicates(conn: Connection, table: Table) -> int:
     """Delete every row of ``table`` whose id a row of smaller pk holds, and the raw blocks that
     only such rows used; how many rows. Runs in ``conn``'s transaction."""
     name = table.name
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{_STAGE}")
+    stage = f"{'temp' if conn.dialect.name == 'sqlite' else 'pg_temp'}.{_STAGE}"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
     conn.exec_driver_sql(
         f"CREATE TEMP TABLE {_STAGE} AS SELECT pk, raw_block FROM {name} "
         f"WHERE pk NOT IN (SELECT min(pk) FROM {name} GROUP BY id)"
@@ -67,7 +68,7 @@ def remove_duplicates(conn: Connection, table: Table) -> int:
             )
         return removed
     finally:
-        conn.exec_driver_sql(f"DROP TABLE temp.{_STAGE}")
+        conn.exec_driver_sql(f"DROP TABLE {stage}")
 
 
 class GateTimeout(RuntimeError):
