@@ -128,7 +128,7 @@ def _utf8(line: bytes) -> bool:
     """True when ``line`` is valid UTF-8 (msgspec does not check the fields it skips) and holds
     no NUL character (``\\u0000``: the generic path rejects a record keeping one, see
     :func:`vigil.normalize.widths.holds_nul`)."""
-    if NUL_ESCAPE in line:
+    if b"\\" in line and NUL_ESCAPE in line:  # a byte search first: the escape is slow to find
         return False
     if line.isascii():
         return True
