@@ -27,6 +27,7 @@ from tests.ingest.test_fast_path import ENRICHER
 from tests.ingest.test_group_commit import Watcher, signins_file
 
 from vigil.cli.main import cli
+from vigil.ingest import pipeline
 from vigil.ingest.follow import follow
 from vigil.ingest.pipeline import Ingestor
 from vigil.store import Store
@@ -330,3 +331,29 @@ def test_a_missing_unique_index_is_built_after_removing_duplicates_on_every_data
     assert repair_indexes(store.engine) == ["uq_sign_ins_id"]
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM sign_ins")).scalar() == 3
+
+
+def test_standard_input_keeps_the_unique_indexes(tmp_path: Path, monkeypatch) -> None:
+    """A pipe may stream for hours (az rest ... | vigil ingest -): every other ingest would wait
+    for it as long, so it keeps the index, even into a new store."""
+    asked: list[bool] = []
+    real = pipeline.defer_indexes
+
+    def defer(engine, **kwargs):
+        asked.append(kwargs["unique"])
+        return real(engine, **kwargs)
+
+    monkeypatch.setattr(pipeline, "defer_indexes", defer)
+    lines = signins_file(tmp_path, 10).read_bytes()
+    for n, (args, given) in enumerate(
+        ((["-"], lines + lines), ([str(tmp_path / "signins.jsonl")], None))
+    ):
+        db = f"sqlite:///{tmp_path / f'{n}.db'}"
+        Store.open(db, migrate=True).close()
+        result = CliRunner().invoke(
+            cli, ["--db", db, "ingest", "--no-detect", "--format", "json", *args], input=given
+        )
+        assert result.exit_code == 0, result.output
+        if given is not None:
+            assert json.loads(result.stdout)["kinds"]["signins"]["duplicate"] == 10
+    assert asked == [False, True]  # a file into a new store: dropped

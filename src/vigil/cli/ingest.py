@@ -91,8 +91,8 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     show_default=True,
     help="Drop the secondary indexes of the sign-in and Graph-activity tables for the load and "
     "build them once at the end (faster bulk loads; their queries are slow meanwhile). auto: "
-    "for the tables that are empty when the load starts. On SQLite, a load into a new store "
-    "with no detector and no other ingest running drops the unique id indexes too (other ingests "
+    "for the tables that are empty when the load starts. On SQLite, a load of files into a new "
+    "store with no detector and no other ingest running drops the unique id indexes too (other ingests "
     "wait for it; records given twice are counted as duplicates at the end). --follow never "
     "defers.",
 )

@@ -155,6 +155,7 @@ class Ingestor:
             return self._ingest(sources, kind)
 
     def _ingest(self, sources: Iterable[str], kind: str | None) -> IngestSummary:
+        sources = list(sources)
         summary = IngestSummary()
         started = time.perf_counter()
         engine = self._store.engine
@@ -163,9 +164,10 @@ class Ingestor:
         lock = LoadLock(engine) if self._defer != "off" else None
         owner = lock is not None and lock.acquire()
         # Alone (no other ingest, no detector), it may drop the unique id indexes of empty
-        # tables too; others wait meanwhile (vigil.store.unique_ids).
+        # tables too; others wait meanwhile (vigil.store.unique_ids). Not for standard input,
+        # which may stream for hours (az rest ... | vigil ingest -): others would wait as long.
         gate = IngestGate(engine)
-        alone = owner and not self._observers and gate.exclusive()
+        alone = owner and not self._observers and "-" not in sources and gate.exclusive()
         try:
             if not alone:
                 gate.shared()
