@@ -8,11 +8,12 @@ inserts slow down as an index outgrows the cache and a sort does not.
 
 The unique ``id`` indexes that make re-ingest add nothing are deferred only by a SQLite load into
 empty tables (all of them) that nothing else writes to and no detector watches (``unique=True``;
-see ``vigil.store.unique_ids``): at its end the rows whose id an earlier row holds are removed, then
-the index is built. Nothing that runs during an ingest reads these tables through the deferred
-indexes; the API and console still answer meanwhile, with slower sign-in and Graph-activity
-queries (and, during such a load, a record that the input holds twice may show twice). Each
-build holds the write lock (SQLite) or blocks writes to its table (PostgreSQL) while it runs.
+see ``vigil.store.unique_ids``): it is built at the end, and if the build finds an id stored twice,
+the rows after the first of each id are removed and it is built again. Nothing that runs during an
+ingest reads these tables through the deferred indexes; the API and console still answer meanwhile,
+with slower sign-in and Graph-activity queries (and, during such a load, a record that the input
+holds twice may show twice). Each build holds the write lock (SQLite) or blocks writes to its table
+(PostgreSQL) while it runs.
 
 A load that defers holds a :class:`LoadLock` (a ``flock`` on a file beside the SQLite database, a
 session advisory lock on PostgreSQL), which the operating system or the server releases however
@@ -89,8 +90,9 @@ def restore_indexes(
 ) -> list[str]:
     """Build the deferrable indexes the database lacks, each in its own transaction; their names.
 
-    A unique id index is built after the rows whose id an earlier row holds are removed, in the
-    same transaction; ``duplicates`` is told how many of a table's were.
+    If a unique id index cannot be built because an id is stored twice, the rows whose id an
+    earlier row holds are removed and it is built again, in the same transaction; ``duplicates``
+    is told how many of a table's were.
     """
     built = []
     for index in missing_indexes(engine, tables, unique_only=unique_only):
