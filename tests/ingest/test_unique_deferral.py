@@ -305,9 +305,11 @@ def test_an_ingest_beside_a_load_that_has_yet_to_build_a_dead_loads_unique_index
     live = LoadLock(sqlite.engine)
     assert live.acquire()
 
-    def build_then_end() -> None:
+    def build_then_end() -> None:  # as a load with detectors does
         time.sleep(0.5)
-        restore_indexes(sqlite.engine, unique_only=True)
+        restore_indexes(sqlite.engine, unique_only=True)  # at its start
+        time.sleep(0.2)
+        restore_indexes(sqlite.engine)  # at its end, what it kept deferred
         live.release()
 
     builder = threading.Thread(target=build_then_end)
