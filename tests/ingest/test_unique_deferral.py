@@ -80,6 +80,18 @@ def stray_blocks(store: Store) -> int:
         ).scalar_one()
 
 
+def drops_of_unique_indexes(store: Store) -> list[str]:
+    """The names of the unique indexes ``store``'s engine drops from now on, as it drops them."""
+    dropped: list[str] = []
+
+    def seen(conn, cursor, statement: str, *args) -> None:
+        if statement.strip().startswith("DROP INDEX") and "uq_" in statement:
+            dropped.append(statement.split()[-1])
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    return dropped
+
+
 def graph_ids(store: Store) -> list[str]:
     with store.engine.connect() as conn:
         return sorted(
@@ -97,8 +109,10 @@ def test_a_load_that_drops_the_unique_indexes_stores_and_counts_as_one_that_keep
     results = []
     for defer in ("auto", "off"):
         store = Store.open(f"sqlite:///{tmp_path / f'{defer}.db'}", migrate=True)
+        dropped = drops_of_unique_indexes(store)
         try:
             summary = load(store, clock, paths, defer_indexes=defer)
+            assert sorted(dropped) == (sorted(UNIQUE) if defer == "auto" else [])
             assert index_names(store) >= UNIQUE
             assert missing_indexes(store.engine) == []
             assert stray_blocks(store) == 0  # blocks only the removed rows used are gone
@@ -118,13 +132,7 @@ def test_a_load_that_drops_the_unique_indexes_stores_and_counts_as_one_that_keep
 def test_the_unique_indexes_are_dropped_only_into_empty_tables_by_a_load_alone_and_unwatched(
     sqlite: Store, clock, tmp_path: Path
 ) -> None:
-    seen: list[str] = []
-
-    def note(conn, cursor, statement: str, *args) -> None:
-        if statement.strip().startswith("DROP INDEX") and "uq_" in statement:
-            seen.append(statement.split()[-1])
-
-    event.listen(sqlite.engine, "before_cursor_execute", note)
+    seen = drops_of_unique_indexes(sqlite)
     path = str(signins_file(tmp_path, 20))
     load(sqlite, clock, [path], observers=[Watcher(sqlite)])  # a detector watches: kept
     assert seen == []
@@ -286,11 +294,9 @@ def test_a_load_of_sign_ins_into_a_store_that_holds_some_keeps_graph_activitys_u
     more = tmp_path / "more"
     more.mkdir()
     other = IngestGate(sqlite.engine)
-    seen: list[str] = []
-    event.listen(sqlite.engine, "before_cursor_execute",
-                 lambda c, cur, statement, *a: seen.append(statement.strip()))  # fmt: skip
+    seen = drops_of_unique_indexes(sqlite)
     load(sqlite, clock, [str(signins_file(more, 10))])
-    assert not [s for s in seen if s.startswith("DROP INDEX") and "uq_" in s]
+    assert seen == []
     assert other.exclusive()  # and it let go of the gate
     other.release()
 
