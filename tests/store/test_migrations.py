@@ -192,3 +192,24 @@ def downgrade(engine: sa.Engine, revision: str) -> None:
     with engine.connect() as conn, conn.begin():
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+
+
+def test_vigil_migrate_says_what_it_upgrades_before_it_starts(tmp_path):
+    """A revision may rewrite large tables (0010 rebuilds two on SQLite): migrate says what it is
+    doing first, not only once it is done."""
+    from click.testing import CliRunner
+
+    from vigil.cli.main import cli
+
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    engine = connect(url)
+    upgrade(engine, "0009")
+    engine.dispose()
+    result = CliRunner().invoke(cli, ["--db", url, "migrate"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    head = head_revision(connect(url))
+    assert lines[:2] == [f"{url}: upgrading the schema from 0009 to {head}...",
+                         f"{url}: schema upgraded from 0009 to {head}"]
+    again = CliRunner().invoke(cli, ["--db", url, "migrate"])
+    assert again.stderr.splitlines() == [f"{url}: schema already at revision {head}"]

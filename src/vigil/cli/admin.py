@@ -16,13 +16,19 @@ from vigil.store.schema import current_revision, head_revision, upgrade
 def migrate(cli: CliContext) -> None:
     """Create or upgrade the database schema (Alembic); safe to run again.
 
+    An upgrade is announced before it starts: some revisions rewrite large tables (0010 rebuilds
+    the sign-in and Graph-activity tables on SQLite, about as long as building their indexes).
     Also builds the sign-in and Graph-activity indexes that a bulk ingest which died left missing.
     """
     app = cli.app(check_schema=False)
     before = current_revision(app.store.engine)
+    url = app.store.engine.url.render_as_string(hide_password=True)
+    head = head_revision(app.store.engine)
+    if before is not None and before != head:
+        # some revisions rewrite large tables (0010 on SQLite): say what is going on meanwhile
+        click.echo(f"{url}: upgrading the schema from {before} to {head}...", err=True)
     upgrade(app.store.engine)
     after = current_revision(app.store.engine)
-    url = app.store.engine.url.render_as_string(hide_password=True)
     if before == after:
         click.echo(f"{url}: schema already at revision {after}", err=True)
     else:
