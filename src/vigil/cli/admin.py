@@ -18,6 +18,7 @@ def migrate(cli: CliContext) -> None:
 
     An upgrade is announced before it starts: some revisions rewrite large tables (0010 rebuilds
     the sign-in and Graph-activity tables on SQLite, about as long as building their indexes).
+
     Also builds the sign-in and Graph-activity indexes that a bulk ingest which died left missing.
     """
     app = cli.app(check_schema=False)
