@@ -126,7 +126,7 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
                   commit_seconds: float = 0.5, defer: bool = False, in_sql: bool = False) -> float:
     """Rows/s of inserting ``src``'s stored sign-ins (and raw blocks) into a fresh ``dst``;
     with ``defer``, its indexes dropped first and built at the end (time included), the unique id
-    index too, as a load into an empty table without detectors does (``vigil.store.unique_ids``).
+    index too, as a first load into a new store without detectors does (``vigil.store.unique_ids``).
 
     ``in_sql``: each batch is one ``INSERT ... SELECT`` from ``src`` attached (``ON CONFLICT (id)
     DO NOTHING`` while the unique index is kept, as the writer's), so no Python runs per row:
