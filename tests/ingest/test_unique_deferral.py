@@ -27,7 +27,7 @@ from tests.ingest.test_fast_path import ENRICHER
 from tests.ingest.test_group_commit import Watcher, signins_file
 
 from vigil.cli.main import cli
-from vigil.ingest import pipeline
+from vigil.ingest import bulk_load
 from vigil.ingest.follow import follow
 from vigil.ingest.pipeline import Ingestor
 from vigil.store import Store
@@ -345,13 +345,13 @@ def test_standard_input_keeps_the_unique_indexes(tmp_path: Path, monkeypatch) ->
     """A pipe may stream for hours (az rest ... | vigil ingest -): every other ingest would wait
     for it as long, so it keeps the index, even into a new store."""
     asked: list[bool] = []
-    real = pipeline.defer_indexes
+    real = bulk_load.defer_indexes
 
     def defer(engine, **kwargs):
         asked.append(kwargs["unique"])
         return real(engine, **kwargs)
 
-    monkeypatch.setattr(pipeline, "defer_indexes", defer)
+    monkeypatch.setattr(bulk_load, "defer_indexes", defer)
     lines = signins_file(tmp_path, 10).read_bytes()
     for n, (args, given) in enumerate(
         ((["-"], lines + lines), ([str(tmp_path / "signins.jsonl")], None))

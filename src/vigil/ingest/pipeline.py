@@ -35,7 +35,7 @@ import gc
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ import orjson
 from sqlalchemy import Connection
 
 from vigil.enrich import Enricher
+from vigil.ingest.bulk_load import beside_others, bulk_load, repair
 from vigil.ingest.group_commit import GroupCommit
 from vigil.ingest.idle_input import idle_reader
 from vigil.ingest.parallel import ParallelParser, parse_in_process, splittable
@@ -54,19 +55,7 @@ from vigil.ingest.summary import IngestSummary
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.store import Reject, Store
 from vigil.store.activity import graph_activity_from_row
-from vigil.store.deferred_indexes import (
-    BULK_TABLES,
-    LoadLock,
-    dead_load_duplicates,
-    defer_indexes,
-    missing_indexes,
-    repair_indexes,
-    restore_indexes,
-    tables_empty,
-)
 from vigil.store.signin_rows import sign_in_from_row
-from vigil.store.unique_ids import IngestGate
-from vigil.store.write_lock import SLICE_SECONDS
 
 T = TypeVar("T")
 
@@ -158,80 +147,27 @@ class Ingestor:
         sources = list(sources)
         summary = IngestSummary()
         started = time.perf_counter()
-        engine = self._store.engine
-        # A load that defers indexes holds the load lock; without it (deferring off, or another
-        # load holds it), build what a load that died left missing (not another live load's).
-        lock = LoadLock(engine) if self._defer != "off" else None
-        owner = lock is not None and lock.acquire()
-        # Alone (no other ingest, no detector), it may drop the unique id indexes of empty
-        # tables too; others wait meanwhile (vigil.store.unique_ids). Not for standard input,
-        # which may stream for hours (az rest ... | vigil ingest -): others would wait as long.
-        gate = IngestGate(engine)
-        alone = owner and not self._observers and "-" not in sources and gate.exclusive()
-        try:
-            if not alone:
-                gate.shared()
-            if not owner:
-                self.repair_indexes()
-            else:
-                # a dead load's unique indexes are built first (its rows then count as stored);
-                # its other missing indexes stay deferred: built at the end too
-                restore_indexes(
-                    engine, BULK_TABLES, self._building(0), dead_load_duplicates, unique_only=True
-                )
-                # the unique ones only when every bulk table is empty (a new store's first load):
-                # a load of sign-ins into a store that never held Graph activity would make every
-                # other ingest wait for it for the sake of an index it never uses
-                unique = alone and tables_empty(engine)
-                defer_indexes(engine, only_if_empty=self._defer == "auto", unique=unique)
-                dropped = [ix.table for ix in missing_indexes(engine, unique_only=True)]
-                self._store.activity.defer_unique(dropped)
-                if alone and not dropped:  # others need not wait for this load
-                    gate.share()
-            with self._transaction() as self._group:  # one group commit across all sources
-                self._ingest_sources(sources, kind, summary)
-        finally:
-            if owner:
-                assert lock is not None
-                try:
-                    self._store.activity.defer_unique(())
-                    restore_indexes(
-                        engine,
-                        BULK_TABLES,
-                        self._building(summary.total.read),
-                        summary.count_duplicates,
-                    )
-                finally:
-                    lock.release()
-            gate.release()
+        with bulk_load(
+            self._store,
+            defer=self._defer,
+            watched=bool(self._observers),
+            sources=sources,
+            summary=summary,
+            building=self._building,
+        ), self._transaction() as self._group:  # one group commit across all sources
+            self._ingest_sources(sources, kind, summary)
         summary.seconds = time.perf_counter() - started
         if self._progress is not None:
             self._progress.close()
         return summary
 
     def repair_indexes(self) -> None:
-        """Build the indexes a deferred load that died left missing (none while one runs).
+        """Build the indexes a deferred load that died left missing (``bulk_load.repair``)."""
+        repair(self._store, self._building)
 
-        A unique id index it left missing is built by a load that runs before that load stores
-        anything; nothing can be inserted without it (ON CONFLICT (id)), so wait for it."""
-        engine = self._store.engine
-        while repair_indexes(engine, self._building(0)) is None and missing_indexes(
-            engine, unique_only=True
-        ):
-            time.sleep(SLICE_SECONDS)
-
-    @contextmanager
-    def beside_others(self) -> Iterator[None]:
-        """For a run that is no bulk load (``--follow``): hold the ingest gate shared, waiting
-        while a bulk load that dropped the unique id indexes runs (``vigil.store.unique_ids``),
-        and build what a load that died left missing."""
-        gate = IngestGate(self._store.engine)
-        try:
-            gate.shared()
-            self.repair_indexes()
-            yield
-        finally:
-            gate.release()
+    def beside_others(self) -> AbstractContextManager[None]:
+        """For ``--follow``: ``vigil.ingest.bulk_load.beside_others``."""
+        return beside_others(self._store, self._building)
 
     def _building(self, records: int) -> Callable[[str], None]:
         def show(name: str) -> None:
