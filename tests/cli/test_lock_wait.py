@@ -92,6 +92,16 @@ def waiting(db: str, *args: str) -> subprocess.Popen[str]:
     return started
 
 
+def interrupted(process: subprocess.Popen[str]) -> float:
+    """Send ``process`` SIGINT; how long it took to end (at most 10 s are waited)."""
+    import signal
+
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    process.wait(10)
+    return time.monotonic() - started
+
+
 def sign_ins(db: str) -> int:
     store = Store.open(db)
     try:
@@ -293,17 +303,13 @@ def test_ctrl_c_ends_a_waiting_command_at_once(sqlite_db):
     """SQLite's busy handler sleeps in C, where SIGINT waits for it to return: a command waiting
     for the lock ignored Ctrl-C until the lock was free (minutes, behind a rebuild). It waits in
     short slices now, and Ctrl-C ends it within one."""
-    import signal
 
     db, path = sqlite_db
     holder = hold(SQLITE_HOLDER, path, 30.0)
     waiter = waiting(db, "ingest", str(SIGNINS))
     try:
         time.sleep(0.5)  # well into the wait after the notice
-        waiter.send_signal(signal.SIGINT)
-        started = time.monotonic()
-        waiter.wait(10)
-        took = time.monotonic() - started
+        took = interrupted(waiter)
     finally:
         waiter.kill()
         holder.kill()
@@ -330,10 +336,7 @@ def test_a_follower_stops_after_its_batch_and_at_once_on_a_second_ctrl_c(sqlite_
         assert follower.stderr.readline().startswith("stopping after the batch in hand")
         time.sleep(0.5)
         assert follower.poll() is None  # still waiting for the lock, its batch in hand
-        follower.send_signal(signal.SIGINT)
-        started = time.monotonic()
-        follower.wait(10)
-        took = time.monotonic() - started
+        took = interrupted(follower)
     finally:
         follower.kill()
         holder.kill()
