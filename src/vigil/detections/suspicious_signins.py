@@ -90,8 +90,9 @@ from vigil.detections.episodes import Episode, level_for
 from vigil.detections.held_signins import hold, settle
 from vigil.detections.params import DetectorParams
 from vigil.detections.signin_features import FEATURES, LABELS, features, fingerprint
+from vigil.detections.signin_report import note, report
 from vigil.detections.verdicts import Verdicts
-from vigil.model import ActivityType, Location, RiskDetection, SignIn
+from vigil.model import RiskDetection, SignIn
 from vigil.normalize.values import canonical_guid
 
 CAPS = {name: 24 if name in ("ip", "net") else 8 for name in FEATURES}
@@ -157,29 +158,6 @@ def _day_start(day: int) -> datetime:
 
 def _episode_order(item: tuple[str, dict[str, Any]]) -> tuple[str, int, str]:
     return item[0], int(item[1]["start"]), str(item[1]["id"])
-
-
-def _location(first: Mapping[str, Any]) -> Location | None:
-    loc = first.get("loc")
-    return Location(**loc) if loc else None
-
-
-def _note(ep: Episode, kind: str, ident: str, text: str, limit: int = 20,
-          per_feature: int = 3) -> None:
-    """List one property (``ident`` is ``feature=value``) under ``kind``: the first ``limit``,
-    and past them the first ``per_feature`` values of each feature, so a new country or
-    credential is named after many new addresses; a value left out is counted under ``omitted``
-    (once per sign-in that carried it)."""
-    items = ep.s["notes"].setdefault(kind, {})
-    if ident in items:
-        return
-    feature = ident.partition("=")[0]
-    if len(items) < limit or sum(
-            k.partition("=")[0] == feature for k in items) < per_feature:
-        items[ident] = text
-    else:
-        omitted = ep.s.setdefault("omitted", {})
-        omitted[kind] = int(omitted.get(kind, 0)) + 1
 
 
 class SuspiciousSignins:
@@ -256,7 +234,7 @@ class SuspiciousSignins:
             if self._slow(pr, s, fp, windows, verdicts):
                 state = pr.profile.extra["ep"]
                 changed[id(state)] = (sp, state)
-        out = [self._detection(sp, state, now)
+        out = [report(self.risk_event_type, sp, state, now)
                for sp, state in sorted(changed.values(), key=_episode_order)]
         if windows:
             for sp, pr in touched.items():
@@ -422,34 +400,6 @@ class SuspiciousSignins:
             if kind == "sparse":
                 ep.note(kind, ident, text)
             else:
-                _note(ep, kind, ident, text)
+                note(ep, kind, ident, text)
         if learning is not None:
             ep.note("learning", "learning", learning)
-
-    def _detection(self, sp: str, state: dict[str, Any], now: datetime) -> RiskDetection:
-        ep = Episode(state)
-        first = ep.s["first"]
-        learning = ep.notes("learning")
-        omitted = ep.s.get("omitted") or {}
-        info: list[tuple[str, Any]] = [
-            ("reason", "unfamiliar sign-in properties" + (" (learning)" if learning else "")),
-            ("unfamiliarProperties", ep.notes("unfamiliar")),
-        ]
-        if omitted.get("unfamiliar"):
-            info.append(("unfamiliarPropertiesNotListed", omitted["unfamiliar"]))
-        if ep.notes("explained"):
-            info.append(("explainedByChanges", ep.notes("explained")))
-        if omitted.get("explained"):
-            info.append(("explainedByChangesNotListed", omitted["explained"]))
-        if learning:
-            info.append(("learning", learning[0]))
-        if ep.notes("sparse"):
-            info.append(("sparseProfile", "; ".join(ep.notes("sparse"))))
-        info += [("score", ep.s["score"]), ("signInCount", ep.s["n"]),
-                 ("firstSignIn", ep.s["at"]), ("lastSignIn", ep.s["lastAt"]),
-                 ("requestIds", list(ep.s["req"])), ("correlationIds", list(ep.s["corr"]))]
-        return ep.detection(
-            self.risk_event_type, sp, now, activity=ActivityType.signin, info=info,
-            app_id=first.get("app"), display_name=first.get("name"), ip_address=first.get("ip"),
-            location=_location(first), request_id=ep.id, correlation_id=first.get("corr"),
-            mitre_technique_id="T1078.004")
