@@ -98,6 +98,7 @@ def test_a_load_into_empty_tables_builds_the_indexes_once_at_the_end(
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -131072
+            assert conn.exec_driver_sql("PRAGMA threads").scalar() == 0
 
 
 def test_a_deferred_load_ends_with_the_database_an_ordinary_one_gives(
