@@ -20,9 +20,11 @@ from vigil.ingest.parse import Parsed, parse_items, parse_jsonl
 from vigil.ingest.readers import read_stream
 from vigil.model import SignIn
 from vigil.normalize import Rejected, normalize
-from vigil.normalize.graph_signin_wire import enriched_doc_from_line, signin_from_line
+from vigil.normalize import graph_signin_wire as wire
+from vigil.normalize.graph_signin_wire import enriched_values_from_line, signin_from_line
+from vigil.normalize.widths import WIDTHS
 from vigil.store.rawcodec import decompress
-from vigil.store.signin_rows import sign_in_from_row, sign_in_row
+from vigil.store.signin_rows import sign_in_from_row, sign_in_row, values_row
 
 RECEIVED = "2026-11-28T00:00:00Z"
 ENRICHER = Enricher(GeoIP(), HostingClassifier())
@@ -45,8 +47,30 @@ def test_golden_graph_sign_ins_take_the_fast_path() -> None:
     for record in graph:
         line = orjson.dumps(record)
         assert signin_from_line(line) == normalize(record)
-        doc = enriched_doc_from_line(line, ENRICHER.ip_facts)
-        assert sign_in_row(doc, None) == sign_in_row(ENRICHER.enrich(normalize(record)), None)
+        assert _fast_row(line) == sign_in_row(ENRICHER.enrich(normalize(record)), None)
+
+
+def _fast_row(line: bytes) -> tuple[Any, ...]:
+    """The bulk path's row of ``line``, read as bytes and as a checked slice (parse_jsonl)."""
+    values = enriched_values_from_line(line, ENRICHER.ip_facts)
+    assert values is not None
+    sliced = enriched_values_from_line(memoryview(b"x" + line)[1:], ENRICHER.ip_facts, checked=True)
+    assert sliced == values
+    return values_row(values)
+
+
+def test_each_width_too_long_leaves_the_line_to_the_generic_path_which_rejects_it() -> None:
+    """``graph_signin_wire._fits`` checks every width of ``WIDTHS[SignIn]`` and the country's."""
+    record = next(r for r in SIGNINS if "signInEventTypes" in r)
+    # not ipAddress: canonical, an address has at most 39 characters; anything else is no address
+    cases = [{label: "a" * (width + 1)} for _, width, label in WIDTHS[SignIn] if label != "ipAddress"]
+    cases.append({"location": {**(record.get("location") or {}), "countryOrRegion": "X" * 9}})
+    for patch in cases:
+        too_long = {**copy.deepcopy(record), **patch}
+        line = orjson.dumps(too_long)
+        assert wire._values(wire._decode(line)) is not None, patch  # only the width refuses it
+        assert enriched_values_from_line(line, ENRICHER.ip_facts) is None, patch
+        assert isinstance(normalize(too_long), Rejected), patch
 
 
 def test_other_shapes_are_left_to_the_generic_path() -> None:
@@ -67,8 +91,7 @@ def test_fast_path_never_disagrees_with_the_generic_path(index: int, patch: dict
     fast = signin_from_line(line)
     if fast is not None:  # None means "generic path", which may accept or reject
         assert fast == normalize(record)
-        doc = enriched_doc_from_line(line, ENRICHER.ip_facts)
-        assert sign_in_row(doc, None) == sign_in_row(ENRICHER.enrich(fast), None)
+        assert _fast_row(line) == sign_in_row(ENRICHER.enrich(fast), None)
 
 
 BYTE_CASES = [
@@ -298,7 +321,7 @@ def test_key_ids_and_widths_agree_with_the_generic_path(key_id: str, ip: str) ->
     generic = normalize(record)
     fast = signin_from_line(line)
     if isinstance(generic, Rejected):
-        assert fast is None and enriched_doc_from_line(line, ENRICHER.ip_facts) is None
+        assert fast is None and enriched_values_from_line(line, ENRICHER.ip_facts) is None
     else:
         assert fast == generic
 

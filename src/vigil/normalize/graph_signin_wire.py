@@ -44,7 +44,7 @@ from vigil.normalize.values import (
     msi_type,
     sign_in_guids,
 )
-from vigil.normalize.widths import NUL_ESCAPE, sign_in_too_long
+from vigil.normalize.widths import COUNTRY, GUID, ID, IP, NUL_ESCAPE, sign_in_too_long
 
 _SP = SignInKind.servicePrincipal
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -104,17 +104,6 @@ class _Wire(msgspec.Struct):
     location: _Location | None = None
 
 
-#: A struct with :class:`SignIn`'s fields, in its order, with its defaults: it encodes to the same
-#: JSON as the dataclass and has the same attributes, so the store's row builder takes either.
-#: Building it costs a third of the frozen dataclass.
-SignInDoc = msgspec.defstruct(
-    "SignInDoc",
-    [
-        (f.name, Any) if f.default is dataclasses.MISSING else (f.name, Any, f.default)
-        for f in dataclasses.fields(SignIn)
-    ],
-)
-
 #: ``(ip, logged asn, location) -> (asn, asn_org, is_hosting, location)``, as
 #: :meth:`vigil.enrich.Enricher.ip_facts`.
 IpFacts = Callable[[str, "int | None", "Location | None"], tuple[Any, Any, Any, Any]]
@@ -153,9 +142,16 @@ def signin_from_line(line: bytes) -> SignIn | None:
     return None if sign_in_too_long(signin) is not None else signin
 
 
-def enriched_doc_from_line(line: bytes, ip_facts: IpFacts) -> Any:
-    """Like :func:`signin_from_line` followed by ``Enricher.enrich``, as a :data:`SignInDoc`."""
-    if not _utf8(line):
+def enriched_values_from_line(
+    line: bytes | memoryview, ip_facts: IpFacts, *, checked: bool = False
+) -> list[Any] | None:
+    """Like :func:`signin_from_line` followed by ``Enricher.enrich``, as the sign-in's field
+    values in :class:`SignIn`'s order (``vigil.store.signin_rows.values_row`` makes its row).
+
+    ``checked``: the caller found ``line`` valid UTF-8 without a NUL escape (a whole piece of a
+    file at once, cheaper than each line); otherwise ``line`` must be bytes.
+    """
+    if not checked and not _utf8(line):  # type: ignore[arg-type]
         return None
     try:
         values = _values(_decode(line))
@@ -163,11 +159,39 @@ def enriched_doc_from_line(line: bytes, ip_facts: IpFacts) -> Any:
         return None
     if values is None:
         return None
-    ip = values[7]
+    ip = values[_AT_IP]
     if ip is not None:
-        values[9], values[10], values[11], values[8] = ip_facts(ip, values[9], values[8])
-    doc = SignInDoc(*values)
-    return None if sign_in_too_long(doc) is not None else doc  # the generic path rejects it
+        values[_AT_ASN], values[_AT_ASN_ORG], values[_AT_HOSTING], values[_AT_LOC] = ip_facts(
+            ip, values[_AT_ASN], values[_AT_LOC]
+        )
+    return values if _fits(values) else None  # the generic path rejects it
+
+
+#: Positions in SignIn's field order (``_values``' list) of what enrichment and ``_fits`` touch.
+_FIELD = {f.name: i for i, f in enumerate(dataclasses.fields(SignIn))}
+_AT_ID, _AT_SP, _AT_APP, _AT_IP, _AT_LOC = (
+    _FIELD[n] for n in ("id", "service_principal_id", "app_id", "ip_address", "location")
+)
+_AT_ASN, _AT_ASN_ORG, _AT_HOSTING = _FIELD["asn"], _FIELD["asn_org"], _FIELD["is_hosting"]
+_AT_RES, _AT_KEY, _AT_CORR = (
+    _FIELD[n] for n in ("resource_id", "credential_key_id", "correlation_id")
+)
+
+
+def _fits(v: list[Any]) -> bool:
+    """:func:`vigil.normalize.widths.sign_in_too_long` is None, for ``_values``' list (each
+    width in ``WIDTHS[SignIn]``, and the country's; the tests try each too long)."""
+    loc = v[_AT_LOC]
+    return (
+        len(v[_AT_ID]) <= ID
+        and len(v[_AT_SP]) <= ID
+        and len(v[_AT_KEY] or "") <= GUID
+        and len(v[_AT_IP] or "") <= IP
+        and len(v[_AT_APP] or "") <= ID
+        and len(v[_AT_RES] or "") <= ID
+        and len(v[_AT_CORR] or "") <= ID
+        and (loc is None or len(loc.country_or_region or "") <= COUNTRY)
+    )
 
 
 def _values(w: _Wire) -> list[Any] | None:

@@ -23,8 +23,8 @@ import msgspec
 
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 
-#: ``vigil.store.tables.ID`` and ``GUID``.
-ID, GUID = 64, 36
+#: ``vigil.store.tables.ID`` and ``GUID``; an IP address column's width.
+ID, GUID, IP = 64, 36, 45
 
 #: Model type → ``(attribute, width, label)`` for its top-level values stored in fixed-width
 #: columns (nested ones are checked in :func:`too_long`).
@@ -33,7 +33,7 @@ WIDTHS: dict[type, tuple[tuple[str, int, str], ...]] = {
         ("id", ID, "id"),
         ("service_principal_id", ID, "servicePrincipalId"),
         ("app_id", ID, "appId"),
-        ("ip_address", 45, "ipAddress"),
+        ("ip_address", IP, "ipAddress"),
         ("resource_id", ID, "resourceId"),
         ("credential_key_id", GUID, "servicePrincipalCredentialKeyId"),
         ("correlation_id", ID, "correlationId"),
@@ -42,7 +42,7 @@ WIDTHS: dict[type, tuple[tuple[str, int, str], ...]] = {
         ("id", ID, "requestId"),
         ("service_principal_id", ID, "servicePrincipalId"),
         ("request_method", 16, "requestMethod"),
-        ("ip_address", 45, "ipAddress"),
+        ("ip_address", IP, "ipAddress"),
     ),
     AuditEvent: (
         ("id", ID, "id"),
@@ -84,15 +84,15 @@ def too_long(record: Any) -> tuple[str, int] | None:
 
 
 def sign_in_too_long(signin: Any) -> tuple[str, int] | None:
-    """:func:`too_long` for a :class:`SignIn` or anything with its attributes (the fast path's
-    ``SignInDoc``). On the bulk path: one expression for the common case that all fit."""
+    """:func:`too_long` for a :class:`SignIn`: one expression for the common case that all fit
+    (the bulk path's list of values has its own, ``vigil.normalize.graph_signin_wire._fits``)."""
     s = signin
     loc = s.location
     if (
         len(s.id) <= ID
         and len(s.service_principal_id) <= ID
         and len(s.credential_key_id or "") <= GUID
-        and len(s.ip_address or "") <= 45
+        and len(s.ip_address or "") <= IP
         and len(s.app_id or "") <= ID
         and len(s.resource_id or "") <= ID
         and len(s.correlation_id or "") <= ID

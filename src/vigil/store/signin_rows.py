@@ -15,6 +15,7 @@ field set is None (the normalizers never make an empty one).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,14 +48,26 @@ _MSI = {m.value: m for m in MsiType}
 _LOCATIONS: dict[tuple[Any, ...], Location] = {}
 
 
-def _value(enum: Any) -> str | None:
-    """A StrEnum member's value (``str()`` is C-level; ``.value`` is a Python descriptor)."""
-    return None if enum is None else str(enum)
-
-
 def sign_in_row(s: Any, raw: bytes | None) -> tuple[Any, ...]:
     """The row of a :class:`SignIn` (or anything with its attributes), raw compressed or None."""
-    loc = s.location
+    return values_row(
+        (
+            s.id, s.created_date_time, s.kind, s.service_principal_id, s.app_id,
+            s.service_principal_name, s.tenant_id, s.ip_address, s.location, s.asn, s.asn_org,
+            s.is_hosting, s.resource_id, s.resource_display_name, s.resource_service_principal_id,
+            s.client_credential_type, s.credential_key_id, s.credential_thumbprint,
+            s.federated_credential_id, s.msi_type, s.error_code, s.failure_reason, s.user_agent,
+            s.correlation_id, s.unique_token_identifier,
+        ),
+        raw,
+    )  # fmt: skip
+
+
+def values_row(values: Sequence[Any], raw: bytes | None = None) -> tuple[Any, ...]:
+    """The row of a sign-in given as its field values in :class:`SignIn`'s order (the bulk
+    path's list, ``vigil.normalize.graph_signin_wire``), raw compressed or None."""
+    (sid, created, kind, spid, app, name, tenant, ip, loc, asn, org, hosting, res, res_name,
+     res_sp, cct, key, thumb, fic, msi, error, failure, ua, corr, uti) = values  # fmt: skip
     if loc is None:
         city = state = country = lat = lon = alt = None
     else:
@@ -62,28 +75,26 @@ def sign_in_row(s: Any, raw: bytes | None) -> tuple[Any, ...]:
         lat, lon, alt = loc.latitude, loc.longitude, loc.altitude
     data = _encode(
         (
-            FORMAT, s.service_principal_name, s.tenant_id, city, state, lat, lon, alt, s.asn_org,
-            s.resource_display_name, s.resource_service_principal_id, s.credential_thumbprint,
-            s.federated_credential_id, _value(s.msi_type), s.failure_reason,
-            s.unique_token_identifier,
+            FORMAT, name, tenant, city, state, lat, lon, alt, org, res_name, res_sp, thumb, fic,
+            None if msi is None else str(msi), failure, uti,  # str(): a StrEnum's value, in C
         )
     )  # fmt: skip
     return (
-        s.id,
-        str(s.kind),
-        s.service_principal_id,
-        to_micros(s.created_date_time),
-        s.app_id,
-        s.ip_address,
+        sid,
+        str(kind),
+        spid,
+        to_micros(created),
+        app,
+        ip,
         country,
-        s.asn,
-        s.is_hosting,
-        s.resource_id,
-        _value(s.client_credential_type),
-        s.credential_key_id,
-        s.error_code,
-        s.user_agent,
-        s.correlation_id,
+        asn,
+        hosting,
+        res,
+        None if cct is None else str(cct),
+        key,
+        error,
+        ua,
+        corr,
         data.decode(),
         None if raw is None else rawcodec.compress(raw),
     )
