@@ -251,6 +251,36 @@ def test_parse_jsonl_equals_the_reader_and_parse_items(first_line: int, kind: st
     assert sum(n for n, _ in fast.sign_in_blocks) == len(fast.sign_in_rows)
 
 
+@pytest.mark.parametrize("ending", [b"\n", b""])
+def test_a_piece_that_passes_the_checks_at_once_equals_the_generic_path(
+    tmp_path: Path, ending: bytes
+) -> None:
+    """ASCII without a backslash: parse_jsonl checks the piece once and reads the lines as slices
+    of it; sign-ins among other records and broken lines still come out as the reader's."""
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 40, seed=9, principals=5)
+    sign_ins = path.read_bytes().splitlines()
+    others = [orjson.dumps(r) for r in GOLDEN if "signInEventTypes" not in r]
+    others = [o for o in others if o.isascii() and b"\\" not in o]
+    interactive = orjson.loads(sign_ins[0])
+    interactive["signInEventTypes"] = ["interactiveUser"]
+    broken = [b'{"id": "truncated", "createdDateTime": ', b"", b"  ", orjson.dumps(interactive)]
+    assert len(others) >= 5
+    lines = [x for trio in zip(sign_ins, others * 8, broken * 10, strict=False) for x in trio]
+    block = b"\n".join(lines) + ending
+    assert block.isascii() and b"\\" not in block  # the piece passes the checks at once
+    fast = parse_jsonl(
+        block, source="m.jsonl", first_line=7, kind=None, received_at=RECEIVED, enricher=ENRICHER
+    )
+    items = [
+        i if not i.line else type(i)(**{**_fields(i), "line": i.line + 7})
+        for i in read_stream(io.BytesIO(block), "m.jsonl", 1 << 20)
+    ]
+    generic = parse_items(items, kind=None, received_at=RECEIVED, enricher=ENRICHER, keep_models=False)
+    assert len(fast.sign_in_rows) > 30 and fast.rejects
+    assert _comparable(fast) == _comparable(generic)
+
+
 def _fields(item: Any) -> dict[str, Any]:
     return {name: getattr(item, name) for name in item.__slots__}
 

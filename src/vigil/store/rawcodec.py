@@ -15,6 +15,7 @@ normalizes them (``vigil.ingest.parse``, :mod:`vigil.leaks.redact`).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from importlib.resources import files
 
 import zstandard
@@ -56,7 +57,7 @@ BLOCK_SEPARATOR = b"\n"
 BLOCK_LEVEL = 1
 
 
-def compress_block(records: list[bytes]) -> bytes:
+def compress_block(records: Sequence[bytes | memoryview]) -> bytes:
     """One zstd frame holding ``records`` (each without newlines), in order."""
     return compress_joined(BLOCK_SEPARATOR.join(records))
 
