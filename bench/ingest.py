@@ -6,6 +6,8 @@ with the detectors inline, the ratio to a plain msgspec decode of the same file 
 run (the machine's own yardstick), and the peak memory of the ingest at two file sizes (it must not
 grow with the size).
 
+Each timed run starts once earlier runs' writes have reached the disk (``settle``).
+
 For each ingest it also prints the CPU time per record of the ingest and its workers, how
 many cores were busy on average, and the rate that CPU cost would allow with every core busy:
 whatever the scheduling, no ingest on this machine beats cores / CPU per record.
@@ -91,6 +93,7 @@ def ingest(path: Path, db: Path | str, workers: int, detect: bool = False,
     url = db if isinstance(db, str) else f"sqlite:///{db}"
     cmd = [sys.executable, "-m", "vigil.cli.main", "--db", url]
     subprocess.run([*cmd, "migrate"], check=True, capture_output=True)
+    settle()
     started, cpu = time.perf_counter(), children_cpu()
     with tempfile.TemporaryFile() as out:
         child = subprocess.Popen(
@@ -117,6 +120,14 @@ LAST_CPU = [0.0]
 PEAK_RSS_MB = [0.0]
 
 
+def settle() -> None:
+    """Write back what earlier runs left dirty in the page cache before a run is timed: a run
+    that started while the previous ones' gigabytes were still going to disk paid for them (the
+    1M ingest gave 52,000-54,000 records/s in two full runs of this bench without it, 68,000 in
+    the same function run alone and in the full bench with it)."""
+    os.sync()
+
+
 def chunks(cursor: sqlite3.Cursor, size: int) -> Iterator[list[Any]]:
     while chunk := cursor.fetchmany(size):
         yield chunk
@@ -138,6 +149,7 @@ def store_ceiling(src: Path, dst: Path, batch: int = 5000, commit_rows: int = 10
         old.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "vigil.cli.main", "--db", f"sqlite:///{dst}", "migrate"]
     subprocess.run(cmd, check=True, capture_output=True)
+    settle()
     engine = connect(f"sqlite:///{dst}")  # Vigil's own connection settings
     pooled = engine.raw_connection()
     out = pooled.driver_connection
