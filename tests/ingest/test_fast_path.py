@@ -281,6 +281,29 @@ def test_a_piece_that_passes_the_checks_at_once_equals_the_generic_path(
     assert _comparable(fast) == _comparable(generic)
 
 
+@pytest.mark.parametrize("name", ["secretText", "SecretText", "SECRETTEXT"])
+def test_a_secret_member_inside_a_sign_in_line_is_redacted_as_the_generic_path_does(
+    tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 20, seed=4, principals=3)
+    lines = path.read_bytes().splitlines()
+    odd = orjson.loads(lines[7])
+    odd["extra"] = {"cred": {name: "hunter2-old-style"}}
+    lines[7] = orjson.dumps(odd)
+    block = b"\n".join(lines) + b"\n"
+    fast = parse_jsonl(
+        block, source="s.jsonl", first_line=0, kind=None, received_at=RECEIVED, enricher=ENRICHER
+    )
+    generic = parse_items(
+        read_stream(io.BytesIO(block), "s.jsonl", 1 << 20),
+        kind=None, received_at=RECEIVED, enricher=ENRICHER, keep_models=False,
+    )  # fmt: skip
+    assert len(fast.sign_in_rows) == 20
+    assert _comparable(fast) == _comparable(generic)
+    assert _comparable(fast)["raw_sign_ins"][7]["extra"] == {"cred": {name: "[redacted]"}}
+
+
 def _fields(item: Any) -> dict[str, Any]:
     return {name: getattr(item, name) for name in item.__slots__}
 

@@ -13,7 +13,8 @@ the line itself kept as the raw record. Any other line goes through the reader a
 
 Secret values are redacted before anything is normalized or kept (:mod:`vigil.leaks.redact`):
 client-secret-shaped strings in every piece and record, ``secretText`` members in every record
-of the generic path (the fast path's Graph sign-ins have none).
+of the generic path and in every piece that names one (a Graph sign-in holds none, but a line that
+is one apart from such a member would otherwise keep its value in the raw record).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from vigil.ingest.readers import (
     read_line,
     read_lines,
 )
-from vigil.leaks.redact import redact, redact_shaped
+from vigil.leaks.redact import names_member, redact, redact_shaped
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import Rejected, normalize
 from vigil.normalize.graph_signin_wire import enriched_values_from_line
@@ -147,7 +148,9 @@ def parse_jsonl(
     """
     if file_start is None:
         file_start = first_line == 0
-    if b"~" in block:  # rarely: a client-secret-shaped string, kept only as its hint
+    if names_member(block):  # rarely: a secretText member (vigil.leaks.redact)
+        block = redact(block)
+    elif b"~" in block:  # rarely: a client-secret-shaped string, kept only as its hint
         block = redact_shaped(block)
     bom_line = first_line + 1 if file_start else -1
     out = Parsed()

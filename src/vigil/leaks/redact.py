@@ -14,8 +14,11 @@ secret pasted into any field. Before such text is stored or written to a rejects
   column is kept as ``[redacted]`` only (:mod:`vigil.ingest.csv_reader`).
 
 Both keep the JSON valid and a block's line structure unchanged. The first costs one byte search
-(``~``) on text without a tilde; :func:`redact_shaped` does only that, for the bulk sign-in and
-Graph activity blocks, whose records have no secret members.
+(``~``) on text without a tilde. The second cannot start with a cheap search for ``ecret``, which
+every sign-in holds ("clientSecret"); :func:`names_member` finds the name by its ``x`` instead, a
+byte that Graph sign-ins hold about once a record, if at all. The bulk path for JSON Lines pieces
+(``vigil.ingest.parse.parse_jsonl``) runs :func:`redact_shaped`, and :func:`redact` only on a piece
+that :func:`names_member`.
 """
 
 from __future__ import annotations
@@ -54,6 +57,21 @@ def _may_name_member(data: bytes, start: int = 0, end: int | None = None) -> boo
     """A cheap test before the member search: ``ecret`` in either case (``secretText``,
     ``SecretText``, ``SECRETTEXT``)."""
     return data.find(b"ecret", start, end) != -1 or data.find(b"ECRET", start, end) != -1
+
+
+def names_member(data: bytes) -> bool:
+    """Whether ``data`` holds ``secretText`` in any case, found by its ``x``: the test for running
+    the member search on a bulk piece, where ``_may_name_member`` is always true (module doc).
+
+    Two byte searches (``x``, ``X``: about 0.05 µs a 2 KB sign-in) and a look at each one found
+    (about 0.15 µs; a Windows user agent holds one, "x64")."""
+    for x in (b"x", b"X"):
+        at = data.find(x, 8)
+        while at != -1:  # an e before it (``| 0x20``: either case), then the whole name
+            if data[at - 1] | 0x20 == 0x65 and data[at - 8 : at + 2].lower() == b"secrettext":
+                return True
+            at = data.find(x, at + 1)
+    return False
 
 
 def redact(data: bytes) -> bytes:
