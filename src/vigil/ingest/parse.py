@@ -13,8 +13,8 @@ the line itself kept as the raw record. Any other line goes through the reader a
 
 Secret values are redacted before anything is normalized or kept (:mod:`vigil.leaks.redact`):
 client-secret-shaped strings in every piece and record, ``secretText`` members in every record
-of the generic path and in every piece that names one (a Graph sign-in holds none, but a line that
-is one apart from such a member would otherwise keep its value in the raw record).
+of the generic path and in every piece that names one (Graph sign-ins hold none; a sign-in line
+with such a member added would otherwise keep its value in the raw record).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ Both keep the JSON valid and a block's line structure unchanged. The first costs
 (``~``) on text without a tilde. The second cannot start with a cheap search for ``ecret``, which
 every sign-in holds ("clientSecret"); :func:`names_member` finds the name by its ``x`` instead, a
 byte that Graph sign-ins hold about once a record, if at all. The bulk path for JSON Lines pieces
-(``vigil.ingest.parse.parse_jsonl``) runs :func:`redact_shaped`, and :func:`redact` only on a piece
-that :func:`names_member`.
+(``vigil.ingest.parse.parse_jsonl``) runs :func:`redact_shaped`, and :func:`redact` instead on a
+piece in which :func:`names_member` finds the name.
 """
 
 from __future__ import annotations
