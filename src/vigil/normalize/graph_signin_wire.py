@@ -119,10 +119,15 @@ def _utf8(line: bytes) -> bool:
     :func:`vigil.normalize.widths.holds_nul`)."""
     if b"\\" in line and NUL_ESCAPE in line:  # a byte search first: the escape is slow to find
         return False
-    if line.isascii():
+    return valid_utf8(line)
+
+
+def valid_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8 (a line, or a whole piece of a file at once)."""
+    if data.isascii():
         return True
     try:
-        line.decode()
+        data.decode()
     except UnicodeDecodeError:
         return False
     return True
