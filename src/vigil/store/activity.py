@@ -257,7 +257,9 @@ class ActivityRepository:
                 elif added and pks:
                     sql = f"SELECT DISTINCT raw_block FROM {name} WHERE pk > ?"
                     used = {r[0] for r in conn.exec_driver_sql(sql, (before,))}
-                if want_ids:
+                if want_ids and added == len(full):  # every row went in, in input order
+                    added = [r[0] for r in full]
+                elif want_ids:
                     sql = f"SELECT id FROM {name} WHERE pk > ? ORDER BY pk"
                     found = conn.exec_driver_sql(sql, (before,)).fetchall() if added else []
                     added = [r[0] for r in found]
