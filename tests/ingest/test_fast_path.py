@@ -352,7 +352,7 @@ def test_a_piece_of_sign_ins_keeps_each_line_byte_for_byte(
 
 
 def test_lines_counts_every_line_of_a_piece() -> None:
-    for block, lines in ((b"", 1), (b"\n", 1), (b"x", 1), (b"x\n", 1), (b"x\n\ny", 3)):
+    for block, lines in ((b"", 0), (b"\n", 1), (b"x", 1), (b"x\n", 1), (b"x\n\ny", 3)):
         p = parse_jsonl(
             block, source="s", first_line=0, kind=None, received_at=RECEIVED, enricher=ENRICHER
         )
@@ -394,3 +394,70 @@ def test_a_success_has_no_failure_reason_on_either_path(status: dict, reason: st
     fast, generic = signin_from_line(orjson.dumps(record)), normalize(record)
     assert fast == generic
     assert generic.failure_reason == reason
+
+
+SECRET = "zzz8Q~zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzblP"  # client-secret-shaped: kept as its hint
+
+
+def _both(block: bytes, max_line: int) -> tuple[Parsed, Parsed]:
+    fast = parse_jsonl(
+        block, source="s.jsonl", first_line=0, kind=None, received_at=RECEIVED,
+        enricher=ENRICHER, max_line=max_line,
+    )  # fmt: skip
+    generic = parse_items(
+        read_stream(io.BytesIO(block), "s.jsonl", max_line),
+        kind=None, received_at=RECEIVED, enricher=ENRICHER, keep_models=False,
+    )  # fmt: skip
+    return fast, generic
+
+
+def _rejects(p: Parsed) -> list[tuple[Any, ...]]:
+    return [(r.line, r.reason, r.kind, r.raw) for r in p.rejects]
+
+
+@pytest.mark.parametrize("secret", [f'"userAgent":"{SECRET}"', '"secretText":"hunter2-old-style"'])
+def test_a_line_with_a_secret_is_measured_and_rejected_as_read(
+    tmp_path: Path, secret: str
+) -> None:
+    """Redacting a piece before reading its lines must not change what the limit lets through
+    or where a broken line's reject points: the generic path judges each line as read."""
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 12, seed=6, principals=2)
+    lines = path.read_bytes().splitlines()
+    longest = max(range(len(lines)), key=lambda n: len(lines[n]))
+    lines[3], lines[longest] = lines[longest], lines[3]
+    with_secret = lines[3][:-1] + b"," + secret.replace("userAgent", "extra").encode() + b"}"
+    limit = len(with_secret) - 1  # over the limit as read, under it once redacted
+    assert all(len(line) <= limit for line in lines)
+    broken = lines[5][:40] + secret.encode() + b', "x": ]'
+    lines[3], lines[5] = with_secret, broken
+    for ending in (b"\n", b""):
+        for last in (False, True):  # the broken line in the middle, or last
+            order = [*lines[:5], *lines[6:], broken] if last else lines
+            fast, generic = _both(b"\n".join(order) + ending, limit)
+            assert _comparable(fast) == _comparable(generic)
+            assert _rejects(fast) == _rejects(generic)
+            reasons = sorted(r.reason for r in fast.rejects)
+            assert reasons[-1] == f"line longer than {limit} bytes" and len(reasons) == 2
+            assert len(fast.sign_in_rows) == 10
+            for r in fast.rejects:
+                assert b"hunter2" not in (r.raw or b"") and SECRET.encode() not in (r.raw or b"")
+
+
+@pytest.mark.parametrize("ending", [b"\n", b""])
+def test_a_broken_last_line_is_rejected_as_the_reader_rejects_it(
+    tmp_path: Path, ending: bytes
+) -> None:
+    """Without a final newline, a broken last line keeps its reason and text: no newline is
+    added to it (an open string would end in a control character instead of the data)."""
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 5, seed=7, principals=2)
+    lines = path.read_bytes().splitlines()
+    for broken in (b'{"id": "open string', b'{"id": "x", ', lines[0][:-9]):
+        fast, generic = _both(b"\n".join([*lines, broken]) + ending, 1 << 20)
+        assert _rejects(fast) == _rejects(generic) and len(fast.rejects) == 1
+        raw = fast.rejects[0].raw or b""
+        assert (broken + ending).startswith(raw) and fast.lines == 6
+        assert raw == broken + ending or len(broken) > 200  # a long line's excerpt: its start
+        if not ending:  # with one, an open string does hold a control character: the newline
+            assert "control character" not in fast.rejects[0].reason

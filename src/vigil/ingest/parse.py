@@ -14,7 +14,9 @@ the line itself kept as the raw record. Any other line goes through the reader a
 Secret values are redacted before anything is normalized or kept (:mod:`vigil.leaks.redact`):
 client-secret-shaped strings in every piece and record, ``secretText`` members in every record
 of the generic path and in every piece that names one (Graph sign-ins hold none; a sign-in line
-with such a member added would otherwise keep its value in the raw record).
+with such a member added would otherwise keep its value in the raw record). A redacted piece's
+lines are still measured against the line limit as read, and a line that is no fast-path sign-in
+is parsed (or rejected) from its text as read, as the generic path does.
 """
 
 from __future__ import annotations
@@ -148,10 +150,15 @@ def parse_jsonl(
     """
     if file_start is None:
         file_start = first_line == 0
+    read_as = block
     if names_member(block):  # rarely: a secretText member (vigil.leaks.redact)
         block = redact(block)
     elif b"~" in block:  # rarely: a client-secret-shaped string, kept only as its hint
         block = redact_shaped(block)
+    # Redaction keeps the line structure. A redacted piece's lines as read decide, as on the
+    # generic path: a line's length against max_line, and what a line that is no fast-path
+    # sign-in is parsed (and, broken, rejected) from.
+    originals = read_as.split(b"\n") if block != read_as else None
     bom_line = first_line + 1 if file_start else -1
     out = Parsed()
     fast = kind in (None, "signins")
@@ -175,7 +182,8 @@ def parse_jsonl(
         start = end + 1
         lineno += 1
         values = None
-        if fast and len(piece) <= max_line and (lineno != bom_line or piece[:3] != BOM):
+        length = len(piece) if originals is None else len(originals[lineno - first_line - 1])
+        if fast and length <= max_line and (lineno != bom_line or piece[:3] != BOM):
             if checked:
                 values = enriched_values_from_line(piece, facts, checked=True)
             else:
@@ -185,7 +193,7 @@ def parse_jsonl(
             raws.records.append(piece if whole else bytes(piece).rstrip(b"\r"))
             read += 1
             continue
-        line = bytes(piece)
+        line = bytes(piece) if originals is None else originals[lineno - first_line - 1]
         if not line or line.isspace():
             continue
         record = None
@@ -194,8 +202,8 @@ def parse_jsonl(
         if record is not None:
             _parse_into(out, (record,), kind, received_at, enricher, False, raws, graph_raws)
             continue
-        items = read_lines(
-            io.BytesIO(line + b"\n"),
+        items = read_lines(  # a broken last line keeps its missing newline
+            io.BytesIO(line + b"\n" if start <= size else line),
             source,
             max_line,
             first_line=lineno - 1,
@@ -203,7 +211,7 @@ def parse_jsonl(
         )
         _parse_into(out, items, kind, received_at, enricher, False, raws, graph_raws)
     ends_line = block.endswith(b"\n")
-    out.lines = lineno - first_line - ends_line
+    out.lines = lineno - first_line - (ends_line or not block)
     if read:
         c = out.counts.setdefault("signins", [0, 0])
         c[0] += read
