@@ -40,7 +40,7 @@ from vigil.store.deferred_indexes import (
 )
 from vigil.store.tables import graph_activities, sign_ins
 from vigil.store.unique_ids import GateTimeout, IngestGate
-from vigil.store.write_lock import WRITE_LOCK_TIMEOUT
+from vigil.store.write_lock import WRITE_LOCK_NOTICE, WRITE_LOCK_TIMEOUT, WaitNotice
 
 GRAPH = Path(__file__).resolve().parents[1] / "data" / "la" / "MicrosoftGraphActivityLogs.json"
 
@@ -326,6 +326,41 @@ def test_an_ingest_beside_a_load_that_has_yet_to_build_a_dead_loads_unique_index
         builder.join(10)
     assert summary.of("signins").stored == 10
     assert missing_indexes(sqlite.engine) == []
+
+
+def test_waiting_for_another_load_to_build_a_dead_loads_unique_index_is_told_and_bounded(
+    sqlite: Store, clock, tmp_path: Path
+) -> None:
+    """That wait says what it waits for once it has lasted the notice's time, and gives up
+    after --lock-wait, as the other waits for the store do."""
+    dead_load(sqlite, 5)
+    live = LoadLock(sqlite.engine)  # a load that holds the lock and builds nothing meanwhile
+    assert live.acquire()
+    told: list[str] = []
+    path = str(signins_file(tmp_path, 10))
+    try:
+        sqlite.engine.update_execution_options(**{
+            WRITE_LOCK_TIMEOUT: 0.6, WRITE_LOCK_NOTICE: WaitNotice(0.2, told.append)
+        })  # fmt: skip
+        started = time.monotonic()
+        with pytest.raises(GateTimeout, match=r"has yet to build the index uq_sign_ins_id"):
+            load(sqlite, clock, [path], defer_indexes="off")
+        assert 0.6 <= time.monotonic() - started < 5
+        assert len(told) == 1 and told[0].startswith("waiting for another load to build the index")
+        sqlite.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: None})
+        done: list[object] = []
+        worker = threading.Thread(
+            target=lambda: done.append(load(sqlite, clock, [path], defer_indexes="off"))
+        )
+        worker.start()
+        time.sleep(0.5)
+        assert not done  # still waiting
+        restore_indexes(sqlite.engine)
+    finally:
+        live.release()
+    worker.join(10)
+    assert done and done[0].total.stored == 10
+    assert told[-1].startswith("the index is there, after")
 
 
 def test_a_missing_unique_index_is_built_after_removing_duplicates_on_every_database(

@@ -25,8 +25,13 @@ from vigil.store.deferred_indexes import (
     restore_indexes,
     tables_empty,
 )
-from vigil.store.unique_ids import IngestGate
-from vigil.store.write_lock import SLICE_SECONDS
+from vigil.store.unique_ids import GateTimeout, IngestGate
+from vigil.store.write_lock import (
+    SLICE_SECONDS,
+    WRITE_LOCK_NOTICE,
+    WRITE_LOCK_TIMEOUT,
+    WaitNotice,
+)
 
 #: ``building(records)``: what to tell while building indexes, ``records`` read so far.
 Building = Callable[[int], Callable[[str], None]]
@@ -36,12 +41,34 @@ def repair(store: Store, building: Building) -> None:
     """Build the indexes a deferred load that died left missing (none while one runs).
 
     A unique id index it left missing is built by a load that runs before that load stores
-    anything; nothing can be inserted without it (ON CONFLICT (id)), so wait for it."""
+    anything; nothing can be inserted without it (ON CONFLICT (id)), so wait for it: as long as
+    it takes, or the engine's ``WRITE_LOCK_TIMEOUT`` (``--lock-wait``; then :class:`GateTimeout`),
+    telling its ``WRITE_LOCK_NOTICE`` once the wait has lasted its time, as other waits do."""
     engine = store.engine
-    while repair_indexes(engine, building(0)) is None and missing_indexes(
-        engine, unique_only=True
+    options = engine.get_execution_options()
+    limit: float | None = options.get(WRITE_LOCK_TIMEOUT)
+    notice: WaitNotice | None = options.get(WRITE_LOCK_NOTICE)
+    start, told = time.monotonic(), False
+    while repair_indexes(engine, building(0)) is None and (
+        missing := missing_indexes(engine, unique_only=True)
     ):
+        waited = time.monotonic() - start
+        names = ", ".join(ix.name or ix.table.name for ix in missing)
+        if limit is not None and waited >= limit:
+            raise GateTimeout(
+                f"gave up after waiting {waited:.1f} s (--lock-wait): another load into "
+                f"{engine.url.database} has yet to build the index {names} that a load which "
+                "died left missing; ingest again once it has"
+            )
+        if notice is not None and not told and waited >= notice.after:
+            notice.say(
+                f"waiting for another load to build the index {names} that a load which died "
+                f"left missing (waited {waited:.0f} s so far)"
+            )
+            told = True
         time.sleep(SLICE_SECONDS)
+    if told and notice is not None:
+        notice.say(f"the index is there, after {time.monotonic() - start:.0f} s")
 
 
 @contextmanager
