@@ -400,3 +400,30 @@ def test_standard_input_keeps_the_unique_indexes(tmp_path: Path, monkeypatch) ->
         if given is not None:
             assert json.loads(result.stdout)["kinds"]["signins"]["duplicate"] == 10
     assert asked == [False, True]  # a file into a new store: dropped
+
+
+def test_every_spelling_of_a_sqlite_file_takes_the_same_locks(
+    sqlite: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate and the load lock are files beside the database named after its real path: a
+    symlink to the database file, or a relative path, must not get locks of its own."""
+    (tmp_path / "link.db").symlink_to(tmp_path / "v.db")
+    monkeypatch.chdir(tmp_path)
+    others = [Store.open(url) for url in (f"sqlite:///{tmp_path / 'link.db'}", "sqlite:///v.db")]
+    try:
+        gate, load_lock = IngestGate(sqlite.engine), LoadLock(sqlite.engine)
+        assert gate.exclusive() and load_lock.acquire()
+        try:
+            for other in others:
+                assert not IngestGate(other.engine).exclusive()
+                assert not LoadLock(other.engine).acquire()
+        finally:
+            gate.release()
+            load_lock.release()
+        through_link = IngestGate(others[0].engine)
+        assert through_link.exclusive()  # free again
+        through_link.release()
+    finally:
+        for other in others:
+            other.close()
+    assert not (tmp_path / "link.db.ingest-lock").exists()

@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from vigil.store.database import IMMEDIATE, WriteLockTimeout
 from vigil.store.tables import graph_activities, sign_ins
-from vigil.store.unique_ids import remove_duplicates, unique_id_index
+from vigil.store.unique_ids import lock_file, remove_duplicates, unique_id_index
 
 log = logging.getLogger(__name__)
 
@@ -224,10 +224,10 @@ class LoadLock:
                 return False
             self._conn = conn
             return True
-        path = self._engine.url.database
-        if self._engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        path = lock_file(self._engine, "load-lock")
+        if path is None:
             return True
-        fd = os.open(f"{path}.load-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -73,6 +73,16 @@ def remove_duplicates(conn: Connection, table: Table) -> int:
         conn.exec_driver_sql(f"DROP TABLE {stage}")
 
 
+def lock_file(engine: Engine, suffix: str) -> str | None:
+    """The file beside a SQLite database that a lock of its ingests is taken on (``flock``), named
+    after the database's real path: two spellings of one file (relative, through a symlink to the
+    file itself) lock the same one. None for other databases and in-memory SQLite."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return None
+    return f"{os.path.realpath(path)}.{suffix}"
+
+
 class GateTimeout(RuntimeError):
     """Gave up waiting for a bulk load to finish (``WRITE_LOCK_TIMEOUT``, ``--lock-wait``)."""
 
@@ -85,12 +95,7 @@ class IngestGate:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        path = engine.url.database
-        self._path = (
-            f"{path}.ingest-lock"
-            if engine.dialect.name == "sqlite" and path and path != ":memory:"
-            else None
-        )
+        self._path = lock_file(engine, "ingest-lock")
         self._fd: int | None = None
 
     def _open(self) -> int:
