@@ -165,3 +165,22 @@ def test_a_utf16_file_is_scanned(world, tmp_path):
     assert sorted((f.key_id, f.location.path.rsplit("/", 1)[-1], f.location.line)
                   for f in summary.findings) == [(KEY1, "reset-be.txt", 2),
                                                  (KEY1, "reset-le.txt", 2)]
+
+
+def test_a_secret_in_a_commit_message_is_a_leak_of_that_commit(world, tmp_path):
+    app, svc, _, secrets = world
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "cfg.yaml").write_text("secret: ${S}\n")
+    git(repo, "add", "-A")
+    when = NOW - timedelta(days=3)
+    git(repo, "commit", "-qm", f"ci: works now\n\nused {secrets['valid']} to test", when=when)
+    commit = git(repo, "rev-parse", "HEAD")
+    summary = svc.scan([str(repo)])
+    (f,) = summary.findings
+    assert (f.key_id, f.location.commit, f.location.file, f.location.line) == (
+        KEY1, commit, "(commit message)", 3)
+    assert summary.to_dict()["scanned"]["commitMessages"] == 1
+    (d,) = app.store.risk.list_detections()
+    assert d.activity_date_time == when

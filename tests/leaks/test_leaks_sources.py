@@ -77,7 +77,9 @@ def test_blob_shared_by_commits_is_read_once(tmp_path):
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "3", when=T2)
     blobs, stats = _collect([repo])
-    assert sorted(data for _, data in blobs) == [b"other\n", b"same\n"]
+    files = sorted(data for o, data in blobs if o.file != "(commit message)")
+    assert files == [b"other\n", b"same\n"]
+    assert stats.messages == 3
     assert stats.duplicate_blobs == 1
 
 
@@ -120,3 +122,27 @@ def test_older_stash_and_amended_commit_are_read(tmp_path):
     blobs, _ = _collect([repo])
     assert any(stashed.encode() in data for _, data in blobs)
     assert any(amended.encode() in data for _, data in blobs)
+
+
+def test_commit_messages_are_read_once_each_under_their_earliest_commit(tmp_path):
+    """A secret pasted into a commit message stays in the history, amended away or not."""
+    rng = random.Random(12)
+    pasted, amended = secret(rng), secret(rng)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "a.txt").write_text("a\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", f"deploy\n\ntested with client secret {pasted}", when=T1)
+    first = git(repo, "rev-parse", "HEAD")
+    (repo / "a.txt").write_text("b\n")
+    git(repo, "commit", "-qam", f"rotate {amended}", when=T2)
+    git(repo, "commit", "-q", "--amend", "-m", "rotate", when=T2)  # the message amended away
+    (repo / "a.txt").write_text("c\n")
+    git(repo, "commit", "-qam", f"deploy\n\ntested with client secret {pasted}", when=T2)
+    blobs, stats = _collect([repo])
+    messages = [(o, data) for o, data in blobs if o.file == "(commit message)"]
+    holding = [o for o, data in messages if pasted.encode() in data]
+    assert [(o.commit, o.time, o.path) for o in holding] == [(first, T1, str(repo))]
+    assert any(amended.encode() in data for _, data in messages)
+    assert stats.messages == len(messages) == 3  # "deploy ..." once, "rotate <secret>", "rotate"

@@ -5,7 +5,9 @@ command: ``git log --all --reflog --reverse --date-order --raw`` lists, commit b
 each one introduced (reflogs hold older stashes and amended commits); each blob id is read once
 (``git cat-file --batch``), attributed to the earliest commit that introduced it, with that
 commit's time as the leak time. So a secret that was committed and deleted later is found in the
-commit that added it. Working-tree files are scanned too, unless
+commit that added it. Commit messages are scanned too (``git log --all --reflog --format=%B``;
+:data:`MESSAGE` as their file, each text once, under its earliest commit): a secret pasted into
+one stays in the history as surely as a committed file. Working-tree files are scanned too, unless
 their content is a blob already read. Files are memory-mapped above 1 MiB. A UTF-16 text with a
 byte-order mark is scanned as its UTF-8 (:func:`as_scanned`). Symbolic links are not followed.
 Unreadable paths are reported, never fatal.
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import IO
 
 MMAP_ABOVE = 1 << 20
+#: The ``file`` of what was found in a commit's message (no path in a repository is spelled so).
+MESSAGE = "(commit message)"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -64,6 +68,7 @@ class SourceStats:
     repositories: int = 0
     blobs: int = 0
     duplicate_blobs: int = 0
+    messages: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -173,9 +178,29 @@ def _git_log(git_dir: Path) -> list[tuple[str, str, int]]:
     return [(blob, f"{commit}:{name}", t) for blob, name, commit, t in entries]
 
 
+def _git_messages(git_dir: Path) -> list[tuple[str, int, bytes]]:
+    """(commit, commit time, message) of every commit of every ref and reflog entry, oldest
+    first, each message text once (the earliest commit that has it)."""
+    cmd = ["git", f"--git-dir={git_dir}", "log", "--all", "--reflog", "--reverse",
+           "--date-order", "-z", "--format=%H %ct%n%B"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, check=True).stdout
+    except subprocess.CalledProcessError:
+        cmd.remove("--reflog")
+        out = subprocess.run(cmd, capture_output=True, check=True).stdout
+    found: dict[bytes, tuple[str, int]] = {}
+    for entry in out.split(b"\0"):
+        header, _, message = entry.partition(b"\n")
+        sha, _, ct = header.decode().partition(" ")
+        if sha and message.strip() and message not in found:
+            found[message] = (sha, int(ct))
+    return [(sha, t, message) for message, (sha, t) in found.items()]
+
+
 def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
     try:
         entries = _git_log(git_dir)
+        messages = _git_messages(git_dir)
     except (OSError, subprocess.CalledProcessError) as exc:
         stats.errors.append((str(shown), f"git: {getattr(exc, 'stderr', b'') or exc!s}"[:300]))
         return
@@ -205,6 +230,11 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
     finally:
         proc.stdin.close()
         proc.wait()
+    for commit, t, message in messages:
+        stats.messages += 1
+        stats.bytes += len(message)
+        origin = Origin(str(shown), MESSAGE, commit, datetime.fromtimestamp(t, UTC))
+        yield Blob(origin, as_scanned(message), MESSAGE)
 
 
 def _cat(stdin: IO[bytes], stdout: IO[bytes], blob: str) -> bytes | None:

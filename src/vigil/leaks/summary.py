@@ -35,6 +35,7 @@ class ScanSummary:
         return {
             "scanned": {"files": s.files, "bytes": s.bytes, "repositories": s.repositories,
                         "blobs": s.blobs, "duplicateBlobs": s.duplicate_blobs,
+                        "commitMessages": s.messages,
                         "seconds": round(self.seconds, 3)},
             "candidates": self.candidates,
             "shapes": dict(sorted(self.shapes.items())),
