@@ -9,24 +9,116 @@ suffix (portal export) is dropped.
 The portal writes `` [Local Time]`` instead when its display time zone is the browser's: those
 times are in a zone the file does not name, so each row of such a file is rejected, naming the
 column, rather than stored hours off.
+
+Slash dates (``8/2/2021, 1:29:25.983 PM``, the portal's display form) are month first in US
+English and day first in most other locales (``02/08/2021, 13:29:25``), and a file says which
+only through a date whose day is past 12. So a file's order is decided by the first cell of that
+form that tells: a day-first date (first number past 12) makes every row of the file read day
+first (``HINT_DAY_FIRST``), a month-first one (second number past 12) month first, and a later
+date of the other order is rejected, saying so. Rows wait (in memory, at most ``UNDECIDED_MAX``)
+until a cell tells; a file that never does (every day of it 12 or less) reads month first, with a
+warning naming the file and a date whose order it could not tell.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from vigil.ingest.items import Item, RawRecord, ReadError, excerpt_of
 from vigil.leaks.redact import MARK
+from vigil.normalize.timestamps import HINT_DAY_FIRST
 
 HINT_CSV = "csv"
 LOCAL_TIME = " [local time]"
 _CSV_FIELD_MAX = 256 * 1024 * 1024
+#: Rows held while no date has told the file's date order (module doc).
+UNDECIDED_MAX = 100_000
+#: A cell in the portal's display form: ``D/M/YYYY`` or ``M/D/YYYY``, then a time.
+_SLASH_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{4},?\s+\d{1,2}:\d{2}")
+
+log = logging.getLogger(__name__)
+
+
+class DateOrder:
+    """A CSV file's date order, from the slash dates of its cells (module doc)."""
+
+    def __init__(self) -> None:
+        self.day_first = self.month_first = False
+        self.ambiguous: str | None = None  # a date of either order, for the warning
+
+    def look(self, cells: dict[str, str]) -> None:
+        for cell in cells.values():
+            m = _SLASH_DATE.match(cell)
+            if m is None:
+                continue
+            first, second = int(m[1]), int(m[2])
+            if first > 12 >= second:
+                self.day_first = True
+            elif second > 12 >= first:
+                self.month_first = True
+            elif first != second and self.ambiguous is None:
+                self.ambiguous = cell.strip()
+
+    @property
+    def decided(self) -> bool:
+        return self.day_first or self.month_first
+
+    @property
+    def hint(self) -> str:
+        return HINT_DAY_FIRST if self.day_first and not self.month_first else HINT_CSV
 
 
 def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Iterator[Item]:
     """The rows of ``stream`` after its header, as records (``position[0]``: the last line read)."""
+    order = DateOrder()
+    held: list[Item] = []  # items waiting for the file's date order, in input order
+    try:
+        for item in _read_rows(stream, source, position):
+            if isinstance(item, ReadError):
+                if held:
+                    held.append(item)
+                else:
+                    yield item
+                continue
+            if not order.decided:
+                order.look(item.data)
+                held.append(item)
+                if not order.decided and len(held) < UNDECIDED_MAX:
+                    continue
+            if held:
+                yield from _flush(held, order, source)
+            else:
+                yield _ordered(item, order)
+    except Exception:  # a read error ends the file: what was read before it is still kept
+        yield from _flush(held, order, source)
+        raise
+    yield from _flush(held, order, source)
+
+
+def _flush(held: list[Item], order: DateOrder, source: str) -> Iterator[Item]:
+    """The held items, read in the order the file's dates told, or month first."""
+    if not held:
+        return
+    if not order.decided:
+        _undecided(order, source, sum(1 for i in held if isinstance(i, RawRecord)))
+        order.month_first = True
+    items = list(held)
+    held.clear()
+    for item in items:
+        yield item if isinstance(item, ReadError) else _ordered(item, order)
+
+
+def _ordered(item: RawRecord, order: DateOrder) -> RawRecord:
+    return item if order.hint == HINT_CSV else replace(item, shape_hint=order.hint)
+
+
+def _read_rows(stream: io.BufferedReader, source: str, position: list[int]) -> Iterator[Item]:
+    """The rows after the header as records whose cells are strings (``position`` as above)."""
     if csv.field_size_limit() < _CSV_FIELD_MAX:
         csv.field_size_limit(_CSV_FIELD_MAX)  # process-wide; Log Analytics cells can be large
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -77,6 +169,16 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
             yield ReadError(source, start, reason, secret or excerpt_of(joined.encode()))
             continue
         yield RawRecord(source, start, dict(zip(header, row, strict=True)), HINT_CSV)
+
+
+def _undecided(order: DateOrder, source: str, rows: int) -> None:
+    if order.ambiguous is not None:
+        log.warning(
+            "%s: dates such as %r read month first (as the portal's US English display writes "
+            "them): none of the %d rows read so far has a day past 12 to tell; if the file is "
+            "day first, export with ISO 8601 times",
+            source, order.ambiguous, rows,
+        )
 
 
 def _is_local(name: str) -> bool:

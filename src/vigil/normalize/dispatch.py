@@ -51,6 +51,7 @@ from vigil.normalize.la_audit import normalize_la_audit
 from vigil.normalize.la_signin import normalize_la_signin
 from vigil.normalize.powershell import graph_json, powershell_rejected
 from vigil.normalize.rejected import Invalid, Rejected
+from vigil.normalize.timestamps import DAY_FIRST, HINT_DAY_FIRST
 from vigil.normalize.widths import holds_nul, too_long
 
 Normalized = SignIn | AuditEvent | GraphActivity | ServicePrincipal | Application
@@ -134,6 +135,12 @@ def normalize(
     column at all (some hunting-query CSV exports drop them) takes it. Other shapes must carry
     their time.
     """
+    if shape_hint == HINT_DAY_FIRST:  # a CSV file whose dates are day first (csv_reader)
+        token = DAY_FIRST.set(True)
+        try:
+            return normalize(data, kind=kind, received_at=received_at)
+        finally:
+            DAY_FIRST.reset(token)
     if kind is not None and kind not in KINDS:
         return Rejected(None, f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
     if type(data) is not dict:

@@ -6,7 +6,9 @@ Accepted forms (all seen in Entra exports):
   ``±hh:mm`` offset, any number of fraction digits (Entra writes 7; digits past the 6th are
   truncated, not rounded), ``T`` or a space between date and time. No offset means UTC.
 * The Azure portal's CSV export form ``M/D/YYYY, h:mm:ss[.fff] AM|PM`` (columns suffixed
-  ``[UTC]``), read as UTC.
+  ``[UTC]``), read as UTC; day first (``D/M/YYYY, HH:mm:ss``, a browser or spreadsheet in
+  another locale) while :data:`DAY_FIRST` is set: the CSV reader decides a file's order from its
+  dates (``vigil.ingest.csv_reader``) and ``vigil.normalize.dispatch`` sets it for its rows.
 * A ``datetime`` object (naive = UTC).
 
 No regexes and no dateutil: the fast path is one ``datetime.fromisoformat`` call (C, ~0.15 µs).
@@ -14,11 +16,16 @@ No regexes and no dateutil: the fast path is one ``datetime.fromisoformat`` call
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from vigil.normalize.rejected import Invalid, quote, wrong_type
 
 _fromisoformat = datetime.fromisoformat
+#: Slash dates are day first (``D/M/YYYY``) in what is being normalized (module doc).
+DAY_FIRST: ContextVar[bool] = ContextVar("vigil_day_first", default=False)
+#: The reader's ``shape_hint`` of a CSV row whose file writes dates day first.
+HINT_DAY_FIRST = "csv:day-first"
 
 
 def parse_time(value: object, field: str) -> datetime:
@@ -81,6 +88,9 @@ def _parse_portal(s: str, field: str) -> datetime:
         if not comma:
             date_part, _, time_part = s.strip().partition(" ")
         month, day, year = (_digits(p) for p in date_part.strip().split("/"))
+        day_first = DAY_FIRST.get()
+        if day_first:
+            month, day = day, month
         clock, _, meridiem = time_part.strip().partition(" ")
         hms = clock.split(":")
         hour, minute = _digits(hms[0]), _digits(hms[1])
@@ -94,12 +104,12 @@ def _parse_portal(s: str, field: str) -> datetime:
         elif meridiem:
             raise ValueError(s)
         if month > 12 and 1 <= day <= 12:
+            order, other = ("day", "month") if day_first else ("month", "day")
             raise Invalid(
                 field,
-                f"invalid timestamp {quote(s)}: month {month}; Vigil reads these dates month "
-                "first, as the portal's US English display writes them, and this one looks day "
-                "first (a browser or spreadsheet in another locale): export with ISO 8601 "
-                "times, or in US English",
+                f"invalid timestamp {quote(s)}: month {month}; this file's dates read {order} "
+                f"first and this one looks {other} first: export with ISO 8601 times, or with "
+                "one date order throughout",
             )
         return datetime(year, month, day, hour, minute, _digits(sec_text), micro, tzinfo=UTC)
     except (ValueError, IndexError):
