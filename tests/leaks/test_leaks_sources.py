@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import os
 import random
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
 
+import pytest
 from leak_fixtures import git, secret
 
 from vigil.leaks.sources import SourceStats, iter_blobs
@@ -146,3 +148,47 @@ def test_commit_messages_are_read_once_each_under_their_earliest_commit(tmp_path
     assert [(o.commit, o.time, o.path) for o in holding] == [(first, T1, str(repo))]
     assert any(amended.encode() in data for _, data in messages)
     assert stats.messages == len(messages) == 3  # "deploy ..." once, "rotate <secret>", "rotate"
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen to sign")
+def test_signed_commits_are_read_whatever_log_show_signature_says(tmp_path):
+    """With ``log.showSignature`` on, ``git log`` prints the signature check before each signed
+    commit: the scan must not take that for a commit (it crashed on it)."""
+    s = secret(random.Random(13))
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")],
+                   check=True)  # fmt: skip
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    for key, value in (("gpg.format", "ssh"), ("user.signingkey", str(tmp_path / "key.pub")),
+                       ("log.showSignature", "true")):  # fmt: skip
+        git(repo, "config", key, value)
+    (repo / "app.env").write_text(f"SECRET={s}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qS", "-m", f"signed, with {s}", when=T1)
+    signed = git(repo, "rev-parse", "HEAD")
+    blobs, stats = _collect([repo])
+    assert stats.errors == []
+    found = sorted((o.file, o.commit, o.time) for o, data in blobs if s.encode() in data)
+    assert found == [("(commit message)", signed, T1), ("app.env", signed, T1)]
+
+
+def test_a_commit_without_a_time_is_read_with_no_leak_time(tmp_path):
+    """A commit object written by hand may lack its committer date: no time, but no crash."""
+    s = secret(random.Random(14))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "a.txt").write_text(f"{s}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "first", when=T1)
+    tree = git(repo, "rev-parse", "HEAD^{tree}")
+    body = f"tree {tree}\nauthor n <a@b>\ncommitter n <a@b>\n\nno date {s}\n"
+    odd = subprocess.run(["git", "-C", str(repo), "hash-object", "-t", "commit", "--literally",
+                          "-w", "--stdin"], input=body, text=True, capture_output=True,
+                         check=True).stdout.strip()  # fmt: skip
+    git(repo, "update-ref", "refs/heads/odd", odd)
+    blobs, stats = _collect([repo])
+    messages = {o.commit: o.time for o, data in blobs if o.file == "(commit message)"}
+    assert messages[odd] is None and stats.errors == []
+    assert len([o for o, data in blobs if data == f"{s}\n".encode()]) == 1

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO
 
 MMAP_ABOVE = 1 << 20
-#: The ``file`` of what was found in a commit's message (no path in a repository is spelled so).
+#: The ``file`` of what was found in a commit's message.
 MESSAGE = "(commit message)"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
@@ -152,48 +152,61 @@ def _file(path: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
             data.close()
 
 
-def _git_log(git_dir: Path) -> list[tuple[str, str, int]]:
+def _git_log(git_dir: Path) -> list[tuple[str, str, int | None]]:
     """(blob id, path in the repository, commit time) for each blob a commit introduced.
 
     Commits are those of every ref and every reflog entry: a stash other than the newest
     (``stash@{1}``...) and a commit amended or reset away are reachable from a reflog only. Should
     a reflog name an object gc removed, the refs alone are read."""
-    cmd = ["git", f"--git-dir={git_dir}", "-c", "core.quotePath=false", "log", "--all",
-           "--reflog", "--reverse", "--date-order", "--root", "-m", "--raw", "--no-abbrev",
-           "--no-renames", "--no-textconv", "-z", "--format=%x01%H %ct"]
+    cmd = [*_git_log_command(git_dir), "--root", "-m", "--raw", "--no-abbrev", "--no-renames",
+           "--no-textconv", "-z", "--format=%x01%H %ct"]
     try:
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
     except subprocess.CalledProcessError:
         cmd.remove("--reflog")
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
-    entries: list[tuple[str, str, str, int]] = []
+    entries: list[tuple[str, str, str, int | None]] = []
     for chunk in out.split(b"\x01")[1:]:
         header, _, rest = chunk.partition(b"\0")
-        sha, _, ct = header.decode().partition(" ")
+        sha, ct = _commit(header)
         parts = rest.lstrip(b"\n").split(b"\0")
         for meta, name in zip(parts[0::2], parts[1::2], strict=False):
             fields = meta.decode().split()
             if len(fields) == 5 and fields[4] != "D" and fields[1] != "160000":
-                entries.append((fields[3], name.decode("utf-8", "replace"), sha, int(ct)))
+                entries.append((fields[3], name.decode("utf-8", "replace"), sha, ct))
     return [(blob, f"{commit}:{name}", t) for blob, name, commit, t in entries]
 
 
-def _git_messages(git_dir: Path) -> list[tuple[str, int, bytes]]:
+def _git_log_command(git_dir: Path) -> list[str]:
+    """``git log`` over every ref and reflog entry, oldest first, whatever the user's git config
+    says: ``log.showSignature`` would print GPG's output before each signed commit."""
+    return ["git", f"--git-dir={git_dir}", "-c", "core.quotePath=false", "-c",
+            "log.showSignature=false", "log", "--no-show-signature", "--all", "--reflog",
+            "--reverse", "--date-order"]
+
+
+def _commit(header: bytes) -> tuple[str, int | None]:
+    """A ``%H %ct`` header: the commit and its time (None: a commit object without one)."""
+    sha, _, ct = header.decode("ascii", "replace").strip().partition(" ")
+    return sha, int(ct) if ct.isascii() and ct.isdigit() else None
+
+
+def _git_messages(git_dir: Path) -> list[tuple[str, int | None, bytes]]:
     """(commit, commit time, message) of every commit of every ref and reflog entry, oldest
     first, each message text once (the earliest commit that has it)."""
-    cmd = ["git", f"--git-dir={git_dir}", "log", "--all", "--reflog", "--reverse",
-           "--date-order", "-z", "--format=%H %ct%n%B"]
+    cmd = [*_git_log_command(git_dir), "-z", "--format=%x01%H %ct%n%B"]
     try:
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
     except subprocess.CalledProcessError:
         cmd.remove("--reflog")
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
-    found: dict[bytes, tuple[str, int]] = {}
-    for entry in out.split(b"\0"):
+    found: dict[bytes, tuple[str, int | None]] = {}
+    for entry in out.split(b"\x01")[1:]:
         header, _, message = entry.partition(b"\n")
-        sha, _, ct = header.decode().partition(" ")
+        message = message.removesuffix(b"\0")
+        sha, ct = _commit(header)
         if sha and message.strip() and message not in found:
-            found[message] = (sha, int(ct))
+            found[message] = (sha, ct)
     return [(sha, t, message) for message, (sha, t) in found.items()]
 
 
@@ -205,7 +218,7 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
         stats.errors.append((str(shown), f"git: {getattr(exc, 'stderr', b'') or exc!s}"[:300]))
         return
     stats.repositories += 1
-    first: dict[str, tuple[str, int]] = {}
+    first: dict[str, tuple[str, int | None]] = {}
     for blob, where, t in entries:
         if blob in first or blob in seen:
             stats.duplicate_blobs += 1
@@ -225,7 +238,7 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
             commit, _, name = where.partition(":")
             stats.blobs += 1
             stats.bytes += len(data)
-            origin = Origin(str(shown), name, commit, datetime.fromtimestamp(t, UTC))
+            origin = Origin(str(shown), name, commit, _time(t))
             yield Blob(origin, as_scanned(data), Path(name).name)
     finally:
         proc.stdin.close()
@@ -233,8 +246,12 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
     for commit, t, message in messages:
         stats.messages += 1
         stats.bytes += len(message)
-        origin = Origin(str(shown), MESSAGE, commit, datetime.fromtimestamp(t, UTC))
+        origin = Origin(str(shown), MESSAGE, commit, _time(t))
         yield Blob(origin, as_scanned(message), MESSAGE)
+
+
+def _time(t: int | None) -> datetime | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC)
 
 
 def _cat(stdin: IO[bytes], stdout: IO[bytes], blob: str) -> bytes | None:
