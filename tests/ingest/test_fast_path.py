@@ -461,3 +461,35 @@ def test_a_broken_last_line_is_rejected_as_the_reader_rejects_it(
         assert raw == broken + ending or len(broken) > 200  # a long line's excerpt: its start
         if not ending:  # with one, an open string does hold a control character: the newline
             assert "control character" not in fast.rejects[0].reason
+
+
+@pytest.mark.parametrize("value", [b'"a\tb"', b'"\\x"', b'"\xff"'])
+def test_a_sign_in_line_whose_secret_value_is_broken_is_rejected_as_read(
+    tmp_path: Path, value: bytes
+) -> None:
+    """Redacted, the line would be valid JSON: it must be judged as read, as the generic path
+    does (found by a reviewer: the fast path stored it)."""
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 3, seed=8, principals=1)
+    lines = path.read_bytes().splitlines()
+    lines[1] = lines[1][:-1] + b',"secretText":' + value + b"}"
+    fast, generic = _both(b"\n".join(lines) + b"\n", 1 << 20)
+    assert _rejects(fast) == _rejects(generic) and [r.line for r in fast.rejects] == [2]
+    assert len(fast.sign_in_rows) == 2 and _comparable(fast) == _comparable(generic)
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_secret_value_on_the_line_after_its_name_is_not_kept_in_a_reject(
+    tmp_path: Path, crlf: bool
+) -> None:
+    """A member split over two lines makes both broken lines: the second's reject must not keep
+    the value, on either path (a reader of lines alone does not see the name)."""
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 3, seed=8, principals=1)
+    lines = path.read_bytes().splitlines()
+    lines[1:1] = [b'{"appId": "a", "SecretText" : ', b'  "hunter2-plain-old-secret", "x": 1}']
+    end = b"\r\n" if crlf else b"\n"
+    fast, generic = _both(end.join(lines) + end, 1 << 20)
+    assert _rejects(fast) == _rejects(generic) and [r.line for r in fast.rejects] == [2, 3]
+    assert all(b"hunter2" not in (r.raw or b"") for r in fast.rejects)
+    assert fast.rejects[1].raw is not None and b'"[redacted]", "x": 1}' in fast.rejects[1].raw

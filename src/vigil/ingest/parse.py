@@ -156,8 +156,8 @@ def parse_jsonl(
     elif b"~" in block:  # rarely: a client-secret-shaped string, kept only as its hint
         block = redact_shaped(block)
     # Redaction keeps the line structure. A redacted piece's lines as read decide, as on the
-    # generic path: a line's length against max_line, and what a line that is no fast-path
-    # sign-in is parsed (and, broken, rejected) from.
+    # generic path: a line redaction changed, or that is no fast-path sign-in, is parsed (and,
+    # broken, rejected) from its text as read; the generic path redacts what it keeps.
     originals = read_as.split(b"\n") if block != read_as else None
     bom_line = first_line + 1 if file_start else -1
     out = Parsed()
@@ -174,16 +174,18 @@ def parse_jsonl(
     read = 0
     lineno = first_line
     start, size = 0, len(block)
+    piece = view[0:0]
     while start <= size:
         end = find(b"\n", start)
         if end < 0:
             end = size
-        piece = view[start:end]
+        previous, piece = piece, view[start:end]
         start = end + 1
         lineno += 1
         values = None
-        length = len(piece) if originals is None else len(originals[lineno - first_line - 1])
-        if fast and length <= max_line and (lineno != bom_line or piece[:3] != BOM):
+        # a line that redaction changed goes the generic way: its text as read decides
+        as_read = originals is None or originals[lineno - first_line - 1] == piece
+        if fast and as_read and len(piece) <= max_line and (lineno != bom_line or piece[:3] != BOM):
             if checked:
                 values = enriched_values_from_line(piece, facts, checked=True)
             else:
@@ -193,7 +195,8 @@ def parse_jsonl(
             raws.records.append(piece if whole else bytes(piece).rstrip(b"\r"))
             read += 1
             continue
-        line = bytes(piece) if originals is None else originals[lineno - first_line - 1]
+        k = lineno - first_line - 1
+        line = bytes(piece) if originals is None else originals[k]
         if not line or line.isspace():
             continue
         record = None
@@ -208,6 +211,7 @@ def parse_jsonl(
             max_line,
             first_line=lineno - 1,
             file_start=lineno == bom_line,
+            previous=bytes(previous) if originals is None else originals[k - 1] if k else b"",
         )
         _parse_into(out, items, kind, received_at, enricher, False, raws, graph_raws)
     ends_line = block.endswith(b"\n")

@@ -49,7 +49,7 @@ from vigil.ingest.csv_reader import HINT_CSV, read_csv
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
 from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError, excerpt_of
 from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH, is_record, unwrap
-from vigil.leaks.redact import redact_slice
+from vigil.leaks.redact import redact_continued, redact_slice
 
 DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 #: Suffixes a folder or glob walk picks up (an explicitly named file is always read).
@@ -274,15 +274,19 @@ def read_lines(
     *,
     first_line: int = 0,
     file_start: bool | None = None,
+    previous: bytes = b"",
 ) -> Iterator[Item]:
     """Read JSON Lines from ``stream``, a piece of a file that starts after line ``first_line``.
 
     ``file_start`` (default: ``first_line == 0``) says the piece starts the file, where a UTF-8
-    BOM is allowed.
+    BOM is allowed. ``previous``: the line before the piece, whose end a reject of its first line
+    may need to redact a secret (``vigil.leaks.redact.redact_continued``).
     """
     if file_start is None:
         file_start = first_line == 0
-    yield from _read_lines(_buffered(stream), source, max_line, [0], first_line, file_start)
+    yield from _read_lines(
+        _buffered(stream), source, max_line, [0], first_line, file_start, previous
+    )
 
 
 def _read_lines(
@@ -292,17 +296,22 @@ def _read_lines(
     position: list[int],
     first_line: int = 0,
     file_start: bool = True,
+    previous: bytes = b"",
 ) -> Iterator[Item]:
     loads = orjson.loads
     readline = stream.readline
     lineno = first_line
     bom_line = first_line + 1 if file_start else -1
-    while raw := readline(max_line + 1):
+    # the line before, for a reject's text: a secretText name may end it and its value start the
+    # rejected line (vigil.leaks.redact.redact_continued)
+    before, raw = b"", previous
+    while line := readline(max_line + 1):
+        before, raw = raw, line
         lineno += 1
         position[0] = lineno
         if len(raw) > max_line and not raw.endswith(b"\n"):
-            excerpt = excerpt_of(raw)
-            while raw and not raw.endswith(b"\n"):
+            excerpt = redact_continued(before, excerpt_of(raw))
+            while raw and not raw.endswith(b"\n"):  # raw ends as the line's last chunk
                 raw = readline(_SKIP_CHUNK)
             yield ReadError(source, lineno, f"line longer than {max_line} bytes", excerpt)
             continue
@@ -312,7 +321,8 @@ def _read_lines(
             value = loads(raw)
         except orjson.JSONDecodeError as exc:
             if not raw.isspace():
-                yield ReadError(source, lineno, _json_reason(raw, exc), excerpt_of(raw))
+                excerpt = redact_continued(before, excerpt_of(raw))
+                yield ReadError(source, lineno, _json_reason(raw, exc), excerpt)
             continue
         if is_record(value):
             yield RawRecord(source, lineno, value, None, raw.rstrip(b"\r\n"))
