@@ -343,10 +343,10 @@ def test_waiting_for_another_load_to_build_a_dead_loads_unique_index_is_told_and
             WRITE_LOCK_TIMEOUT: 0.6, WRITE_LOCK_NOTICE: WaitNotice(0.2, told.append)
         })  # fmt: skip
         started = time.monotonic()
-        with pytest.raises(GateTimeout, match=r"has yet to build the index uq_sign_ins_id"):
+        with pytest.raises(GateTimeout, match=r"has yet to build the indexes uq_sign_ins_id, uq_graph"):
             load(sqlite, clock, [path], defer_indexes="off")
         assert 0.6 <= time.monotonic() - started < 5
-        assert len(told) == 1 and told[0].startswith("waiting for another load to build the index")
+        assert len(told) == 1 and told[0].startswith("waiting for another load to build the indexes uq_")
         sqlite.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: None})
         done: list[object] = []
         worker = threading.Thread(
@@ -360,7 +360,7 @@ def test_waiting_for_another_load_to_build_a_dead_loads_unique_index_is_told_and
         live.release()
     worker.join(10)
     assert done and done[0].total.stored == 10
-    assert told[-1].startswith("the index is there, after")
+    assert told[-1].startswith("the unique id indexes are there, after")
 
 
 def test_a_missing_unique_index_is_built_after_removing_duplicates_on_every_database(
@@ -406,10 +406,13 @@ def test_every_spelling_of_a_sqlite_file_takes_the_same_locks(
     sqlite: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The gate and the load lock are files beside the database named after its real path: a
-    symlink to the database file, or a relative path, must not get locks of its own."""
+    symlink to the database file, a relative path or a ``file:`` URI must not get locks of its
+    own (an absolute ``file:`` URI failed: its lock file was named ``file:/...``)."""
     (tmp_path / "link.db").symlink_to(tmp_path / "v.db")
     monkeypatch.chdir(tmp_path)
-    others = [Store.open(url) for url in (f"sqlite:///{tmp_path / 'link.db'}", "sqlite:///v.db")]
+    urls = (f"sqlite:///{tmp_path / 'link.db'}", "sqlite:///v.db", "sqlite:///file:v.db?uri=true",
+            f"sqlite:///file:{tmp_path / 'v.db'}?uri=true")
+    others = [Store.open(url) for url in urls]
     try:
         gate, load_lock = IngestGate(sqlite.engine), LoadLock(sqlite.engine)
         assert gate.exclusive() and load_lock.acquire()
@@ -427,3 +430,4 @@ def test_every_spelling_of_a_sqlite_file_takes_the_same_locks(
         for other in others:
             other.close()
     assert not (tmp_path / "link.db.ingest-lock").exists()
+    assert sorted(p.name for p in tmp_path.glob("*lock")) == ["v.db.ingest-lock", "v.db.load-lock"]

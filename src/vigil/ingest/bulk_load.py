@@ -53,22 +53,24 @@ def repair(store: Store, building: Building) -> None:
         missing := missing_indexes(engine, unique_only=True)
     ):
         waited = time.monotonic() - start
-        names = ", ".join(ix.name or ix.table.name for ix in missing)
+        names = ("the indexes " if len(missing) > 1 else "the index ") + ", ".join(
+            str(ix.name) for ix in missing
+        )
         if limit is not None and waited >= limit:
             raise GateTimeout(
                 f"gave up after waiting {waited:.1f} s (--lock-wait): another load into "
-                f"{engine.url.database} has yet to build the index {names} that a load which "
-                "died left missing; ingest again once it has"
+                f"{engine.url.database} has yet to build {names} that a load which died left "
+                "missing; ingest again once it has"
             )
         if notice is not None and not told and waited >= notice.after:
             notice.say(
-                f"waiting for another load to build the index {names} that a load which died "
-                f"left missing (waited {waited:.0f} s so far)"
+                f"waiting for another load to build {names} that a load which died left "
+                f"missing (waited {waited:.0f} s so far)"
             )
             told = True
         time.sleep(SLICE_SECONDS)
     if told and notice is not None:
-        notice.say(f"the index is there, after {time.monotonic() - start:.0f} s")
+        notice.say(f"the unique id indexes are there, after {time.monotonic() - start:.0f} s")
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Connection, Engine, Index, Table
 
@@ -76,10 +77,16 @@ def remove_duplicates(conn: Connection, table: Table) -> int:
 def lock_file(engine: Engine, suffix: str) -> str | None:
     """The file beside a SQLite database that a lock of its ingests is taken on (``flock``), named
     after the database's real path: two spellings of one file (relative, through a symlink to the
-    file itself) lock the same one. None for other databases and in-memory SQLite."""
-    path = engine.url.database
+    file itself, a ``file:`` URI with ``?uri=true``) lock the same one. None for other databases
+    and in-memory SQLite."""
+    url = engine.url
+    path = url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:":
         return None
+    if str(url.query.get("uri", "")).lower() in ("true", "1") and path.startswith("file:"):
+        path = unquote(urlsplit(path).path)
+        if not path or path == ":memory:" or url.query.get("mode") == "memory":
+            return None
     return f"{os.path.realpath(path)}.{suffix}"
 
 
