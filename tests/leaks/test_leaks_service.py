@@ -181,6 +181,6 @@ def test_a_secret_in_a_commit_message_is_a_leak_of_that_commit(world, tmp_path):
     (f,) = summary.findings
     assert (f.key_id, f.location.commit, f.location.file, f.location.line) == (
         KEY1, commit, "(commit message)", 3)
-    assert summary.to_dict()["scanned"]["commitMessages"] == 1
+    assert summary.to_dict()["scanned"]["messages"] == 1
     (d,) = app.store.risk.list_detections()
     assert d.activity_date_time == when

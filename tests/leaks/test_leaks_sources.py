@@ -192,3 +192,20 @@ def test_a_commit_without_a_time_is_read_with_no_leak_time(tmp_path):
     messages = {o.commit: o.time for o, data in blobs if o.file == "(commit message)"}
     assert messages[odd] is None and stats.errors == []
     assert len([o for o, data in blobs if data == f"{s}\n".encode()]) == 1
+
+
+def test_annotated_tag_messages_are_read_under_the_tag(tmp_path):
+    s = secret(random.Random(15))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "a.txt").write_text("a\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "first", when=T1)
+    git(repo, "tag", "-a", "v1", "-m", f"release\n\nsmoke-tested with {s}", when=T2)
+    git(repo, "tag", "light")  # a lightweight tag has no message of its own
+    tag = git(repo, "rev-parse", "v1")
+    blobs, stats = _collect([repo])
+    found = [(o.file, o.commit, o.time) for o, data in blobs if s.encode() in data]
+    assert found == [("(tag message)", tag, T2)]
+    assert stats.messages == 2  # "first" and the tag's

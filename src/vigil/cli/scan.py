@@ -21,7 +21,7 @@ def _human(summary: ScanSummary) -> None:
     d = summary.to_dict()
     s = d["scanned"]
     click.echo(f"scanned {s['files']} files, {s['repositories']} git repositories "
-               f"({s['blobs']} blobs, {s['commitMessages']} commit messages), "
+               f"({s['blobs']} blobs, {s['messages']} commit and tag messages), "
                f"{s['bytes']:,} bytes in {s['seconds']:.1f} s")
     click.echo(f"candidates: {d['candidates']} {d['shapes']}")
     for m in d["matched"]:
@@ -40,8 +40,8 @@ def _human(summary: ScanSummary) -> None:
 @click.option("--exit-code", is_flag=True, help="Exit with 3 when a valid credential leaked.")
 @pass_cli
 def scan(cli: CliContext, paths: tuple[str, ...], fmt: str, exit_code: bool) -> None:
-    """Scan PATHS (files, folders, git repositories with all history and commit messages,
-    '-' for stdin).
+    """Scan PATHS (files, folders, git repositories with all history, commit and tag
+    messages included, '-' for stdin).
 
     Registered secrets (`vigil credentials import`) and private keys of certificate credentials
     found valid now become leakedCredentials detections; the summary never shows a secret.

@@ -6,8 +6,9 @@ each one introduced (reflogs hold older stashes and amended commits); each blob 
 (``git cat-file --batch``), attributed to the earliest commit that introduced it, with that
 commit's time as the leak time. So a secret that was committed and deleted later is found in the
 commit that added it. Commit messages are scanned too (``git log --all --reflog --format=%B``;
-:data:`MESSAGE` as their file, each text once, under its earliest commit): a secret pasted into
-one stays in the history as surely as a committed file. Working-tree files are scanned too, unless
+:data:`MESSAGE` as their file, each text once, under its earliest commit), and annotated tags'
+messages (:data:`TAG_MESSAGE`, under the tag object): a secret pasted into one stays in the
+history as surely as a committed file. Working-tree files are scanned too, unless
 their content is a blob already read. Files are memory-mapped above 1 MiB. A UTF-16 text with a
 byte-order mark is scanned as its UTF-8 (:func:`as_scanned`). Symbolic links are not followed.
 Unreadable paths are reported, never fatal.
@@ -29,8 +30,10 @@ from pathlib import Path
 from typing import IO
 
 MMAP_ABOVE = 1 << 20
-#: The ``file`` of what was found in a commit's message.
+#: The ``file`` of what was found in a commit's message (``commit``: the commit).
 MESSAGE = "(commit message)"
+#: The ``file`` of what was found in an annotated tag's message (``commit``: the tag object).
+TAG_MESSAGE = "(tag message)"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -191,9 +194,9 @@ def _commit(header: bytes) -> tuple[str, int | None]:
     return sha, int(ct) if ct.isascii() and ct.isdigit() else None
 
 
-def _git_messages(git_dir: Path) -> list[tuple[str, int | None, bytes]]:
-    """(commit, commit time, message) of every commit of every ref and reflog entry, oldest
-    first, each message text once (the earliest commit that has it)."""
+def _git_messages(git_dir: Path) -> list[tuple[str, int | None, bytes, str]]:
+    """(commit, commit time, message, :data:`MESSAGE`) of every commit of every ref and reflog
+    entry, oldest first, each message text once (the earliest commit that has it)."""
     cmd = [*_git_log_command(git_dir), "-z", "--format=%x01%H %ct%n%B"]
     try:
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
@@ -207,13 +210,29 @@ def _git_messages(git_dir: Path) -> list[tuple[str, int | None, bytes]]:
         sha, ct = _commit(header)
         if sha and message.strip() and message not in found:
             found[message] = (sha, ct)
-    return [(sha, t, message) for message, (sha, t) in found.items()]
+    return [(sha, t, message, MESSAGE) for message, (sha, t) in found.items()]
+
+
+def _tag_messages(git_dir: Path) -> list[tuple[str, int | None, bytes, str]]:
+    """(tag object, tagger time, message, :data:`TAG_MESSAGE`) of every annotated tag."""
+    cmd = ["git", f"--git-dir={git_dir}", "for-each-ref", "refs/tags",
+           "--format=%01%(objectname) %(objecttype) %(taggerdate:unix)%0a%(contents)"]
+    out = subprocess.run(cmd, capture_output=True, check=True).stdout
+    tags = []
+    for entry in out.split(b"\x01")[1:]:
+        header, _, message = entry.partition(b"\n")
+        sha, _, rest = header.decode("ascii", "replace").partition(" ")
+        kind, _, when = rest.partition(" ")
+        if kind == "tag" and message.strip():
+            t = int(when) if when.isascii() and when.isdigit() else None
+            tags.append((sha, t, message, TAG_MESSAGE))
+    return tags
 
 
 def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
     try:
         entries = _git_log(git_dir)
-        messages = _git_messages(git_dir)
+        messages = _git_messages(git_dir) + _tag_messages(git_dir)
     except (OSError, subprocess.CalledProcessError) as exc:
         stats.errors.append((str(shown), f"git: {getattr(exc, 'stderr', b'') or exc!s}"[:300]))
         return
@@ -243,11 +262,11 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
     finally:
         proc.stdin.close()
         proc.wait()
-    for commit, t, message in messages:
+    for commit, t, message, file in messages:
         stats.messages += 1
         stats.bytes += len(message)
-        origin = Origin(str(shown), MESSAGE, commit, _time(t))
-        yield Blob(origin, as_scanned(message), MESSAGE)
+        origin = Origin(str(shown), file, commit, _time(t))
+        yield Blob(origin, as_scanned(message), file)
 
 
 def _time(t: int | None) -> datetime | None:

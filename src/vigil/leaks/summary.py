@@ -35,7 +35,7 @@ class ScanSummary:
         return {
             "scanned": {"files": s.files, "bytes": s.bytes, "repositories": s.repositories,
                         "blobs": s.blobs, "duplicateBlobs": s.duplicate_blobs,
-                        "commitMessages": s.messages,
+                        "messages": s.messages,  # commit and annotated tag messages
                         "seconds": round(self.seconds, 3)},
             "candidates": self.candidates,
             "shapes": dict(sorted(self.shapes.items())),
