@@ -20,8 +20,9 @@ PORTAL = Path(__file__).resolve().parents[1] / "data" / "la" / "AADServicePrinci
 TIMES = ("TimeGenerated [UTC]", "CreatedDateTime [UTC]")
 
 
-def portal_csv(dates: list[str]) -> bytes:
-    """The portal sample's first row once per date, with that date in its time columns."""
+def portal_csv(dates: list[str], **cells: str) -> bytes:
+    """The portal sample's first row once per date, with that date in its time columns (and
+    ``cells`` in the last row)."""
     header, first, *_ = csv.reader(io.StringIO(PORTAL.read_text(encoding="utf-8-sig")))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -30,6 +31,8 @@ def portal_csv(dates: list[str]) -> bytes:
         row = dict(zip(header, first, strict=True))
         row.update({column: date for column in TIMES})
         row["Id"] = f"00000000-0000-0000-0000-{n:012d}"
+        if n == len(dates) - 1:
+            row.update(cells)
         writer.writerow(row.values())
     return out.getvalue().encode()
 
@@ -109,3 +112,23 @@ def test_the_order_is_decided_within_a_bound(monkeypatch: pytest.MonkeyPatch) ->
     p = parse(portal_csv(["02/03/2026, 10:00:00", "03/03/2026, 10:00:00", "14/03/2026, 10:00"]))
     assert days(p) == [(2026, 2, 3), (2026, 3, 3)]
     assert len(p.rejects) == 1 and "looks day first" in p.rejects[0].reason
+
+
+def test_only_time_columns_tell_the_order() -> None:
+    """Another cell's text (an app's name, a user agent: set by whoever owns the app) must not
+    turn a US file's dates around (found by a reviewer: it shifted them by months, silently)."""
+    dates = ["3/1/2026, 1:00:00 PM", "3/5/2026, 2:00:00 PM", "3/12/2026, 9:00:00 AM"]
+    p = parse(portal_csv(dates, ServicePrincipalName="13/01/2026 10:00 backup job",
+                         UserAgent="13/01/2026, 10:00 agent"))  # fmt: skip
+    assert p.rejects == [] and days(p) == [(2026, 3, 1), (2026, 3, 5), (2026, 3, 12)]
+
+
+def test_a_date_without_a_space_after_its_comma_tells_too() -> None:
+    p = parse(portal_csv(["02/03/2026,10:00:00", "13/03/2026,10:00:00"]))
+    assert p.rejects == [] and days(p) == [(2026, 3, 2), (2026, 3, 13)]
+
+
+def test_the_rows_held_are_bounded_in_bytes_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_reader, "UNDECIDED_BYTES", 1)
+    p = parse(portal_csv(["02/03/2026, 10:00:00", "14/03/2026, 10:00:00"]))
+    assert days(p) == [(2026, 2, 3)] and "looks day first" in p.rejects[0].reason

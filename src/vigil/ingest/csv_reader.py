@@ -12,12 +12,14 @@ column, rather than stored hours off.
 
 Slash dates (``8/2/2021, 1:29:25.983 PM``, the portal's display form) are month first in US
 English and day first in most other locales (``02/08/2021, 13:29:25``), and a file says which
-only through a date whose day is past 12. So a file's order is decided by the first cell of that
-form that tells: a day-first date (first number past 12) makes every row of the file read day
-first (``HINT_DAY_FIRST``), a month-first one (second number past 12) month first, and a later
-date of the other order is rejected, saying so. Rows wait (in memory, at most ``UNDECIDED_MAX``)
-until a cell tells; a file that never does (every day of it 12 or less) reads month first, with a
-warning naming the file and a date whose order it could not tell.
+only through a date whose day is past 12. So a file's order is decided by the first time cell
+(``TIME_COLUMNS``, or a header the portal marks `` [UTC]``; never another column, whose text an
+app's name or a user agent may set) of that form that tells: a day-first date (first number past
+12) makes every row of the file read day first (``HINT_DAY_FIRST``), a month-first one (second
+number past 12) month first, and a later date of the other order is rejected, saying so. Rows wait
+(in memory, at most ``UNDECIDED_MAX`` rows and ``UNDECIDED_BYTES`` of text) until a cell tells; a
+file that never does (every day of it 12 or less) reads month first, with a warning naming the
+file and a date whose order it could not tell.
 """
 
 from __future__ import annotations
@@ -36,10 +38,14 @@ from vigil.normalize.timestamps import HINT_DAY_FIRST
 HINT_CSV = "csv"
 LOCAL_TIME = " [local time]"
 _CSV_FIELD_MAX = 256 * 1024 * 1024
-#: Rows held while no date has told the file's date order (module doc).
+#: Rows, and bytes of their text, held while no date has told the file's date order (module doc).
 UNDECIDED_MAX = 100_000
+UNDECIDED_BYTES = 64 << 20
+#: The columns whose slash dates tell a file's date order (case-insensitive), beside any header
+#: the portal marks `` [UTC]``: the times the normalizers read.
+TIME_COLUMNS = frozenset({"timegenerated", "createddatetime", "activitydatetime"})
 #: A cell in the portal's display form: ``D/M/YYYY`` or ``M/D/YYYY``, then a time.
-_SLASH_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{4},?\s+\d{1,2}:\d{2}")
+_SLASH_DATE = re.compile(r"\s*([0-9]{1,2})/([0-9]{1,2})/[0-9]{4}(?:,\s*|\s+)[0-9]{1,2}:[0-9]{2}")
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +56,11 @@ class DateOrder:
     def __init__(self) -> None:
         self.day_first = self.month_first = False
         self.ambiguous: str | None = None  # a date of either order, for the warning
+        self.columns: tuple[str, ...] = ()  # the time columns (names as the records have them)
 
     def look(self, cells: dict[str, str]) -> None:
-        for cell in cells.values():
+        for column in self.columns:
+            cell = cells.get(column) or ""
             m = _SLASH_DATE.match(cell)
             if m is None:
                 continue
@@ -77,8 +85,9 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
     """The rows of ``stream`` after its header, as records (``position[0]``: the last line read)."""
     order = DateOrder()
     held: list[Item] = []  # items waiting for the file's date order, in input order
+    size = 0  # of the rows held
     try:
-        for item in _read_rows(stream, source, position):
+        for item in _read_rows(stream, source, position, order):
             if isinstance(item, ReadError):
                 if held:
                     held.append(item)
@@ -88,10 +97,12 @@ def read_csv(stream: io.BufferedReader, source: str, position: list[int]) -> Ite
             if not order.decided:
                 order.look(item.data)
                 held.append(item)
-                if not order.decided and len(held) < UNDECIDED_MAX:
+                size += sum(len(cell) for cell in item.data.values())
+                if not order.decided and len(held) < UNDECIDED_MAX and size < UNDECIDED_BYTES:
                     continue
             if held:
                 yield from _flush(held, order, source)
+                size = 0
             else:
                 yield _ordered(item, order)
     except Exception:  # a read error ends the file: what was read before it is still kept
@@ -117,8 +128,11 @@ def _ordered(item: RawRecord, order: DateOrder) -> RawRecord:
     return item if order.hint == HINT_CSV else replace(item, shape_hint=order.hint)
 
 
-def _read_rows(stream: io.BufferedReader, source: str, position: list[int]) -> Iterator[Item]:
-    """The rows after the header as records whose cells are strings (``position`` as above)."""
+def _read_rows(
+    stream: io.BufferedReader, source: str, position: list[int], order: DateOrder
+) -> Iterator[Item]:
+    """The rows after the header as records whose cells are strings (``position`` as above);
+    ``order.columns`` gets the time columns of the header."""
     if csv.field_size_limit() < _CSV_FIELD_MAX:
         csv.field_size_limit(_CSV_FIELD_MAX)  # process-wide; Log Analytics cells can be large
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -152,6 +166,10 @@ def _read_rows(stream: io.BufferedReader, source: str, position: list[int]) -> I
             continue
         if header is None:
             header = [_column(name) for name in row]
+            order.columns = tuple(
+                column for name, column in zip(row, header, strict=True)
+                if column.casefold() in TIME_COLUMNS or name.strip().casefold().endswith(" [utc]")
+            )
             local = next((name.strip() for name in row if _is_local(name)), None)
             # a row that cannot become a record is not searched by member: its secret cell
             # may be anywhere in it, so none of it is kept
