@@ -209,3 +209,41 @@ def test_annotated_tag_messages_are_read_under_the_tag(tmp_path):
     found = [(o.file, o.commit, o.time) for o, data in blobs if s.encode() in data]
     assert found == [("(tag message)", tag, T2)]
     assert stats.messages == 2  # "first" and the tag's
+
+
+def test_a_message_holding_any_byte_is_read_whole_under_its_own_commit(tmp_path):
+    """A \\x01, or a line shaped like an entry header, in a message must not end it (found by a
+    reviewer: the text after \\x01 was never scanned)."""
+    s = secret(random.Random(16))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "first", when=T1)
+    fake = "0" * 40
+    git(repo, "commit", "-q", "--allow-empty", "-m", f"fix\x01{fake} 1\n{s}", when=T2)
+    second = git(repo, "rev-parse", "HEAD")
+    blobs, _ = _collect([repo])
+    found = [(o.file, o.commit, o.time) for o, data in blobs if s.encode() in data]
+    assert found == [("(commit message)", second, T2)]
+
+
+def test_every_tag_object_is_read_and_a_tagged_blob_too(tmp_path):
+    rng = random.Random(17)
+    inner_secret, blob_secret = secret(rng), secret(rng)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "first", when=T1)
+    git(repo, "tag", "-a", "inner", "-m", f"inner {inner_secret}", when=T1)
+    git(repo, "tag", "-a", "outer", "inner", "-m", "outer", when=T2)  # a tag of a tag
+    git(repo, "tag", "-d", "inner")  # only the outer one names it now
+    (tmp_path / "key.txt").write_text(f"KEY={blob_secret}\n")
+    blob = git(repo, "hash-object", "-w", str(tmp_path / "key.txt"))
+    git(repo, "tag", "-a", "key", blob, "-m", "a blob", when=T2)  # no commit holds it
+    key_tag = git(repo, "rev-parse", "key")
+    blobs, stats = _collect([repo])
+    inner = [(o.file, o.time) for o, data in blobs if inner_secret.encode() in data]
+    assert inner == [("(tag message)", T1)]
+    tagged = [(o.file, o.commit, o.time) for o, data in blobs if blob_secret.encode() in data]
+    assert tagged == [("(tagged blob)", key_tag, T2)]
+    assert stats.messages == 4  # "first" and three tags

@@ -54,8 +54,10 @@ TYPE = "leakedCredentials"
 class LeakLocation:
     """Where a leaked credential was found.
 
-    ``path``: a file, a repository or ``-`` (stdin); ``commit`` and ``file`` inside a repository;
-    ``url`` and ``context`` (GitHub's ``source``: content, commit, issue_comment, ...) for a report.
+    ``path``: a file, a repository or ``-`` (stdin); ``commit`` and ``file`` inside a repository
+    (``file`` ``(commit message)``: the commit's message; ``(tag message)`` and ``(tagged blob)``:
+    ``commit`` is then a tag object, ``vigil.leaks.sources``); ``url`` and ``context`` (GitHub's
+    ``source``: content, commit, issue_comment, ...) for a report.
     """
 
     path: str | None = None

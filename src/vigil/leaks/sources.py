@@ -6,9 +6,10 @@ each one introduced (reflogs hold older stashes and amended commits); each blob 
 (``git cat-file --batch``), attributed to the earliest commit that introduced it, with that
 commit's time as the leak time. So a secret that was committed and deleted later is found in the
 commit that added it. Commit messages are scanned too (``git log --all --reflog --format=%B``;
-:data:`MESSAGE` as their file, each text once, under its earliest commit), and annotated tags'
-messages (:data:`TAG_MESSAGE`, under the tag object): a secret pasted into one stays in the
-history as surely as a committed file. Working-tree files are scanned too, unless
+:data:`MESSAGE` as their file, each text once, under its earliest commit), and every tag
+object's message (:data:`TAG_MESSAGE`, under the tag object; nested and deleted tags included)
+and a blob a tag points at (:data:`TAGGED_BLOB`): a secret pasted into one stays in the history as
+surely as a committed file. Working-tree files are scanned too, unless
 their content is a blob already read. Files are memory-mapped above 1 MiB. A UTF-16 text with a
 byte-order mark is scanned as its UTF-8 (:func:`as_scanned`). Symbolic links are not followed.
 Unreadable paths are reported, never fatal.
@@ -20,6 +21,7 @@ import codecs
 import hashlib
 import mmap
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,6 +36,10 @@ MMAP_ABOVE = 1 << 20
 MESSAGE = "(commit message)"
 #: The ``file`` of what was found in an annotated tag's message (``commit``: the tag object).
 TAG_MESSAGE = "(tag message)"
+#: The ``file`` of a blob that a tag points at (``commit``: the tag object).
+TAGGED_BLOB = "(tagged blob)"
+#: A ``%H %ct`` header: a SHA-1 or SHA-256 object id, then the time (empty when the commit has none).
+_HEADER = re.compile(rb"(?:[0-9a-f]{40}|[0-9a-f]{64}) [0-9]*")
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -196,43 +202,57 @@ def _commit(header: bytes) -> tuple[str, int | None]:
 
 def _git_messages(git_dir: Path) -> list[tuple[str, int | None, bytes, str]]:
     """(commit, commit time, message, :data:`MESSAGE`) of every commit of every ref and reflog
-    entry, oldest first, each message text once (the earliest commit that has it)."""
-    cmd = [*_git_log_command(git_dir), "-z", "--format=%x01%H %ct%n%B"]
+    entry, oldest first, each message text once (the earliest commit that has it).
+
+    Entries end in NUL (``-z``), which no message holds (``%B`` stops at one): a message may
+    hold any other byte, ``\x01`` included, and must not be taken for the next entry."""
+    cmd = [*_git_log_command(git_dir), "-z", "--format=%H %ct%n%B"]
     try:
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
     except subprocess.CalledProcessError:
         cmd.remove("--reflog")
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
     found: dict[bytes, tuple[str, int | None]] = {}
-    for entry in out.split(b"\x01")[1:]:
+    for entry in out.split(b"\0"):
         header, _, message = entry.partition(b"\n")
-        message = message.removesuffix(b"\0")
+        if not _HEADER.fullmatch(header):
+            continue
         sha, ct = _commit(header)
-        if sha and message.strip() and message not in found:
+        if message.strip() and message not in found:
             found[message] = (sha, ct)
     return [(sha, t, message, MESSAGE) for message, (sha, t) in found.items()]
 
 
-def _tag_messages(git_dir: Path) -> list[tuple[str, int | None, bytes, str]]:
-    """(tag object, tagger time, message, :data:`TAG_MESSAGE`) of every annotated tag."""
-    cmd = ["git", f"--git-dir={git_dir}", "for-each-ref", "refs/tags",
-           "--format=%01%(objectname) %(objecttype) %(taggerdate:unix)%0a%(contents)"]
+def _tag_objects(git_dir: Path) -> list[str]:
+    """Every tag object in the repository: those of nested tags and of tags since deleted too."""
+    cmd = ["git", f"--git-dir={git_dir}", "cat-file", "--batch-all-objects",
+           "--batch-check=%(objectname) %(objecttype)"]
     out = subprocess.run(cmd, capture_output=True, check=True).stdout
-    tags = []
-    for entry in out.split(b"\x01")[1:]:
-        header, _, message = entry.partition(b"\n")
-        sha, _, rest = header.decode("ascii", "replace").partition(" ")
-        kind, _, when = rest.partition(" ")
-        if kind == "tag" and message.strip():
-            t = int(when) if when.isascii() and when.isdigit() else None
-            tags.append((sha, t, message, TAG_MESSAGE))
-    return tags
+    return [line.split()[0].decode() for line in out.splitlines() if line.endswith(b" tag")]
+
+
+def _read_tag(data: bytes) -> tuple[str | None, str | None, int | None, bytes]:
+    """(tagged object, its type, tagger time, message) of a tag object's text."""
+    head, _, message = data.partition(b"\n\n")
+    target = kind = None
+    when: int | None = None
+    for line in head.split(b"\n"):
+        key, _, value = line.partition(b" ")
+        if key == b"object":
+            target = value.decode("ascii", "replace")
+        elif key == b"type":
+            kind = value.decode("ascii", "replace")
+        elif key == b"tagger":
+            parts = value.rsplit(b" ", 2)
+            when = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+    return target, kind, when, message
 
 
 def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
     try:
         entries = _git_log(git_dir)
-        messages = _git_messages(git_dir) + _tag_messages(git_dir)
+        messages = _git_messages(git_dir)
+        tags = _tag_objects(git_dir)
     except (OSError, subprocess.CalledProcessError) as exc:
         stats.errors.append((str(shown), f"git: {getattr(exc, 'stderr', b'') or exc!s}"[:300]))
         return
@@ -249,6 +269,15 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
     )
     assert proc.stdin is not None and proc.stdout is not None
     try:
+        for tag in tags:  # their messages, and a blob one tags (no commit holds it, say)
+            data = _cat(proc.stdin, proc.stdout, tag)
+            if data is None:
+                continue
+            target, kind, t, message = _read_tag(data)
+            if message.strip():
+                messages.append((tag, t, message, TAG_MESSAGE))
+            if kind == "blob" and target and target not in first and target not in seen:
+                first[target] = (f"{tag}:{TAGGED_BLOB}", t)
         for blob, (where, t) in first.items():
             data = _cat(proc.stdin, proc.stdout, blob)
             seen.add(blob)
