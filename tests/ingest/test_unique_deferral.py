@@ -411,7 +411,8 @@ def test_every_spelling_of_a_sqlite_file_takes_the_same_locks(
     (tmp_path / "link.db").symlink_to(tmp_path / "v.db")
     monkeypatch.chdir(tmp_path)
     urls = (f"sqlite:///{tmp_path / 'link.db'}", "sqlite:///v.db", "sqlite:///file:v.db?uri=true",
-            f"sqlite:///file:{tmp_path / 'v.db'}?uri=true")
+            f"sqlite:///file:{tmp_path / 'v.db'}?uri=true", "sqlite:///file:v.db?uri=Yes",
+            f"sqlite:///file:{tmp_path / 'v.db'}?uri=on&uri=1")  # SQLAlchemy's asbool spellings
     others = [Store.open(url) for url in urls]
     try:
         gate, load_lock = IngestGate(sqlite.engine), LoadLock(sqlite.engine)

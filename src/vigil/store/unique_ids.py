@@ -30,6 +30,7 @@ import time
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Connection, Engine, Index, Table
+from sqlalchemy.util import asbool
 
 from vigil.store.write_lock import (
     SLICE_SECONDS,
@@ -83,11 +84,20 @@ def lock_file(engine: Engine, suffix: str) -> str | None:
     path = url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:":
         return None
-    if str(url.query.get("uri", "")).lower() in ("true", "1") and path.startswith("file:"):
+    if path.startswith("file:") and _uri(url.query.get("uri")):
         path = unquote(urlsplit(path).path)
         if not path or path == ":memory:" or url.query.get("mode") == "memory":
             return None
     return f"{os.path.realpath(path)}.{suffix}"
+
+
+def _uri(value: str | tuple[str, ...] | None) -> bool:
+    """``?uri=`` as SQLAlchemy reads it (``asbool``: true, yes, on, 1, in any case; the last of
+    several)."""
+    try:
+        return bool(value) and asbool(value[-1] if isinstance(value, tuple) else value)
+    except ValueError:
+        return False
 
 
 class GateTimeout(RuntimeError):
