@@ -498,3 +498,23 @@ def test_gzip_still_being_written_is_not_rejected(tmp_path):
     for _ in range(3):
         follower.poll(summary)
     assert (stored_signins(app), app.store.rejects.count()) == (40, 0)
+
+
+def test_a_secret_split_over_polls_is_not_kept_in_a_reject(tmp_path):
+    """The value of a secretText member named on the last line of one poll, appended by the next:
+    its reject keeps only [redacted] (found by a reviewer: each poll's lines were judged alone)."""
+    app = make_app(tmp_path)
+    rejects = tmp_path / "rejects.jsonl"
+    log = tmp_path / "s.jsonl"
+    log.write_text(signin(1) + "\n" + '{"appId": "a", "secretText":\n')
+    with rejects.open("wb") as out:
+        follower = Follower(app.ingestor(rejects_file=out), [str(log)], None)
+        summary = IngestSummary()
+        follower.poll(summary)
+        with log.open("a") as f:
+            f.write('"hunter2-old-secret"}\n' + signin(2) + "\n")
+        follower.poll(summary)
+    assert stored_signins(app) == 2
+    found = [orjson.loads(line) for line in rejects.read_bytes().splitlines()]
+    assert [r["line"] for r in found] == [2, 3]
+    assert "hunter2" not in rejects.read_text()

@@ -53,6 +53,7 @@ from vigil.ingest.readers import (
     GZIP_MAGIC,
     detect_format,
     expand,
+    read_before,
     read_lines,
     read_stream,
 )
@@ -184,6 +185,9 @@ class Follower:
             return False
         with path.open("rb") as handle:
             head = handle.read(FINGERPRINT_BYTES)
+            # a run of broken lines holding a secret, ending what was read before (the rejects
+            # of its next lines keep only [redacted]: vigil.ingest.readers.secret_run)
+            after_secret = read_before(handle, offset)
             handle.seek(offset)
             chunk = handle.read(min(size - offset, _MAX_CHUNK))
         more = offset + len(chunk) < size
@@ -209,7 +213,12 @@ class Follower:
             return False  # only a partial line so far
         if data:
             items = read_lines(
-                io.BytesIO(data), key, _MAX_CHUNK, first_line=first_line, file_start=start == 0
+                io.BytesIO(data),
+                key,
+                _MAX_CHUNK,
+                first_line=first_line,
+                file_start=start == 0,
+                after_secret=after_secret,
             )
             self._ingestor.ingest_items(items, summary, self._kind, key)
         if read_partial:

@@ -35,7 +35,15 @@ from typing import IO, Any, TypeVar
 from vigil.enrich import Enricher, GeoIP, HostingClassifier
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
 from vigil.ingest.parse import Parsed, parse_jsonl
-from vigil.ingest.readers import GZIP_MAGIC, ReadError, detect_format, stopped_early
+from vigil.ingest.readers import (
+    GZIP_MAGIC,
+    RUN_BACK_BYTES,
+    ReadError,
+    detect_format,
+    read_before,
+    run_before,
+    stopped_early,
+)
 
 BLOCK_BYTES = 4 << 20
 #: Added to each worker's nice value (module doc); the writer keeps its own.
@@ -85,7 +93,12 @@ def _exit_with_parent(parent: int, every: float = 0.5) -> None:
 
 
 def _parse_block(
-    source: str, first_line: int, block: bytes, kind: str | None, received_at: str
+    source: str,
+    first_line: int,
+    block: bytes,
+    kind: str | None,
+    received_at: str,
+    after_secret: bool = False,
 ) -> Parsed:
     assert _enricher is not None
     return parse_jsonl(
@@ -95,6 +108,7 @@ def _parse_block(
         kind=kind,
         received_at=received_at,
         enricher=_enricher,
+        after_secret=after_secret,
     )
 
 
@@ -108,6 +122,7 @@ def _parse_range(
     assert _enricher is not None
     try:
         with Path(source).open("rb") as handle:
+            after_secret = read_before(handle, start)
             handle.seek(start)
             block = handle.read(end - start)
     except OSError as exc:
@@ -120,6 +135,7 @@ def _parse_range(
         received_at=received_at,
         enricher=_enricher,
         file_start=start == 0,
+        after_secret=after_secret,
     )
     return parsed.lines, parsed, None
 
@@ -163,15 +179,16 @@ def splittable(path: Path) -> bool:
 
 def blocks(
     stream: IO[bytes], size: int = BLOCK_BYTES, lines_read: list[int] | None = None
-) -> Iterator[tuple[int, bytes]]:
-    """(lines before the block, block) pieces of ``stream`` that end at a line end.
+) -> Iterator[tuple[int, bytes, bool]]:
+    """(lines before the block, block, ``after_secret``) pieces of ``stream`` that end at a line
+    end; ``after_secret``: :func:`vigil.ingest.readers.run_before` the block.
 
     ``lines_read[0]`` follows the number of whole lines handed out. Read a gzip file through a
     :class:`GzipStream`: ``GzipFile.read`` drops the block it was reading when the file turns out
     damaged (``vigil.ingest.gzip_stream``).
     """
-    lines = 0
-    rest = b""
+    lines = handed = 0
+    rest = before = b""  # before: the end of what was handed out
     while chunk := stream.read(size):
         data = rest + chunk
         cut = data.rfind(b"\n") + 1
@@ -179,12 +196,14 @@ def blocks(
             rest = data  # a line longer than one block: keep reading
             continue
         block, rest = data[:cut], data[cut:]
-        yield lines, block
+        yield lines, block, bool(handed) and run_before(before, handed <= RUN_BACK_BYTES)
+        before = (before + block[-RUN_BACK_BYTES:])[-RUN_BACK_BYTES:]
+        handed += len(block)
         lines += block.count(b"\n")
         if lines_read is not None:
             lines_read[0] = lines
     if rest:
-        yield lines, rest
+        yield lines, rest, bool(handed) and run_before(before, handed <= RUN_BACK_BYTES)
 
 
 def _open(path: Path) -> io.BufferedReader | ReadError:
@@ -195,7 +214,12 @@ def _open(path: Path) -> io.BufferedReader | ReadError:
 
 
 def parse_in_process(
-    path: Path, kind: str | None, received_at: str, enricher: Enricher
+    path: Path,
+    kind: str | None,
+    received_at: str,
+    enricher: Enricher,
+    *,
+    block_bytes: int = BLOCK_BYTES,
 ) -> Iterator[Parsed | ReadError]:
     """``ParallelParser.parse`` without workers: the same blocks and fast path, in this process."""
     source = str(path)
@@ -209,7 +233,7 @@ def parse_in_process(
             stream = GzipStream(handle)
         lines_read = [0]
         try:
-            for first_line, block in blocks(stream, lines_read=lines_read):
+            for first_line, block, after_secret in blocks(stream, block_bytes, lines_read):
                 yield parse_jsonl(
                     block,
                     source=source,
@@ -217,6 +241,7 @@ def parse_in_process(
                     kind=kind,
                     received_at=received_at,
                     enricher=enricher,
+                    after_secret=after_secret,
                 )
         except READ_ERRORS as exc:
             yield ReadError(source, 0, f"cannot read further: {describe(exc)}")
@@ -316,9 +341,11 @@ class ParallelParser:
         """A compressed file: this process reads and cuts it, workers parse the pieces."""
         pending: deque[Future[Parsed]] = deque()
         try:
-            for first_line, block in blocks(stream, self._block_bytes, lines_read):
+            for first_line, block, after in blocks(stream, self._block_bytes, lines_read):
                 pending.append(
-                    self._pool.submit(_parse_block, source, first_line, block, kind, received_at)
+                    self._pool.submit(
+                        _parse_block, source, first_line, block, kind, received_at, after
+                    )
                 )
                 if len(pending) >= 2 * self._workers:
                     yield self._result(pending.popleft())

@@ -37,6 +37,7 @@ from vigil.ingest.readers import (
     ReadError,
     read_line,
     read_lines,
+    secret_run,
 )
 from vigil.leaks.redact import names_member, redact, redact_shaped
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
@@ -142,11 +143,13 @@ def parse_jsonl(
     enricher: Enricher,
     max_line: int = DEFAULT_MAX_DOCUMENT_BYTES,
     file_start: bool | None = None,
+    after_secret: bool = False,
 ) -> Parsed:
     """Parse a piece of a JSON Lines file that starts after line ``first_line`` (module doc).
 
     ``file_start`` (default: ``first_line == 0``) says the piece starts the file (a BOM may open
-    it); line numbers count from ``first_line`` either way.
+    it); line numbers count from ``first_line`` either way. ``after_secret``: the lines before the
+    piece end in a run of broken lines that holds a secret (``vigil.ingest.readers.secret_run``).
     """
     if file_start is None:
         file_start = first_line == 0
@@ -174,12 +177,12 @@ def parse_jsonl(
     read = 0
     lineno = first_line
     start, size = 0, len(block)
-    piece = view[0:0]
+    run = after_secret
     while start <= size:
         end = find(b"\n", start)
         if end < 0:
             end = size
-        previous, piece = piece, view[start:end]
+        piece = view[start:end]
         start = end + 1
         lineno += 1
         values = None
@@ -194,9 +197,9 @@ def parse_jsonl(
             rows.append(values_row(values))
             raws.records.append(piece if whole else bytes(piece).rstrip(b"\r"))
             read += 1
+            run = False
             continue
-        k = lineno - first_line - 1
-        line = bytes(piece) if originals is None else originals[k]
+        line = bytes(piece) if originals is None else originals[lineno - first_line - 1]
         if not line or line.isspace():
             continue
         record = None
@@ -204,6 +207,7 @@ def parse_jsonl(
             record = read_line(line, source, lineno, bom=lineno == bom_line)
         if record is not None:
             _parse_into(out, (record,), kind, received_at, enricher, False, raws, graph_raws)
+            run = False
             continue
         items = read_lines(  # a broken last line keeps its missing newline
             io.BytesIO(line + b"\n" if start <= size else line),
@@ -211,9 +215,10 @@ def parse_jsonl(
             max_line,
             first_line=lineno - 1,
             file_start=lineno == bom_line,
-            previous=bytes(previous) if originals is None else originals[k - 1] if k else b"",
+            after_secret=run,
         )
         _parse_into(out, items, kind, received_at, enricher, False, raws, graph_raws)
+        run = secret_run(line, run, max_line)
     ends_line = block.endswith(b"\n")
     out.lines = lineno - first_line - (ends_line or not block)
     if read:

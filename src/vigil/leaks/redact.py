@@ -13,9 +13,10 @@ secret pasted into any field. Before such text is stored or written to a rejects
   form), becomes ``"[redacted]"``; a CSV row that cannot become a record in a file with such a
   column is kept as ``[redacted]`` only (:mod:`vigil.ingest.csv_reader`).
 
-Both keep the JSON valid and a block's line structure unchanged. A reject of a JSON Lines line
-alone would miss a ``secretText`` value whose name ends the line before it:
-:func:`redact_continued` takes that line too. The first costs one byte search
+Both keep the JSON valid and a block's line structure unchanged. A reject of one broken JSON
+line would miss a secret that a line break splits: the line readers keep only ``[redacted]`` for
+the rejects after a broken line that holds one (``vigil.ingest.readers.secret_run``), and
+:func:`redact_cut` redacts a client secret that a line's end cuts. The first costs one byte search
 (``~``) on text without a tilde. The second cannot start with a cheap search for ``ecret``, which
 every sign-in holds ("clientSecret"); :func:`names_member` finds the name by its ``x`` instead, a
 byte that Graph sign-ins hold about once a record, if at all. The bulk path for JSON Lines pieces
@@ -84,20 +85,17 @@ def redact(data: bytes) -> bytes:
     return data
 
 
-#: A ``secretText`` member's name and colon ending a line, and a string value starting one: a
-#: broken line that starts with the value of a member named on the line before (JSON Lines).
-_NAME_AT_END = re.compile(rb'"(?i:secretText)"\s*:\s*\Z')
-_VALUE_AT_START = re.compile(rb'(\s*)"(?:[^"\\\r\n]|\\.)*(?:"|\\?(?=[\r\n]|\Z))')
+#: The start of a client secret that a line's end cuts: its hint is kept, the rest redacted.
+_CUT_SECRET = re.compile(rb"([0-9A-Za-z_~.\-]{3})[78]Q~[0-9A-Za-z_~.\-]*(?=[\r\n]*\Z)")
 
 
-def redact_continued(previous: bytes, text: bytes) -> bytes:
-    """``text``, the start of a line, redacted as :func:`redact` would redact it after
-    ``previous``, the line before it: a ``secretText`` name that ends ``previous`` makes the
-    string that starts ``text`` its value (a reject of each line alone would keep it)."""
-    tail = previous.rstrip()
-    if tail.endswith(b":") and _NAME_AT_END.search(tail[-_SECRET_REACH:]):
-        text = _VALUE_AT_START.sub(rb'\1"' + MARK + rb'"', text, count=1)
-    return redact(text)
+def redact_cut(text: bytes) -> bytes:
+    """``text``, a broken line's reject text, with a client secret that runs to its end, cut
+    short by the line break, redacted to its hint (:func:`redact` wants the whole secret; the
+    next line's reject keeps only ``[redacted]``: ``vigil.ingest.readers.secret_run``)."""
+    if b"Q~" not in text:
+        return text
+    return _CUT_SECRET.sub(rb"\1" + MARK, text)
 
 
 def redact_slice(data: bytes, start: int, end: int) -> bytes:
