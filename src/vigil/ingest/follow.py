@@ -53,10 +53,10 @@ from vigil.ingest.readers import (
     GZIP_MAGIC,
     detect_format,
     expand,
-    read_before,
     read_lines,
     read_stream,
 )
+from vigil.ingest.secret_runs import read_before
 from vigil.ingest.summary import IngestSummary
 from vigil.store.checkpoints import Checkpoint, CheckpointRepository, FileIdentity
 
@@ -186,7 +186,7 @@ class Follower:
         with path.open("rb") as handle:
             head = handle.read(FINGERPRINT_BYTES)
             # a run of broken lines holding a secret, ending what was read before (the rejects
-            # of its next lines keep only [redacted]: vigil.ingest.readers.secret_run)
+            # of its next lines keep only [redacted]: vigil.ingest.secret_runs)
             after_secret = read_before(handle, offset)
             handle.seek(offset)
             chunk = handle.read(min(size - offset, _MAX_CHUNK))

@@ -35,15 +35,8 @@ from typing import IO, Any, TypeVar
 from vigil.enrich import Enricher, GeoIP, HostingClassifier
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
 from vigil.ingest.parse import Parsed, parse_jsonl
-from vigil.ingest.readers import (
-    GZIP_MAGIC,
-    RUN_BACK_BYTES,
-    ReadError,
-    detect_format,
-    read_before,
-    run_before,
-    stopped_early,
-)
+from vigil.ingest.readers import GZIP_MAGIC, ReadError, detect_format, stopped_early
+from vigil.ingest.secret_runs import RUN_BACK_BYTES, read_before, run_before
 
 BLOCK_BYTES = 4 << 20
 #: Added to each worker's nice value (module doc); the writer keeps its own.
@@ -181,7 +174,7 @@ def blocks(
     stream: IO[bytes], size: int = BLOCK_BYTES, lines_read: list[int] | None = None
 ) -> Iterator[tuple[int, bytes, bool]]:
     """(lines before the block, block, ``after_secret``) pieces of ``stream`` that end at a line
-    end; ``after_secret``: :func:`vigil.ingest.readers.run_before` the block.
+    end; ``after_secret``: :func:`vigil.ingest.secret_runs.run_before` the block.
 
     ``lines_read[0]`` follows the number of whole lines handed out. Read a gzip file through a
     :class:`GzipStream`: ``GzipFile.read`` drops the block it was reading when the file turns out

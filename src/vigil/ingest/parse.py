@@ -37,8 +37,8 @@ from vigil.ingest.readers import (
     ReadError,
     read_line,
     read_lines,
-    secret_run,
 )
+from vigil.ingest.secret_runs import secret_run
 from vigil.leaks.redact import names_member, redact, redact_shaped
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import Rejected, normalize
@@ -149,7 +149,7 @@ def parse_jsonl(
 
     ``file_start`` (default: ``first_line == 0``) says the piece starts the file (a BOM may open
     it); line numbers count from ``first_line`` either way. ``after_secret``: the lines before the
-    piece end in a run of broken lines that holds a secret (``vigil.ingest.readers.secret_run``).
+    piece end in a run of broken lines that holds a secret (``vigil.ingest.secret_runs``).
     """
     if file_start is None:
         file_start = first_line == 0

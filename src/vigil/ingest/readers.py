@@ -48,8 +48,9 @@ from vigil.ingest import json_sequence
 from vigil.ingest.csv_reader import HINT_CSV, read_csv
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
 from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError, excerpt_of
+from vigil.ingest.secret_runs import holds_secret
 from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH, is_record, unwrap
-from vigil.leaks.redact import MARK, names_member, redact_cut, redact_slice
+from vigil.leaks.redact import MARK, redact_cut, redact_slice
 
 DEFAULT_MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 #: Suffixes a folder or glob walk picks up (an explicitly named file is always read).
@@ -280,63 +281,13 @@ def read_lines(
 
     ``file_start`` (default: ``first_line == 0``) says the piece starts the file, where a UTF-8
     BOM is allowed. ``after_secret``: the lines before the piece end in a run of broken lines
-    that holds a secret (:func:`secret_run`).
+    that holds a secret (``vigil.ingest.secret_runs``).
     """
     if file_start is None:
         file_start = first_line == 0
     yield from _read_lines(
         _buffered(stream), source, max_line, [0], first_line, file_start, after_secret
     )
-
-
-def secret_run(line: bytes, run: bool, max_line: int | None = None) -> bool:
-    """Whether the line after ``line`` follows a run of broken lines that holds a secret, given
-    whether ``line`` itself did (``run``).
-
-    A JSON value split over lines leaves each line broken, and a reject keeps each one's text:
-    redacting that text line by line misses a ``secretText`` value whose name is on an earlier
-    line, and a client secret cut by a line break. So a broken line that names ``secretText`` or
-    holds ``Q~`` starts a run, which blank lines keep and the next line that parses ends, and a
-    reject inside a run keeps only ``[redacted]`` for its text. :func:`read_lines` and
-    ``vigil.ingest.parse.parse_jsonl`` follow it; a piece's first line learns it from the line
-    before the piece (``vigil.ingest.parallel``), so only a run of several broken lines across a
-    piece's start is judged from its last line alone. A line over ``max_line`` is broken."""
-    if not line.strip():
-        return run
-    if max_line is not None and len(line.rstrip(b"\r\n")) > max_line:
-        return run or _holds_secret(line)
-    try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return run or _holds_secret(line)
-    return False
-
-
-#: How much of a file before a piece :func:`run_before` reads.
-RUN_BACK_BYTES = 16 << 10
-
-
-def run_before(tail: bytes, whole: bool) -> bool:
-    """:func:`secret_run` after ``tail``, the end of what comes before a piece (a line end ends
-    it; ``whole``: it starts the file too, else its first line may be cut and is left out)."""
-    lines = tail.split(b"\n")[:-1]
-    run = False
-    for line in lines if whole else lines[1:]:
-        run = secret_run(line, run)
-    return run
-
-
-def read_before(handle: BinaryIO, start: int) -> bool:
-    """:func:`run_before` for a piece at ``start`` of a seekable file."""
-    if start <= 0:
-        return False
-    back = max(0, start - RUN_BACK_BYTES)
-    handle.seek(back)
-    return run_before(handle.read(start - back), back == 0)
-
-
-def _holds_secret(data: bytes) -> bool:
-    return b"Q~" in data or names_member(data)
 
 
 def _read_lines(
@@ -357,10 +308,10 @@ def _read_lines(
         position[0] = lineno
         if len(raw) > max_line and not raw.endswith(b"\n"):
             excerpt = MARK if run else excerpt_of(raw)
-            run = run or _holds_secret(raw)
+            run = run or holds_secret(raw)
             while raw and not raw.endswith(b"\n"):
                 raw = readline(_SKIP_CHUNK)
-                run = run or _holds_secret(raw)
+                run = run or holds_secret(raw)
             yield ReadError(source, lineno, f"line longer than {max_line} bytes", excerpt)
             continue
         if lineno == bom_line:
@@ -370,7 +321,7 @@ def _read_lines(
         except orjson.JSONDecodeError as exc:
             if not raw.isspace():
                 excerpt = MARK if run else redact_cut(excerpt_of(raw))
-                run = run or _holds_secret(raw)
+                run = run or holds_secret(raw)
                 yield ReadError(source, lineno, _json_reason(raw, exc), excerpt)
             continue
         run = False

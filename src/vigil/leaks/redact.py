@@ -15,7 +15,7 @@ secret pasted into any field. Before such text is stored or written to a rejects
 
 Both keep the JSON valid and a block's line structure unchanged. A reject of one broken JSON
 line would miss a secret that a line break splits: the line readers keep only ``[redacted]`` for
-the rejects after a broken line that holds one (``vigil.ingest.readers.secret_run``), and
+the rejects after a broken line that holds one (``vigil.ingest.secret_runs``), and
 :func:`redact_cut` redacts a client secret that a line's end cuts. The first costs one byte search
 (``~``) on text without a tilde. The second cannot start with a cheap search for ``ecret``, which
 every sign-in holds ("clientSecret"); :func:`names_member` finds the name by its ``x`` instead, a
@@ -92,7 +92,7 @@ _CUT_SECRET = re.compile(rb"([0-9A-Za-z_~.\-]{3})[78]Q~[0-9A-Za-z_~.\-]*(?=[\r\n
 def redact_cut(text: bytes) -> bytes:
     """``text``, a broken line's reject text, with a client secret that runs to its end, cut
     short by the line break, redacted to its hint (:func:`redact` wants the whole secret; the
-    next line's reject keeps only ``[redacted]``: ``vigil.ingest.readers.secret_run``)."""
+    next line's reject keeps only ``[redacted]``: ``vigil.ingest.secret_runs``)."""
     if b"Q~" not in text:
         return text
     return _CUT_SECRET.sub(rb"\1" + MARK, text)
