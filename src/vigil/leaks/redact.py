@@ -13,15 +13,17 @@ secret pasted into any field. Before such text is stored or written to a rejects
   form), becomes ``"[redacted]"``; a CSV row that cannot become a record in a file with such a
   column is kept as ``[redacted]`` only (:mod:`vigil.ingest.csv_reader`).
 
-Both keep the JSON valid and a block's line structure unchanged. A reject of one broken JSON
-line would miss a secret that a line break splits: the line readers keep only ``[redacted]`` for
-the rejects after a broken line that holds one (``vigil.ingest.secret_runs``), and
-:func:`redact_cut` redacts a client secret that a line's end cuts. The first costs one byte search
+Both keep the JSON valid and a block's line structure unchanged. The first costs one byte search
 (``~``) on text without a tilde. The second cannot start with a cheap search for ``ecret``, which
 every sign-in holds ("clientSecret"); :func:`names_member` finds the name by its ``x`` instead, a
 byte that Graph sign-ins hold about once a record, if at all. The bulk path for JSON Lines pieces
 (``vigil.ingest.parse.parse_jsonl``) runs :func:`redact_shaped`, and :func:`redact` instead on a
 piece in which :func:`names_member` finds the name.
+
+A reject of one broken JSON line would miss a secret that a line break splits: the line readers
+keep only ``[redacted]`` for the rejects after a broken line that holds one
+(``vigil.ingest.secret_runs``), and :func:`redact_cut` redacts a client secret that a line's end
+cuts.
 """
 
 from __future__ import annotations
