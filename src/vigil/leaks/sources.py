@@ -205,7 +205,7 @@ def _git_messages(git_dir: Path) -> list[tuple[str, int | None, bytes, str]]:
     entry, oldest first, each message text once (the earliest commit that has it).
 
     Entries end in NUL (``-z``), which no message holds (``%B`` stops at one): a message may
-    hold any other byte, ``\x01`` included, and must not be taken for the next entry."""
+    hold any other byte, 0x01 included, and must not be taken for the next entry."""
     cmd = [*_git_log_command(git_dir), "-z", "--format=%H %ct%n%B"]
     try:
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
