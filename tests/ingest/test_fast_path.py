@@ -535,3 +535,21 @@ def test_a_run_of_broken_lines_is_followed_across_a_piece_start(tmp_path: Path, 
         rejects = [r for p in parts for r in p.rejects if r.reason.startswith("invalid JSON")]
         assert [r.line for r in rejects] == [11, 12], name
         assert rejects[1].raw == b"[redacted]", name
+
+
+def test_a_secret_member_whose_name_is_escaped_is_redacted_on_either_path(tmp_path: Path) -> None:
+    """"secret\\u0054ext" is valid JSON for secretText that byte patterns do not see (found by a
+    reviewer: the value was kept in the raw record on both paths)."""
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 3, seed=8, principals=1)
+    lines = path.read_bytes().splitlines()
+    lines[1] = lines[1][:-1] + b',"extra":{"SECRET\\u0074ext":"hunter2-escaped"}}'
+    lines.append(b'{"broken": 1, "secret\\u0054ext": "hunter2-in-a-reject"')
+    fast, generic = _both(b"\n".join(lines) + b"\n", 1 << 20)
+    assert _comparable(fast) == _comparable(generic) and _rejects(fast) == _rejects(generic)
+    assert len(fast.sign_in_rows) == 3
+    assert _comparable(fast)["raw_sign_ins"][1]["extra"] == {"SECRETtext": "[redacted]"}
+    assert fast.rejects[-1].raw == b"[redacted]"
+    for part in (fast, generic):
+        raws = b"".join(decompress(f) for _, f in part.sign_in_blocks)
+        assert b"hunter2" not in raws

@@ -66,9 +66,13 @@ def test_ingest_keeps_no_secret_value(tmp_path: Path, workers: str) -> None:
              "secretText": current},
             {"keyId": "cccccccc-0000-0000-0000-000000000002", "hint": "0ld",
              "secretText": old_style},
+            {"keyId": "cccccccc-0000-0000-0000-000000000003", "hint": "esc",
+             "ESCAPED": "escapedNameSecretValue"},
         ],
     }  # fmt: skip
-    (tmp_path / "apps.json").write_text(json.dumps({"value": [app]}))
+    # a name spelled with \u escapes is secretText all the same (JSON decodes it so)
+    apps = json.dumps({"value": [app]}).replace('"ESCAPED"', '"secret\\u0054ext"')
+    (tmp_path / "apps.json").write_text(apps)
     sign_in = {
         "id": "s-1", "createdDateTime": "2026-10-25T00:14:52Z", "servicePrincipalId": SP,
         "signInEventTypes": ["servicePrincipal"], "userAgent": f"curl {in_agent}",
@@ -80,6 +84,8 @@ def test_ingest_keeps_no_secret_value(tmp_path: Path, workers: str) -> None:
     names = ("secretText", "SecretText", "SECRETTEXT")
     for i, name, value in zip((10, 20, 49), names, buried, strict=True):
         lines[i] = json.dumps(dict(sign_in, id=f"s-{i}", extra={"cred": {name: value}}))
+    lines[30] = json.dumps(dict(sign_in, id="s-30", extra={"ESCAPED": "escapedInASignIn"}))
+    lines[30] = lines[30].replace('"ESCAPED"', '"SECRET\\u0074ext"')
     (tmp_path / "signins.jsonl").write_text("\n".join(lines) + "\n")
     (tmp_path / "secrets.json").write_text(
         json.dumps([{"keyId": "cccccccc-0000-0000-0000-000000000001", "secretText": in_reject}])
@@ -95,7 +101,8 @@ def test_ingest_keeps_no_secret_value(tmp_path: Path, workers: str) -> None:
          str(tmp_path / "signins.jsonl"), str(tmp_path / "secrets.json")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    secrets = [current, old_style, in_agent, in_reject, *buried]
+    secrets = [current, old_style, in_agent, in_reject, *buried, "escapedNameSecretValue",
+               "escapedInASignIn"]
 
     kept = [rejects.read_bytes(), result.output.encode()]
     kept += [p.read_bytes() for p in tmp_path.glob("v.db*") if p.is_file()]

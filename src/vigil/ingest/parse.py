@@ -39,7 +39,13 @@ from vigil.ingest.readers import (
     read_lines,
 )
 from vigil.ingest.secret_runs import secret_run
-from vigil.leaks.redact import names_member, redact, redact_shaped
+from vigil.leaks.redact import (
+    names_escaped_member,
+    names_member,
+    redact,
+    redact_members,
+    redact_shaped,
+)
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import Rejected, normalize
 from vigil.normalize.graph_signin_wire import enriched_values_from_line, valid_utf8
@@ -162,6 +168,8 @@ def parse_jsonl(
     # generic path: a line redaction changed, or that is no fast-path sign-in, is parsed (and,
     # broken, rejected) from its text as read; the generic path redacts what it keeps.
     originals = read_as.split(b"\n") if block != read_as else None
+    # a member name spelled with \u escapes: lines with one go the generic way, which decodes it
+    escaped = names_escaped_member(block)
     bom_line = first_line + 1 if file_start else -1
     out = Parsed()
     fast = kind in (None, "signins")
@@ -182,12 +190,14 @@ def parse_jsonl(
         end = find(b"\n", start)
         if end < 0:
             end = size
-        piece = view[start:end]
+        piece, begin = view[start:end], start
         start = end + 1
         lineno += 1
         values = None
         # a line that redaction changed goes the generic way: its text as read decides
         as_read = originals is None or originals[lineno - first_line - 1] == piece
+        if escaped and as_read:
+            as_read = find(b"\\u", begin, end) == -1
         if fast and as_read and len(piece) <= max_line and (lineno != bom_line or piece[:3] != BOM):
             if checked:
                 values = enriched_values_from_line(piece, facts, checked=True)
@@ -273,6 +283,8 @@ def _parse_into(
         data = item.data
         raw = item.raw if item.raw is not None else orjson.dumps(data)
         clean = redact(raw)
+        if b"\\u" in clean and names_escaped_member(clean):  # "secret\u0054ext": decoded
+            clean = orjson.dumps(redact_members(orjson.loads(clean)))
         if clean != raw:  # a secret value: what is normalized and kept is the redacted record
             raw, data = clean, orjson.loads(clean)
         result = normalize(data, kind=kind, shape_hint=item.shape_hint, received_at=received_at)

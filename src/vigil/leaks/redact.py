@@ -20,6 +20,10 @@ byte that Graph sign-ins hold about once a record, if at all. The bulk path for 
 (``vigil.ingest.parse.parse_jsonl``) runs :func:`redact_shaped`, and :func:`redact` instead on a
 piece in which :func:`names_member` finds the name.
 
+A name spelled with ``\\u`` escapes (``"secret\\u0054ext"``) hides from the byte patterns:
+:func:`names_escaped_member` finds it, the record is then redacted decoded
+(:func:`redact_members`) and a reject's text kept as ``[redacted]`` only.
+
 A reject of one broken JSON line would miss a secret that a line break splits: the line readers
 keep only ``[redacted]`` for the rejects after a broken line that holds one
 (``vigil.ingest.secret_runs``), and :func:`redact_cut` redacts a client secret that a line's end
@@ -29,6 +33,9 @@ cuts.
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import orjson
 
 from vigil.leaks.entra_secret import PATTERN
 
@@ -85,6 +92,40 @@ def redact(data: bytes) -> bytes:
     if _may_name_member(data):
         data = _MEMBER.sub(rb'\1"' + MARK + rb'"', data)
     return data
+
+
+#: A member name spelled with ``\u`` escapes (``"secret\u0054ext":``), which the byte patterns
+#: above do not see: ten letters, each plain or escaped (:func:`names_escaped_member`).
+_ESCAPED_NAME = re.compile(rb'"((?:[A-Za-z]|\\u[0-9A-Fa-f]{4}){10})"\s*:')
+
+
+def names_escaped_member(data: bytes) -> bool:
+    """Whether ``data`` names a ``secretText`` member (any case) with ``\\u`` escapes in its name:
+    valid JSON that :func:`redact` leaves as it is, so the record is redacted decoded
+    (:func:`redact_members`) and a reject's text is kept as ``[redacted]`` only. Costs one byte
+    search on text without ``\\u``."""
+    at = data.find(b"\\u")
+    while at != -1:
+        for m in _ESCAPED_NAME.finditer(data, max(0, at - 62), at + 64):
+            name = orjson.loads(b'"' + m.group(1) + b'"')
+            if name.isascii() and name.lower() == "secrettext":
+                return True
+        at = data.find(b"\\u", at + 2)
+    return False
+
+
+def redact_members(value: Any) -> Any:
+    """``value``, decoded JSON, with the string value of every ``secretText`` member (its name in
+    any case, however it was escaped) ``"[redacted]"``."""
+    if isinstance(value, dict):
+        return {
+            k: "[redacted]" if type(v) is str and k.isascii() and k.lower() == "secrettext"
+            else redact_members(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_members(v) for v in value]
+    return value
 
 
 #: The start of a client secret that a line's end cuts: its hint is kept, the rest redacted.

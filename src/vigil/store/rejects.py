@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, Engine, delete, func, select
 
-from vigil.leaks.redact import redact, redact_text
+from vigil.leaks.redact import MARK, names_escaped_member, redact, redact_text
 from vigil.store.database import transaction
 from vigil.store.inventory import upsert_statement
 from vigil.store.tables import rejected_records
@@ -30,7 +30,8 @@ class Reject:
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", redact_text(self.reason))
         if self.raw is not None:
-            object.__setattr__(self, "raw", redact(bytes(self.raw)))
+            raw = bytes(self.raw)
+            object.__setattr__(self, "raw", MARK if names_escaped_member(raw) else redact(raw))
 
     def to_line(self) -> dict[str, object]:
         """The reject as a line of the ``--rejects`` file (and of ``vigil rejects``) has it."""
