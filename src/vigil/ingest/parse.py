@@ -283,7 +283,7 @@ def _parse_into(
         data = item.data
         raw = item.raw if item.raw is not None else orjson.dumps(data)
         clean = redact(raw)
-        if b"\\u" in clean and names_escaped_member(clean):  # "secret\u0054ext": decoded
+        if names_escaped_member(clean):  # "secret\u0054ext": redacted decoded
             clean = orjson.dumps(redact_members(orjson.loads(clean)))
         if clean != raw:  # a secret value: what is normalized and kept is the redacted record
             raw, data = clean, orjson.loads(clean)

