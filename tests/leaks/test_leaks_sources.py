@@ -24,10 +24,16 @@ def _collect(paths, stats=None):
     return [(b.origin, bytes(b.data)) for b in iter_blobs([str(p) for p in paths], stats)], stats
 
 
-def _repo_with_deleted_secret(tmp_path, s):
+def _new_repo(tmp_path):
+    """An empty repository at ``tmp_path / "repo"`` on branch main."""
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
+    return repo
+
+
+def _repo_with_deleted_secret(tmp_path, s):
+    repo = _new_repo(tmp_path)
     (repo / "README.md").write_text("tools\n")
     (repo / "settings.yaml").write_text(f"client_id: x\nclient_secret: \"{s}\"\n")
     git(repo, "add", "-A")
@@ -106,9 +112,7 @@ def test_older_stash_and_amended_commit_are_read(tmp_path):
     """``stash@{1}`` and a commit amended away are reachable only from a reflog."""
     rng = random.Random(11)
     stashed, amended = secret(rng), secret(rng)
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = _new_repo(tmp_path)
     (repo / "app.env").write_text("A=1\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "init", when=T1)
@@ -130,9 +134,7 @@ def test_commit_messages_are_read_once_each_under_their_earliest_commit(tmp_path
     """A secret pasted into a commit message stays in the history, amended away or not."""
     rng = random.Random(12)
     pasted, amended = secret(rng), secret(rng)
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = _new_repo(tmp_path)
     (repo / "a.txt").write_text("a\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", f"deploy\n\ntested with client secret {pasted}", when=T1)
@@ -157,9 +159,7 @@ def test_signed_commits_are_read_whatever_log_show_signature_says(tmp_path):
     s = secret(random.Random(13))
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "key")],
                    check=True)  # fmt: skip
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = _new_repo(tmp_path)
     for key, value in (("gpg.format", "ssh"), ("user.signingkey", str(tmp_path / "key.pub")),
                        ("log.showSignature", "true")):  # fmt: skip
         git(repo, "config", key, value)
@@ -176,9 +176,7 @@ def test_signed_commits_are_read_whatever_log_show_signature_says(tmp_path):
 def test_a_commit_without_a_time_is_read_with_no_leak_time(tmp_path):
     """A commit object written by hand may lack its committer date: no time, but no crash."""
     s = secret(random.Random(14))
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = _new_repo(tmp_path)
     (repo / "a.txt").write_text(f"{s}\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "first", when=T1)
@@ -196,9 +194,7 @@ def test_a_commit_without_a_time_is_read_with_no_leak_time(tmp_path):
 
 def test_annotated_tag_messages_are_read_under_the_tag(tmp_path):
     s = secret(random.Random(15))
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = _new_repo(tmp_path)
     (repo / "a.txt").write_text("a\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "first", when=T1)
@@ -215,9 +211,7 @@ def test_a_message_holding_any_byte_is_read_whole_under_its_own_commit(tmp_path)
     """A \\x01, or a line shaped like an entry header, in a message must not end it (found by a
     reviewer: the text after \\x01 was never scanned)."""
     s = secret(random.Random(16))
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = _new_repo(tmp_path)
     git(repo, "commit", "-q", "--allow-empty", "-m", "first", when=T1)
     fake = "0" * 40
     git(repo, "commit", "-q", "--allow-empty", "-m", f"fix\x01{fake} 1\n{s}", when=T2)
@@ -230,9 +224,7 @@ def test_a_message_holding_any_byte_is_read_whole_under_its_own_commit(tmp_path)
 def test_every_tag_object_is_read_and_a_tagged_blob_too(tmp_path):
     rng = random.Random(17)
     inner_secret, blob_secret = secret(rng), secret(rng)
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = _new_repo(tmp_path)
     git(repo, "commit", "-q", "--allow-empty", "-m", "first", when=T1)
     git(repo, "tag", "-a", "inner", "-m", f"inner {inner_secret}", when=T1)
     git(repo, "tag", "-a", "outer", "inner", "-m", "outer", when=T2)  # a tag of a tag
