@@ -71,6 +71,16 @@ def load(store: Store, clock, paths: list[str], **kwargs):
     return Ingestor(store, ENRICHER, clock, batch_size=7, **kwargs).ingest(paths)
 
 
+def load_in_thread(store: Store, clock, path: str) -> tuple[threading.Thread, list]:
+    """``load`` of ``path`` (indexes kept) started in a thread; its summary lands in the list."""
+    done: list = []
+    worker = threading.Thread(
+        target=lambda: done.append(load(store, clock, [path], defer_indexes="off"))
+    )
+    worker.start()
+    return worker, done
+
+
 def stray_blocks(store: Store) -> int:
     with store.engine.connect() as conn:
         return conn.exec_driver_sql(
@@ -164,11 +174,7 @@ def test_an_ingest_waits_while_a_load_holds_the_gate_alone(
         with pytest.raises(GateTimeout, match="bulk load"):
             load(sqlite, clock, [path], defer_indexes="off")
         sqlite.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: None})
-        done: list[object] = []
-        worker = threading.Thread(
-            target=lambda: done.append(load(sqlite, clock, [path], defer_indexes="off"))
-        )
-        worker.start()
+        worker, done = load_in_thread(sqlite, clock, path)
         time.sleep(0.6)
         assert not done  # still waiting for the load
     finally:
@@ -348,11 +354,7 @@ def test_waiting_for_another_load_to_build_a_dead_loads_unique_index_is_told_and
         assert 0.6 <= time.monotonic() - started < 5
         assert len(told) == 1 and told[0].startswith("waiting for another load to build the indexes uq_")
         sqlite.engine.update_execution_options(**{WRITE_LOCK_TIMEOUT: None})
-        done: list[object] = []
-        worker = threading.Thread(
-            target=lambda: done.append(load(sqlite, clock, [path], defer_indexes="off"))
-        )
-        worker.start()
+        worker, done = load_in_thread(sqlite, clock, path)
         time.sleep(0.5)
         assert not done  # still waiting
         restore_indexes(sqlite.engine)
