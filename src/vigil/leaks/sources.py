@@ -189,9 +189,8 @@ def _git_log(git_dir: Path) -> list[tuple[str, str, int | None]]:
 def _git_log_command(git_dir: Path) -> list[str]:
     """``git log`` over every ref and reflog entry, oldest first, whatever the user's git config
     says: ``log.showSignature`` would print GPG's output before each signed commit."""
-    return ["git", f"--git-dir={git_dir}", "-c", "core.quotePath=false", "-c",
-            "log.showSignature=false", "log", "--no-show-signature", "--all", "--reflog",
-            "--reverse", "--date-order"]
+    return ["git", f"--git-dir={git_dir}", "-c", "core.quotePath=false", "log",
+            "--no-show-signature", "--all", "--reflog", "--reverse", "--date-order"]
 
 
 def _commit(header: bytes) -> tuple[str, int | None]:
