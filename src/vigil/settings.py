@@ -96,7 +96,8 @@ class Settings(BaseSettings):
     #: Log level when no ``-v`` / ``-q`` is given: DEBUG, INFO, WARNING, ERROR or CRITICAL.
     log_level: str = "WARNING"
     #: How long a command waits for the store's write lock while another writer holds it (a
-    #: ``vigil detect --rebuild``, an ingest, an index build), then fails: ``--lock-wait``.
+    #: ``vigil detect --rebuild``, an ingest, an index build), then fails: ``--lock-wait``. Each
+    #: wait has this bound; a long command (an ingest, ``--follow``) may wait several times.
     #: None (the default): as long as it takes; 0: not at all. ``vigil serve`` waits 30 s, then
     #: answers 503.
     lock_wait_seconds: float | None = Field(default=None, ge=0)

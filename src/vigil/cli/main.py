@@ -86,8 +86,9 @@ class LazyGroup(click.Group):
     envvar="VIGIL_LOCK_WAIT_SECONDS",
     show_envvar=True,
     help="Give up (exit 1) after waiting this long for another writer (a `detect --rebuild`, an "
-    "ingest, an index build) to release the store's write lock; 0: do not wait. Default: wait "
-    "as long as it takes, saying so on stderr after lock_notice_seconds (5 s).",
+    "ingest, an index build) to release the store's write lock; 0: do not wait. The bound is per "
+    "wait: a long command (an ingest, --follow) may wait several times. Default: wait as long as "
+    "it takes, saying so on stderr after lock_notice_seconds (5 s).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Log only errors (summaries are still printed).")
