@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -51,9 +52,7 @@ def _postgres_schema_url() -> Iterator[str]:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     except sa.exc.OperationalError as exc:
         admin.dispose()
-        if os.environ.get("VIGIL_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+        _unreachable(exc)
     sep = "&" if "?" in base else "?"
     try:
         yield f"{base}{sep}options=-csearch_path%3D{schema}"
@@ -67,6 +66,54 @@ def _postgres_schema_url() -> Iterator[str]:
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL (a schema of its own), for what only PostgreSQL does."""
     yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def pg_linguistic_url() -> Iterator[str]:
+    """A PostgreSQL URL on a new database whose default collation is linguistic (ICU ``en-US``,
+    or libc ``en_US.utf8``), as many production servers have; dropped afterwards. Skipped, with
+    the reason, on a server that has neither collation."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need VIGIL_TEST_POSTGRES_URL (.ci/run sets it)")
+    base = sa.make_url(normalize_url(POSTGRES_URL))
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"vigil_test_{uuid.uuid4().hex[:12]}"
+    try:
+        try:
+            conn = admin.connect()
+        except sa.exc.OperationalError as exc:
+            _unreachable(exc)
+        with conn:
+            version = int(conn.execute(sa.text("SHOW server_version_num")).scalar_one())
+            has = {
+                row[0]
+                for row in conn.execute(
+                    sa.text(
+                        "SELECT collname FROM pg_collation "
+                        "WHERE collname IN ('en-US-x-icu', 'en_US.utf8')"
+                    )
+                )
+            }
+            if "en-US-x-icu" in has and version >= 150000:  # a database default: PostgreSQL 15
+                locale = "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+            elif "en_US.utf8" in has:
+                locale = "LOCALE 'en_US.utf8'"
+            else:
+                pytest.skip(f"PostgreSQL at {POSTGRES_URL} has no en-US collation (ICU or libc)")
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE template0 {locale}'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def _unreachable(exc: Exception) -> NoReturn:
+    if os.environ.get("VIGIL_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -46,6 +46,7 @@ from vigil.api.odata_filter import (
     lookup_property,
     parse_filter,
 )
+from vigil.store.bytewise import bytewise
 
 __all__ = [
     "KNOWN_OPTIONS",
@@ -270,7 +271,8 @@ def compile_filter(
                 return col.is_(None) if op == "eq" else col.is_not(None)
             if op == "ne":
                 return or_(col != value, col.is_(None)) if _nullable(col) else col != value
-            cond = _ORDER_OPS[op](col, value)
+            # text ranges by code point on every backend, as evaluate_filter (vigil.store.bytewise)
+            cond = _ORDER_OPS[op](col if op == "eq" else bytewise(col), value)
         case In(prop, values):
             col = columns[prop]
             cond = col.in_(values)

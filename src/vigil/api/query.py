@@ -27,6 +27,7 @@ from vigil.api.odata import (
 from vigil.api.odata_filter import Property, PropType
 from vigil.api.paging import Skip, decode_skiptoken, invalid_skiptoken
 from vigil.api.properties import EntitySet
+from vigil.store.bytewise import bytewise
 
 MAX_TOP = 1000
 _UNSUPPORTED = ("$expand", "$search", "$skip")
@@ -149,7 +150,7 @@ def sort_key(entity: EntitySet, name: str) -> Any:
     col = entity.columns[name]
     prop = entity.properties[name]
     if prop.type is not PropType.ENUM:
-        return col
+        return bytewise(col)  # text by code point, as SQLite and Python, on PostgreSQL too
     return case({member: i for i, member in enumerate(prop.enum_values)}, value=col, else_=-1)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Engine, select
 
 from vigil.api.shapes import Version, enum_value, graph_datetime
 from vigil.model import RiskDetail, RiskLevel, RiskState
+from vigil.store.bytewise import bytewise
 from vigil.store.risk import RISKY_COLUMNS, order_clause
 
 _C = RISKY_COLUMNS
@@ -92,6 +93,6 @@ def fetch_rows(
         query = query.where(where)
     for col, descending in order_by:
         query = query.order_by(order_clause(col, descending))
-    query = query.order_by(_C["id"]).limit(limit).offset(offset)
+    query = query.order_by(bytewise(_C["id"])).limit(limit).offset(offset)
     with engine.connect() as conn:
         return list(conn.execute(query).all())

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, Table, delete, func, select
 
 from vigil.intel.indicator import Indicator, IndicatorKind
 from vigil.model import AuditEvent, GraphActivity, SignIn
+from vigil.store.bytewise import bytewise
 from vigil.store.codec import from_doc
 from vigil.store.database import transaction
 from vigil.store.inventory import upsert_statement
@@ -98,7 +99,7 @@ class IndicatorRepository:
         return Stored(changed, len(items) - len(changed), len(gone), len(stale))
 
     def all(self, source: str | None = None, conn: Connection | None = None) -> list[Indicator]:
-        query = select(intel_indicators).order_by(C.source, C.id, C.kind, C.value)
+        query = select(intel_indicators).order_by(*map(bytewise, (C.source, C.id, C.kind, C.value)))
         if source is not None:
             query = query.where(C.source == source)
         with transaction(self._engine, conn) as conn:
@@ -170,7 +171,7 @@ class IndicatorRepository:
     def feeds(self) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(select(intel_feeds).order_by(
-                intel_feeds.c.source))]
+                bytewise(intel_feeds.c.source)))]
 
 
 def _older(new: Iterable[Indicator], stored: Iterable[Indicator],

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from vigil.model import Application, ServicePrincipal
+from vigil.store.bytewise import bytewise
 from vigil.store.codec import from_doc, to_doc
 from vigil.store.database import transaction
 from vigil.store.tables import applications, service_principals
@@ -127,7 +128,7 @@ class InventoryRepository:
         self, app_ids: Sequence[str], conn: Connection | None = None
     ) -> dict[str, ServicePrincipal]:
         c = service_principals.c
-        query = select(c.data).where(c.app_id.in_(list(app_ids))).order_by(c.id)
+        query = select(c.data).where(c.app_id.in_(list(app_ids))).order_by(bytewise(c.id))
         with transaction(self._engine, conn) as conn:
             docs = conn.execute(query).scalars().all()
         return {sp.app_id: sp for sp in (from_doc(d, ServicePrincipal) for d in docs)}
@@ -136,7 +137,7 @@ class InventoryRepository:
         self, app_ids: Sequence[str], conn: Connection | None = None
     ) -> dict[str, Application]:
         c = applications.c
-        query = select(c.data).where(c.app_id.in_(list(app_ids))).order_by(c.id)
+        query = select(c.data).where(c.app_id.in_(list(app_ids))).order_by(bytewise(c.id))
         with transaction(self._engine, conn) as conn:
             docs = conn.execute(query).scalars().all()
         return {a.app_id: a for a in (from_doc(d, Application) for d in docs)}
@@ -165,12 +166,12 @@ class InventoryRepository:
         return True
 
     def all_service_principals(self) -> list[ServicePrincipal]:
-        query = select(service_principals.c.data).order_by(service_principals.c.id)
+        query = select(service_principals.c.data).order_by(bytewise(service_principals.c.id))
         with self._engine.connect() as conn:
             return [from_doc(d, ServicePrincipal) for d in conn.execute(query).scalars()]
 
     def applications(self) -> list[Application]:
-        query = select(applications.c.data).order_by(applications.c.id)
+        query = select(applications.c.data).order_by(bytewise(applications.c.id))
         with self._engine.connect() as conn:
             return [from_doc(d, Application) for d in conn.execute(query).scalars()]
 

@@ -30,6 +30,7 @@ from vigil.model import (
     TokenIssuerType,
 )
 from vigil.risk import SpRisk, Transition
+from vigil.store.bytewise import bytewise
 from vigil.store.codec import from_doc, to_doc
 from vigil.store.database import IMMEDIATE, transaction
 from vigil.store.inventory import upsert_statement
@@ -396,7 +397,7 @@ def _shape(
         query = query.where(where)
     for col, descending in order_by:
         query = query.order_by(order_clause(col, descending))
-    return query.order_by(tie_breaker)
+    return query.order_by(bytewise(tie_breaker))
 
 
 def order_clause(col: Any, descending: bool) -> Any:
