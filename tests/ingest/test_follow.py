@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import threading
 import time
 from pathlib import Path
@@ -518,3 +519,22 @@ def test_a_secret_split_over_polls_is_not_kept_in_a_reject(tmp_path):
     found = [orjson.loads(line) for line in rejects.read_bytes().splitlines()]
     assert [r["line"] for r in found] == [2, 3]
     assert "hunter2" not in rejects.read_text()
+
+
+def test_a_file_whose_name_is_not_utf8_is_followed_and_resumed(tmp_path):
+    """``caf\\xe9.jsonl`` (a Latin-1 name): its checkpoint and its rejects name it so, and a
+    restart resumes from that checkpoint. The undecodable byte failed the store's writes."""
+    app = make_app(tmp_path)
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    log = Path(os.fsdecode(os.path.join(os.fsencode(folder), b"caf\xe9.jsonl")))
+    log.write_text(LINES[0] + "\n" + "{broken\n" + LINES[1] + "\n")
+    summary = IngestSummary()
+    Follower(app.ingestor(), [str(folder)], None).poll(summary)
+    assert (summary.total.stored, summary.total.rejected) == (2, 1)
+    name = f"{folder}/caf\\xe9.jsonl"
+    assert CheckpointRepository(app.store.engine).get(name) is not None
+    assert [r.source for r in app.store.rejects.list()] == [name]
+    again = IngestSummary()
+    Follower(make_app(tmp_path).ingestor(), [str(folder)], None).poll(again)
+    assert again.total.read == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -413,3 +414,26 @@ def test_the_same_records_with_upper_case_guids_add_nothing(tmp_path):
     assert second["total"]["read"] > 0
     assert (second["total"]["stored"], second["total"]["rejected"]) == (0, 0), second
     assert stats(db) == counts, first
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_file_whose_name_is_not_utf8_is_ingested_and_named(tmp_path, workers):
+    """A folder holding ``caf\\xe9.jsonl`` (a Latin-1 name): Python reads the name with a lone
+    surrogate, which the store's hash and columns refused, and the ingest died with a traceback.
+    Its records are stored and its rejects name it ``caf\\xe9.jsonl``, in the store, the rejects
+    file and the summary; a re-run adds nothing."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    lines = [json.dumps(_signin("l-1")), "{broken", json.dumps(_signin("l-2"))]
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.jsonl"), "w") as handle:
+        handle.write("".join(line + "\n" for line in lines))
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    rejects = tmp_path / "rejects.jsonl"
+    name = f"{folder}/caf\\xe9.jsonl"
+    summary = ingest_json(db, str(folder), "--rejects", str(rejects), "--workers", workers)
+    assert summary["total"] == {"read": 3, "stored": 2, "duplicate": 0, "rejected": 1}
+    assert [r["source"] for r in summary["firstRejects"]] == [name]
+    assert [json.loads(x)["source"] for x in rejects.read_text().splitlines()] == [name]
+    again = ingest_json(db, str(folder), "--workers", workers)
+    assert again["total"] == {"read": 3, "stored": 0, "duplicate": 2, "rejected": 1}
+    assert stats(db)["rejected"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from vigil.intel.indicator import IndicatorKind
 from vigil.intel.loader import load_path
@@ -117,3 +118,16 @@ def test_text_list_and_kind_override(tmp_path):
     uas.write_text("python-requests/2.31.0\nMozilla/5.0 (Windows NT 10.0) # not a comment\n")
     r = load_path(uas, kind=IndicatorKind.user_agent)
     assert [i.value for i in r.indicators][1] == "Mozilla/5.0 (Windows NT 10.0) # not a comment"
+
+
+def test_a_list_whose_file_name_is_not_utf8_is_named_so_a_store_takes_it(tmp_path):
+    """``b\\xe4d.txt`` (a Latin-1 name): its indicators' source was the name with a lone
+    surrogate, which the store refused; it is ``b\\xe4d`` now, and its rejects say so too."""
+    with open(os.path.join(os.fsencode(tmp_path), b"b\xe4d.txt"), "w") as handle:
+        handle.write("198.51.100.9\nnot an indicator\n")
+    r = load_path(tmp_path)
+    assert [(i.value, i.source) for i in r.indicators] == [("198.51.100.9/32", "b\\xe4d")]
+    [(where, _)] = r.rejects
+    assert where.startswith(f"{tmp_path}/b\\xe4d.txt")
+    for text in (r.indicators[0].source, where):
+        text.encode()  # no lone surrogate left

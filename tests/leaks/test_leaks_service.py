@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from datetime import timedelta
 
@@ -184,3 +185,19 @@ def test_a_secret_in_a_commit_message_is_a_leak_of_that_commit(world, tmp_path):
     assert summary.to_dict()["scanned"]["messages"] == 1
     (d,) = app.store.risk.list_detections()
     assert d.activity_date_time == when
+
+
+def test_a_file_whose_name_is_not_utf8_is_scanned_and_named(world, tmp_path):
+    """A Latin-1 system's ``café.env`` (byte 0xE9): Python reads its name with a lone surrogate,
+    which the store refused, and the scan failed. It is named ``caf\\xe9.env`` now."""
+    app, svc, _, secrets = world
+    out = tmp_path / "latin1"
+    out.mkdir()
+    with open(os.path.join(os.fsencode(out), b"caf\xe9.env"), "wb") as handle:
+        handle.write(f"SECRET={secrets['valid']}\n".encode())
+    summary = svc.scan([str(out)])
+    assert [(f.key_id, f.location.path) for f in summary.findings] == [
+        (KEY1, f"{out}/caf\\xe9.env")]
+    det = next(d for d in app.store.risk.list_detections() if d.key_ids == (KEY1,))
+    info = {e.key: e.value for e in det.additional_info}
+    assert info["location"]["path"] == f"{out}/caf\\xe9.env"

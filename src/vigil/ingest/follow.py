@@ -58,6 +58,7 @@ from vigil.ingest.readers import (
 )
 from vigil.ingest.secret_runs import read_before
 from vigil.ingest.summary import IngestSummary
+from vigil.paths import source_name
 from vigil.store.checkpoints import Checkpoint, CheckpointRepository, FileIdentity
 
 #: Seconds a JSON Lines file must stay unchanged before its unterminated last line is read.
@@ -158,7 +159,7 @@ class Follower:
         checkpoints = self._checkpoints.all()  # one query, not one per file
         behind = False
         for path in self.files():
-            cp = checkpoints.get(str(path))
+            cp = checkpoints.get(source_name(path))
             try:
                 stat = path.stat()
                 if cp is not None and not _same_file(path, stat, cp):
@@ -179,7 +180,7 @@ class Follower:
         self, path: Path, stat: os.stat_result, cp: Checkpoint | None, summary: IngestSummary
     ) -> bool:
         """Read the lines appended since ``cp``, a chunk at most; True when more is waiting."""
-        key, size = str(path), stat.st_size
+        key, size = source_name(path), stat.st_size
         offset, line, tail = (cp.offset, cp.line, cp.tail) if cp is not None else (0, 0, 0)
         if offset + tail >= size:
             return False
@@ -252,7 +253,7 @@ class Follower:
         newline): once it has ended, reject it as ``read_lines`` does a line over its limit and
         checkpoint past it, without buffering it; until then, wait (the lines after it were
         never read at all: each poll read the same chunk of it again)."""
-        key = str(path)
+        key = source_name(path)
         with path.open("rb") as handle:
             handle.seek(start + len(body))
             position = handle.tell()
@@ -296,7 +297,7 @@ class Follower:
         fmt: str | None,
         summary: IngestSummary,
     ) -> None:
-        key, size, mtime = str(path), stat.st_size, stat.st_mtime_ns
+        key, size, mtime = source_name(path), stat.st_size, stat.st_mtime_ns
         if cp is not None and (cp.size, cp.mtime_ns) == (size, mtime):
             return  # read already, unchanged since
         seen = (size, mtime, stat.st_ino)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vigil.leaks.redact import redact_slice
+from vigil.paths import source_name
 
 #: Bytes of offending input kept in a ReadError.
 ERROR_TEXT_MAX = 200
@@ -42,6 +43,9 @@ class ReadError:
     line: int
     reason: str
     text: bytes = b""
+
+    def __post_init__(self) -> None:  # a path typed or globbed as it was given may be any bytes
+        object.__setattr__(self, "source", source_name(self.source))
 
 
 Item = RawRecord | ReadError

@@ -15,15 +15,16 @@ from vigil.intel.indicator import IndicatorKind
 from vigil.intel.misp import load_feed, load_misp
 from vigil.intel.stix import StixResult, load_stix
 from vigil.intel.textlist import load_csv, load_text
+from vigil.paths import source_name
 
 FORMATS = ("auto", "stix", "misp", "csv", "text")
 
 
 def _source_name(path: Path) -> str:
-    name = path.name
+    name = source_name(path.name)  # text a store takes (vigil.paths)
     for suffix in (".json", ".csv", ".txt", ".stix"):
         name = name.removesuffix(suffix)
-    return name or str(path)
+    return name or source_name(path)
 
 
 def load_path(path: Path, source: str | None = None, fmt: str = "auto",
@@ -44,8 +45,8 @@ def load_path(path: Path, source: str | None = None, fmt: str = "auto",
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return StixResult(rejects=[(str(path), exc.strerror or "unreadable")])
-    return load_bytes(data, name, str(path), fmt, kind, verified)
+        return StixResult(rejects=[(source_name(path), exc.strerror or "unreadable")])
+    return load_bytes(data, name, source_name(path), fmt, kind, verified)
 
 
 def load_bytes(data: bytes, source: str, where: str, fmt: str = "auto",

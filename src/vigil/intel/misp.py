@@ -24,6 +24,7 @@ from typing import Any
 
 from vigil.intel.indicator import BadValue, Indicator, IndicatorKind, normalize_value
 from vigil.intel.stix import StixResult
+from vigil.paths import source_name
 
 _TYPES = {
     "ip-src": IndicatorKind.ip, "ip-dst": IndicatorKind.ip,
@@ -117,14 +118,14 @@ def load_feed(folder: Path, source: str) -> StixResult:
     try:
         manifest = json.loads((folder / "manifest.json").read_bytes())
     except (OSError, ValueError) as exc:
-        result.rejects.append((str(folder / "manifest.json"), f"unreadable manifest: {exc}"))
+        result.rejects.append((source_name(folder / "manifest.json"), f"unreadable manifest: {exc}"))
         return result
     for uuid in sorted(manifest if isinstance(manifest, dict) else []):
         path = folder / f"{uuid}.json"
         try:
             doc = json.loads(path.read_bytes())
         except (OSError, ValueError) as exc:
-            result.rejects.append((str(path), f"unreadable event: {exc}"))
+            result.rejects.append((source_name(path), f"unreadable event: {exc}"))
             continue
-        load_event(doc, source, str(path), result)
+        load_event(doc, source, source_name(path), result)
     return result

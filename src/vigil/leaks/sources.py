@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from vigil.paths import source_name
+
 MMAP_ABOVE = 1 << 20
 #: The ``file`` of what was found in a commit's message (``commit``: the commit).
 MESSAGE = "(commit message)"
@@ -147,7 +149,7 @@ def _file(path: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
                 else f.read()
             )
     except OSError as exc:
-        stats.errors.append((str(path), exc.strerror or type(exc).__name__))
+        stats.errors.append((source_name(path), exc.strerror or type(exc).__name__))
         return
     try:
         if seen and _blob_id(data, st.st_size) in seen:
@@ -155,7 +157,7 @@ def _file(path: Path, stats: SourceStats, seen: set[str]) -> Iterator[Blob]:
         stats.files += 1
         stats.bytes += st.st_size
         when = datetime.fromtimestamp(st.st_mtime, UTC).replace(microsecond=0)
-        yield Blob(Origin(str(path), time=when), as_scanned(data), path.name)
+        yield Blob(Origin(source_name(path), time=when), as_scanned(data), source_name(path.name))
     finally:
         if isinstance(data, mmap.mmap):
             data.close()
@@ -253,7 +255,7 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
         messages = _git_messages(git_dir)
         tags = _tag_objects(git_dir)
     except (OSError, subprocess.CalledProcessError) as exc:
-        stats.errors.append((str(shown), f"git: {getattr(exc, 'stderr', b'') or exc!s}"[:300]))
+        stats.errors.append((source_name(shown), f"git: {getattr(exc, 'stderr', b'') or exc!s}"[:300]))
         return
     stats.repositories += 1
     first: dict[str, tuple[str, int | None]] = {}
@@ -285,7 +287,7 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
             commit, _, name = where.partition(":")
             stats.blobs += 1
             stats.bytes += len(data)
-            origin = Origin(str(shown), name, commit, _time(t))
+            origin = Origin(source_name(shown), name, commit, _time(t))
             yield Blob(origin, as_scanned(data), Path(name).name)
     finally:
         proc.stdin.close()
@@ -293,7 +295,7 @@ def _git(git_dir: Path, shown: Path, stats: SourceStats, seen: set[str]) -> Iter
     for commit, t, message, file in messages:
         stats.messages += 1
         stats.bytes += len(message)
-        origin = Origin(str(shown), file, commit, _time(t))
+        origin = Origin(source_name(shown), file, commit, _time(t))
         yield Blob(origin, as_scanned(message), file)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Connection, Engine, delete, func, select
 
 from vigil.leaks.redact import MARK, names_escaped_member, redact, redact_text
+from vigil.paths import source_name
 from vigil.store.database import transaction
 from vigil.store.inventory import upsert_statement
 from vigil.store.tables import rejected_records
@@ -28,6 +29,7 @@ class Reject:
     raw: bytes | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "source", source_name(self.source))
         object.__setattr__(self, "reason", redact_text(self.reason))
         if self.raw is not None:
             raw = bytes(self.raw)
