@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import random
 import zlib
 from pathlib import Path
@@ -479,7 +480,7 @@ def test_csv_with_bad_rows(tmp_path: Path) -> None:
     target = tmp_path / "rows.csv"
     target.write_bytes(
         b"Id,OperationName\r\n"
-        b"a,Add\r\n"
+        b"a,A\xc3\xb1adir\r\n"  # UTF-8 (so the file is UTF-8, not Excel's Windows-1252)
         b'b,"multi\r\nline"\r\n'
         b"c\r\n"  # too few cells
         b"d,\xff\xfebad\r\n"  # invalid UTF-8
@@ -487,7 +488,7 @@ def test_csv_with_bad_rows(tmp_path: Path) -> None:
     )
     records, errors = _read(target)
     assert [(r.line, r.data) for r in records] == [
-        (2, {"Id": "a", "OperationName": "Add"}),
+        (2, {"Id": "a", "OperationName": "Añadir"}),
         (3, {"Id": "b", "OperationName": "multi\r\nline"}),
         (7, {"Id": "e", "OperationName": "Update"}),
     ]
@@ -495,6 +496,27 @@ def test_csv_with_bad_rows(tmp_path: Path) -> None:
         (5, "row has 1 cells, the header has 2"),
         (6, "invalid UTF-8 near character 2"),
     ]
+
+
+def test_an_excel_csv_in_windows_1252_is_read_as_such_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Excel's "CSV (Comma delimited)" is in the ANSI code page: every row holding a name with
+    an umlaut was rejected as invalid UTF-8. ASCII rows, then a row that is not UTF-8: the
+    file is Windows-1252 from there, a byte that looks like UTF-8 included (``Ã¼`` stays
+    ``Ã¼``); a byte Windows-1252 leaves undefined (0x81) still rejects its row."""
+    target = tmp_path / "excel.csv"
+    target.write_bytes(
+        "Id,ServicePrincipalName\r\na,Payroll\r\nb,Zahlungsdienst Müller\r\nc,Café\r\n"
+        "d,Ã¼ber\r\n".encode("cp1252") + b"e,bad\x81\r\nf,Ok\r\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="vigil.ingest.csv_reader"):
+        records, errors = _read(target)
+    assert [(r.line, r.data["ServicePrincipalName"]) for r in records] == [
+        (2, "Payroll"), (3, "Zahlungsdienst Müller"), (4, "Café"), (5, "Ã¼ber"), (7, "Ok")]
+    assert [(e.line, e.reason) for e in errors] == [(6, "invalid UTF-8 near character 5")]
+    (warning,) = caplog.records
+    assert "excel.csv: line 3 is not UTF-8: the file is read as Windows-1252" in warning.getMessage()
 
 
 def test_50mb_single_line(tmp_path: Path) -> None:

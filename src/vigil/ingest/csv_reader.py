@@ -20,6 +20,13 @@ number past 12) month first, and a later date of the other order is rejected, sa
 (in memory, at most ``UNDECIDED_MAX`` rows and ``UNDECIDED_BYTES`` of text) until a cell tells; a
 file that never does (every day of it 12 or less) reads month first, with a warning naming the
 file and a date whose order it could not tell.
+
+A file is read as UTF-8 (a BOM or none), as Log Analytics and the portal write it. Excel saves
+"CSV (Comma delimited)" in the system's ANSI code page instead, Windows-1252 in the West: a row
+that is not UTF-8, in a file whose earlier rows held nothing but ASCII, makes the rest of the
+file read as Windows-1252 (:class:`Encoding`), with a warning naming the file and the line; a
+file that showed UTF-8 (a valid non-ASCII character) rejects such a row, as before, and so
+does a row with a byte that Windows-1252 leaves undefined.
 """
 
 from __future__ import annotations
@@ -128,6 +135,47 @@ def _ordered(item: RawRecord, order: DateOrder) -> RawRecord:
     return item if order.hint == HINT_CSV else replace(item, shape_hint=order.hint)
 
 
+class Encoding:
+    """A CSV file's text encoding, from its rows (module doc): UTF-8 until a row tells."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.legacy: bool | None = None  # None: only ASCII so far; then Windows-1252 or not
+
+    def row(self, row: list[str], joined: str, line: int) -> list[str] | None:
+        """``row`` (cells decoded as UTF-8, bad bytes as surrogates) as text, or None when it
+        cannot be (not UTF-8 in a UTF-8 file, or not Windows-1252 either)."""
+        if joined.isascii():
+            return row
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            if self.legacy is False:
+                return None
+        else:
+            if not self.legacy:
+                self.legacy = False
+                return row
+        try:
+            cells = [_cp1252(cell) for cell in row]
+        except UnicodeDecodeError:
+            return None
+        if self.legacy is None:
+            self.legacy = True
+            log.warning(
+                "%s: line %d is not UTF-8: the file is read as Windows-1252 from there (Excel's "
+                "\"CSV (Comma delimited)\"); save it as \"CSV UTF-8\" if names look wrong",
+                self.source, line,
+            )
+        return cells
+
+
+def _cp1252(cell: str) -> str:
+    if cell.isascii():
+        return cell
+    return cell.encode("utf-8", "surrogateescape").decode("cp1252")
+
+
 def _read_rows(
     stream: io.BufferedReader, source: str, position: list[int], order: DateOrder
 ) -> Iterator[Item]:
@@ -142,6 +190,7 @@ def _read_rows(
     local: str | None = None  # a header naming local times: every row is rejected
     secret = b""  # what a bad row keeps instead of its text when the header has a secret column
     done = pieces = 0
+    encoding = Encoding(source)
     while True:
         try:
             row = next(reader)
@@ -158,12 +207,14 @@ def _read_rows(
         if not row or row == [""]:
             continue
         joined = ",".join(row)
-        try:
-            joined.encode("utf-8")
-        except UnicodeEncodeError as bad:
+        decoded = encoding.row(row, joined, start)
+        if decoded is None:
+            bad = next(i for i, c in enumerate(joined) if "\udc80" <= c <= "\udcff")
             excerpt = secret if secret else excerpt_of(joined.encode("utf-8", "surrogateescape"))
-            yield ReadError(source, start, f"invalid UTF-8 near character {bad.start}", excerpt)
+            yield ReadError(source, start, f"invalid UTF-8 near character {bad}", excerpt)
             continue
+        if decoded is not row:
+            row, joined = decoded, ",".join(decoded)
         if header is None:
             header = [_column(name) for name in row]
             order.columns = tuple(
