@@ -17,5 +17,8 @@ def source_name(path: str | os.PathLike[str]) -> str:
     try:
         name.encode()
     except UnicodeEncodeError:
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        try:  # the bytes os.fsdecode could not decode, as they were
+            return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # another lone surrogate (a str made elsewhere): as \udxxx
+            return name.encode("utf-8", "backslashreplace").decode()
     return name

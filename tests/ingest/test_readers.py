@@ -514,9 +514,30 @@ def test_an_excel_csv_in_windows_1252_is_read_as_such_with_a_warning(
         records, errors = _read(target)
     assert [(r.line, r.data["ServicePrincipalName"]) for r in records] == [
         (2, "Payroll"), (3, "Zahlungsdienst Müller"), (4, "Café"), (5, "Ã¼ber"), (7, "Ok")]
-    assert [(e.line, e.reason) for e in errors] == [(6, "invalid UTF-8 near character 5")]
+    assert [(e.line, e.reason) for e in errors] == [
+        (6, "not Windows-1252 (the file's encoding) near byte 5")]
     (warning,) = caplog.records
     assert "excel.csv: line 3 is not UTF-8: the file is read as Windows-1252" in warning.getMessage()
+
+
+def test_windows_1252_rows_that_are_not_1252_or_a_bom_file_are_rejected_row_by_row(
+    tmp_path: Path,
+) -> None:
+    """After the switch, a row whose bytes hold one Windows-1252 leaves undefined (UTF-8 ``Á``
+    is C3 81) is rejected, naming it; the ingest died with "generator raised StopIteration".
+    A file with a UTF-8 byte-order mark (Excel's "CSV UTF-8") is UTF-8 throughout: a row not
+    UTF-8 there is rejected as such, not read as Windows-1252."""
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(b"Id,Name\r\na,Caf\xe9\r\nb,\xc3\x81lvaro\r\nc,ok\r\n")
+    records, errors = _read(mixed)
+    assert [(r.line, r.data["Name"]) for r in records] == [(2, "Café"), (4, "ok")]
+    assert [(e.line, e.reason) for e in errors] == [
+        (3, "not Windows-1252 (the file's encoding) near byte 3")]
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfId,Name\r\na,ok\r\nb,Caf\xe9\r\nc,M\xc3\xbcller\r\n")
+    records, errors = _read(bom)
+    assert [(r.line, r.data["Name"]) for r in records] == [(2, "ok"), (4, "Müller")]
+    assert [(e.line, e.reason) for e in errors] == [(3, "invalid UTF-8 near character 5")]
 
 
 def test_50mb_single_line(tmp_path: Path) -> None:

@@ -131,3 +131,27 @@ def test_a_list_whose_file_name_is_not_utf8_is_named_so_a_store_takes_it(tmp_pat
     assert where.startswith(f"{tmp_path}/b\\xe4d.txt")
     for text in (r.indicators[0].source, where):
         text.encode()  # no lone surrogate left
+
+
+def test_intel_add_of_a_list_whose_file_name_is_not_utf8(tmp_path):
+    """``vigil intel add`` stored the feed's location with the name's lone surrogate, after the
+    indicators: the store refused it, leaving the add half done with a traceback."""
+    from click.testing import CliRunner
+
+    from vigil.cli.main import cli
+    from vigil.store import Store
+    from vigil.store.intel import IndicatorRepository
+
+    feed = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"b\xe4d.txt"))
+    with open(feed, "w") as handle:
+        handle.write("198.51.100.9\n")
+    db = f"sqlite:///{tmp_path / 'vigil.db'}"
+    result = CliRunner().invoke(cli, ["--db", db, "intel", "add", "--format", "json", feed])
+    assert result.exception is None, repr(result.exception)
+    assert json.loads(result.stdout)["indicators"] == 1
+    store = Store.open(db)
+    try:
+        [feed_row] = IndicatorRepository(store.engine).feeds()
+    finally:
+        store.close()
+    assert feed_row["source"] == "b\\xe4d" and feed_row["location"] == f"{tmp_path}/b\\xe4d.txt"

@@ -136,30 +136,33 @@ def _ordered(item: RawRecord, order: DateOrder) -> RawRecord:
 
 
 class Encoding:
-    """A CSV file's text encoding, from its rows (module doc): UTF-8 until a row tells."""
+    """A CSV file's text encoding, from its rows (module doc): UTF-8 until a row tells. A file
+    that opens with a UTF-8 byte-order mark (Excel's "CSV UTF-8") is UTF-8 throughout."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, bom: bool = False) -> None:
         self.source = source
-        self.legacy: bool | None = None  # None: only ASCII so far; then Windows-1252 or not
+        #: None: only ASCII so far; True: Windows-1252 (from the first row not UTF-8); False: UTF-8
+        self.legacy: bool | None = False if bom else None
 
-    def row(self, row: list[str], joined: str, line: int) -> list[str] | None:
-        """``row`` (cells decoded as UTF-8, bad bytes as surrogates) as text, or None when it
-        cannot be (not UTF-8 in a UTF-8 file, or not Windows-1252 either)."""
+    def row(self, row: list[str], joined: str, line: int) -> list[str] | str:
+        """``row`` (cells decoded as UTF-8, bad bytes as surrogates) as text, or why it cannot
+        be: not UTF-8 in a UTF-8 file, or a byte Windows-1252 leaves undefined in one of it."""
         if joined.isascii():
             return row
-        try:
-            joined.encode("utf-8")
-        except UnicodeEncodeError:
-            if self.legacy is False:
-                return None
-        else:
-            if not self.legacy:
-                self.legacy = False
-                return row
-        try:
-            cells = [_cp1252(cell) for cell in row]
-        except UnicodeDecodeError:
-            return None
+        surrogate = next((i for i, c in enumerate(joined) if "\udc80" <= c <= "\udcff"), None)
+        if surrogate is not None and self.legacy is False:
+            return f"invalid UTF-8 near character {surrogate}"
+        if surrogate is None and not self.legacy:
+            self.legacy = False
+            return row
+        cells = []
+        at = 0
+        for cell in row:
+            try:
+                cells.append(_cp1252(cell))
+            except UnicodeDecodeError as bad:
+                return f"not Windows-1252 (the file's encoding) near byte {at + bad.start}"
+            at += len(cell.encode("utf-8", "surrogateescape")) + 1
         if self.legacy is None:
             self.legacy = True
             log.warning(
@@ -183,6 +186,8 @@ def _read_rows(
     ``order.columns`` gets the time columns of the header."""
     if csv.field_size_limit() < _CSV_FIELD_MAX:
         csv.field_size_limit(_CSV_FIELD_MAX)  # process-wide; Log Analytics cells can be large
+    peek = getattr(stream, "peek", None)
+    encoding = Encoding(source, bom=peek is not None and peek(3)[:3] == b"\xef\xbb\xbf")
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     lines = _PhysicalLines(text)
     reader = csv.reader(lines)
@@ -190,7 +195,6 @@ def _read_rows(
     local: str | None = None  # a header naming local times: every row is rejected
     secret = b""  # what a bad row keeps instead of its text when the header has a secret column
     done = pieces = 0
-    encoding = Encoding(source)
     while True:
         try:
             row = next(reader)
@@ -208,10 +212,9 @@ def _read_rows(
             continue
         joined = ",".join(row)
         decoded = encoding.row(row, joined, start)
-        if decoded is None:
-            bad = next(i for i, c in enumerate(joined) if "\udc80" <= c <= "\udcff")
+        if isinstance(decoded, str):
             excerpt = secret if secret else excerpt_of(joined.encode("utf-8", "surrogateescape"))
-            yield ReadError(source, start, f"invalid UTF-8 near character {bad}", excerpt)
+            yield ReadError(source, start, decoded, excerpt)
             continue
         if decoded is not row:
             row, joined = decoded, ",".join(decoded)

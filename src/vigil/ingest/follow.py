@@ -308,10 +308,12 @@ class Follower:
             return  # read already; it ends inside a value: wait for the rest
         unfinished: list[bool] = []
         with path.open("rb") as handle:
+            # the fingerprint first: the CSV reader's text wrapper closes the handle when done
+            # (reading it after failed with "seek of closed file" on every CSV file followed)
+            head = handle.read(FINGERPRINT_BYTES)
+            handle.seek(0)
             items = _unfinished_end_held(read_stream(handle, key, _MAX_DOCUMENT), unfinished)
             self._ingestor.ingest_items(items, summary, self._kind, key)
-            handle.seek(0)
-            head = handle.read(FINGERPRINT_BYTES)
         if unfinished:  # no checkpoint: read again, whole, once it changes
             self._unfinished[key] = seen
             return

@@ -22,6 +22,7 @@ from vigil.intel.loader import load_path
 from vigil.intel.matching import IndicatorSet
 from vigil.intel.stix import StixResult, load_stix
 from vigil.intel.taxii import CollectionRef, fetch_objects
+from vigil.paths import source_name
 from vigil.services.detection import StoreContext
 from vigil.services.risk import RiskService
 from vigil.store import Store
@@ -79,7 +80,8 @@ class IntelService:
                 held.setdefault(i.source, set()).add((i.id, i.kind.value, i.value))
             for src in sorted({i.source for i in result.indicators}):
                 count = sum(1 for i in result.indicators if i.source == src)
-                self.repo.record_feed(src, "file", str(path.resolve()), count, self.clock())
+                where = source_name(path.resolve())  # text a store takes (vigil.paths)
+                self.repo.record_feed(src, "file", where, count, self.clock())
         if replace:  # a feed no file filled (all rejected, or empty) is left as it is
             for src, keep in sorted(held.items()):
                 summary.removed += self.repo.remove(source=src, keep=keep)
