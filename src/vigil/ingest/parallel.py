@@ -259,6 +259,25 @@ class ParallelParser:
             workers, mp_context=context, initializer=_init_worker, initargs=(config, os.getpid())
         )
 
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    @property
+    def block_bytes(self) -> int:
+        return self._block_bytes
+
+    def submit_range(
+        self, source: str, start: int, end: int, kind: str | None, received_at: str
+    ) -> Future[tuple[int, Parsed, str | None]]:
+        """Parse bytes ``[start, end)`` of the plain file ``source`` in a worker: ``(lines,
+        result, read error)``, line numbers counted from ``start`` (``vigil.ingest.prefetch``)."""
+        return self._pool.submit(_parse_range, source, start, end, kind, received_at)
+
+    def result(self, future: Future[_R]) -> _R:
+        """The result of a block submitted here (:meth:`_result`)."""
+        return self._result(future)
+
     def parse(self, path: Path, kind: str | None, received_at: str) -> Iterator[Parsed | ReadError]:
         source = str(path)
         handle = _open(path)
@@ -307,9 +326,7 @@ class ParallelParser:
 
         try:
             for start, end in ranges(handle, self._block_bytes):
-                pending.append(
-                    self._pool.submit(_parse_range, source, start, end, kind, received_at)
-                )
+                pending.append(self.submit_range(source, start, end, kind, received_at))
                 if len(pending) >= 2 * self._workers:
                     yield done()
                 if failed is not None:

@@ -50,6 +50,7 @@ from vigil.ingest.group_commit import GroupCommit
 from vigil.ingest.idle_input import idle_reader
 from vigil.ingest.parallel import ParallelParser, parse_in_process, splittable
 from vigil.ingest.parse import Parsed, parse_items
+from vigil.ingest.prefetch import parse_files
 from vigil.ingest.readers import RawRecord, ReadError, expand, iter_records
 from vigil.ingest.summary import IngestSummary
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
@@ -207,12 +208,20 @@ class Ingestor:
                 stdin = idle_reader(sys.stdin.buffer, self._group.commit_if_due, wait)
                 self.ingest_items(iter_records(source, stdin=stdin), summary, kind, source)
                 continue
-            for path in expand(source):
+            found = expand(source)
+            split = [isinstance(p, Path) and splittable(p) for p in found]
+            # a folder's files: workers parse the next ones while this one is stored
+            prefetched = None
+            if self._parser is not None:
+                plain = [p for p, s in zip(found, split, strict=True) if s and isinstance(p, Path)]
+                prefetched = parse_files(self._parser, plain, kind, self._received_at)
+            for path, is_split in zip(found, split, strict=True):
                 assert self._group is not None
                 self._group.commit_if_due()
-                if isinstance(path, Path) and splittable(path):
-                    if self._parser is not None:
-                        parts = self._parser.parse(path, kind, self._received_at)
+                if isinstance(path, Path) and is_split:
+                    if prefetched is not None:
+                        got, parts = next(prefetched)
+                        assert got is path
                     else:
                         parts = parse_in_process(path, kind, self._received_at, self._enricher)
                     self.ingest_parsed(
