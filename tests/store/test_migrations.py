@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import msgspec
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -213,3 +214,36 @@ def test_vigil_migrate_says_what_it_upgrades_before_it_starts(tmp_path):
                          f"{url}: schema upgraded from 0009 to {head}"]
     again = CliRunner().invoke(cli, ["--db", url, "migrate"])
     assert again.stderr.splitlines() == [f"{url}: schema already at revision {head}"]
+
+
+@pytest.mark.postgres
+def test_0011_lets_postgresql_page_by_code_point_through_the_indexes(pg_url):
+    """Lists page by ``(id COLLATE "C")`` on PostgreSQL (vigil.store.bytewise); with the columns
+    in the database's own collation no index served that order, and each page of the risky
+    principals sorted the whole table. After 0011 the primary key serves it (no Sort), and a
+    downgrade gives the columns their default collation back."""
+    s = Store.open(pg_url, migrate=True)
+    plan_query = (
+        'EXPLAIN SELECT id FROM risky_service_principals WHERE (id COLLATE "C") > \'abc\' '
+        'ORDER BY (id COLLATE "C") LIMIT 101'
+    )
+    collation = (
+        "SELECT collation_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = 'risky_service_principals' AND column_name = 'id'"
+    )
+    try:
+        with s.engine.connect() as conn:
+            for plan_kind in ("seqscan", "bitmapscan", "sort"):  # the index scan, if it can
+                conn.execute(sa.text(f"SET enable_{plan_kind} = off"))
+            plan = "\n".join(r[0] for r in conn.execute(sa.text(plan_query)))
+            assert conn.execute(sa.text(collation)).scalar_one() == "C"
+        assert "risky_service_principals_pkey" in plan and "Sort" not in plan, plan
+        downgrade(s.engine, "0010")
+        with s.engine.connect() as conn:
+            assert conn.execute(sa.text(collation)).scalar_one() != "C"
+            for plan_kind in ("seqscan", "bitmapscan", "sort"):  # the index scan, if it can
+                conn.execute(sa.text(f"SET enable_{plan_kind} = off"))
+            plan = "\n".join(r[0] for r in conn.execute(sa.text(plan_query)))
+        assert "Sort" in plan, plan  # what 0011 mends
+    finally:
+        s.close()

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, bindparam, func, select
 
 from vigil.model import AuditEvent, RiskDetection, SignIn
+from vigil.store.bytewise import bytewise
 from vigil.store.codec import from_doc
 from vigil.store.risk import _detection_from
 from vigil.store.signin_rows import SIGN_IN_READ, sign_in_from_row
@@ -108,7 +109,7 @@ class ConsoleQueries:
         query = (
             select(risk_detections)
             .where(D.service_principal_id == sp_id)
-            .order_by(D.activity_at.desc(), D.id)
+            .order_by(D.activity_at.desc(), bytewise(D.id))
             .limit(limit)
         )
         with self._engine.connect() as conn:
