@@ -425,8 +425,7 @@ def test_a_file_whose_name_is_not_utf8_is_ingested_and_named(tmp_path, workers):
     folder = tmp_path / "logs"
     folder.mkdir()
     lines = [json.dumps(_signin("l-1")), "{broken", json.dumps(_signin("l-2"))]
-    with open(os.path.join(os.fsencode(folder), b"caf\xe9.jsonl"), "w") as handle:
-        handle.write("".join(line + "\n" for line in lines))
+    (folder / os.fsdecode(b"caf\xe9.jsonl")).write_text("".join(line + "\n" for line in lines))
     db = f"sqlite:///{tmp_path / 'v.db'}"
     rejects = tmp_path / "rejects.jsonl"
     name = f"{folder}/caf\\xe9.jsonl"

@@ -123,8 +123,7 @@ def test_text_list_and_kind_override(tmp_path):
 def test_a_list_whose_file_name_is_not_utf8_is_named_so_a_store_takes_it(tmp_path):
     """``b\\xe4d.txt`` (a Latin-1 name): its indicators' source was the name with a lone
     surrogate, which the store refused; it is ``b\\xe4d`` now, and its rejects say so too."""
-    with open(os.path.join(os.fsencode(tmp_path), b"b\xe4d.txt"), "w") as handle:
-        handle.write("198.51.100.9\nnot an indicator\n")
+    (tmp_path / os.fsdecode(b"b\xe4d.txt")).write_text("198.51.100.9\nnot an indicator\n")
     r = load_path(tmp_path)
     assert [(i.value, i.source) for i in r.indicators] == [("198.51.100.9/32", "b\\xe4d")]
     [(where, _)] = r.rejects
@@ -142,11 +141,10 @@ def test_intel_add_of_a_list_whose_file_name_is_not_utf8(tmp_path):
     from vigil.store import Store
     from vigil.store.intel import IndicatorRepository
 
-    feed = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"b\xe4d.txt"))
-    with open(feed, "w") as handle:
-        handle.write("198.51.100.9\n")
+    feed = tmp_path / os.fsdecode(b"b\xe4d.txt")
+    feed.write_text("198.51.100.9\n")
     db = f"sqlite:///{tmp_path / 'vigil.db'}"
-    result = CliRunner().invoke(cli, ["--db", db, "intel", "add", "--format", "json", feed])
+    result = CliRunner().invoke(cli, ["--db", db, "intel", "add", "--format", "json", str(feed)])
     assert result.exception is None, repr(result.exception)
     assert json.loads(result.stdout)["indicators"] == 1
     store = Store.open(db)

@@ -193,8 +193,7 @@ def test_a_file_whose_name_is_not_utf8_is_scanned_and_named(world, tmp_path):
     app, svc, _, secrets = world
     out = tmp_path / "latin1"
     out.mkdir()
-    with open(os.path.join(os.fsencode(out), b"caf\xe9.env"), "wb") as handle:
-        handle.write(f"SECRET={secrets['valid']}\n".encode())
+    (out / os.fsdecode(b"caf\xe9.env")).write_text(f"SECRET={secrets['valid']}\n")
     summary = svc.scan([str(out)])
     assert [(f.key_id, f.location.path) for f in summary.findings] == [
         (KEY1, f"{out}/caf\\xe9.env")]
