@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -66,3 +67,15 @@ def test_default_size_is_fast_and_realistic(tmp_path):
                + counts["signins/ManagedIdentitySignIns.jsonl"])
     assert 50_000 <= signins <= 300_000
     assert counts["inventory/servicePrincipals.json"] >= 200
+
+
+def test_an_output_folder_whose_name_is_not_utf8_is_named_in_valid_json(tmp_path):
+    """``sim\\xe9`` (a Latin-1 name): the JSON summary carried the name's lone surrogate, which
+    failed to encode; it names the folder ``sim\\xe9`` now."""
+    out = tmp_path / os.fsdecode(b"sim\xe9")
+    result = run("--out", str(out), "--days", "7", "--sps", "10", "--scenario", "none",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    result.stdout_bytes.decode("utf-8")  # valid UTF-8 throughout
+    assert json.loads(result.stdout)["out"] == f"{tmp_path}/sim\\xe9"
+    assert (out / "labels.json").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from vigil.cli.output import emit_json
+from vigil.paths import source_name
 from vigil.simulate import SimConfig, SimulationError
 from vigil.simulate import simulate as run_simulation
 from vigil.simulate.attacks import SCENARIOS
@@ -55,7 +56,7 @@ def simulate(out: Path, seed: int, days: int, sps: int, end: object, shape: str,
         raise click.UsageError(str(exc)) from exc
     elapsed = time.perf_counter() - started
     if fmt == "json":
-        emit_json({"out": str(out), "seed": seed, "seconds": round(elapsed, 2), "files": counts})
+        emit_json({"out": source_name(out), "seed": seed, "seconds": round(elapsed, 2), "files": counts})
     for line in summary_lines(counts):
         click.echo(line, err=True)
     click.echo(f"wrote {out} in {elapsed:.1f} s (seed {seed}, {days} days, {sps} principals, "
