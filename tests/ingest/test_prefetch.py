@@ -125,3 +125,16 @@ def test_blocks_in_flight_stay_bounded_lines_shift_and_a_failed_block_ends_its_f
     assert out["z.jsonl.gz"] == ["0: parsed by parse"] and fake.parsed == ["z.jsonl.gz"]
     assert out["c.jsonl"] == out["a.jsonl"]
     assert fake.most == 2 * fake.workers  # ahead as far as allowed, never further
+
+
+def test_a_file_left_half_read_is_not_passed_over_silently(tmp_path: Path) -> None:
+    """The next file's blocks would come back empty (its cuts not yet made): it says so."""
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_bytes(b"1234567890\n" * 20)
+    files = parse_files(_FakeParser("none", -1), [tmp_path / "a.jsonl", tmp_path / "b.jsonl"],  # type: ignore[arg-type]
+                        None, RECEIVED)
+    _, first = next(files)
+    next(first)  # one block of twenty, then on to the next file
+    _, second = next(files)
+    with pytest.raises(RuntimeError, match="not read to their end"):
+        next(second)

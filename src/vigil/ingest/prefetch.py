@@ -103,6 +103,8 @@ def parse_files(
     def blocks(i: int) -> Iterator[Parsed | ReadError]:
         nonlocal cursor, barrier, in_flight
         f = files[i]
+        if cursor < i:  # an earlier file's blocks were left unread: this one's would be lost
+            raise RuntimeError(f"{f.path}: the files before it were not read to their end")
         top_up()
         if cursor == i and barrier:
             barrier = False
