@@ -44,7 +44,9 @@ PAGE_SIZE = 16384
 class unicode_lower(FunctionElement[str]):
     """``lower(x)`` that lowers every letter: SQLite's built-in ``lower()`` folds ASCII only (a
     search for ``évil`` or ``Évil`` missed ``Évil App``), so there it calls :func:`_lower`,
-    registered on every connection; PostgreSQL's ``lower()`` already does."""
+    registered on every connection. PostgreSQL's ``lower()`` folds by the collation's character
+    classes, ASCII only for ``"C"``, which migration 0011 gives the listed tables' text columns
+    (vigil.store.bytewise): there it lowers ``x`` in the database's default collation."""
 
     type = String()
     inherit_cache = True
@@ -54,6 +56,11 @@ class unicode_lower(FunctionElement[str]):
 @compiles(unicode_lower)
 def _compile_lower(element: unicode_lower, compiler: Any, **kw: Any) -> str:
     return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "postgresql")
+def _compile_lower_postgresql(element: unicode_lower, compiler: Any, **kw: Any) -> str:
+    return f'lower(({compiler.process(element.clauses, **kw)}) COLLATE "default")'
 
 
 @compiles(unicode_lower, "sqlite")
