@@ -246,6 +246,15 @@ def _stopped_early(stream: IO[bytes], source: str, lines: int) -> Iterator[ReadE
         yield error
 
 
+def shift_lines(parsed: Parsed, lines: int) -> None:
+    """Number the rejects of a piece parsed from its own start (``_parse_range``) from the
+    file's start, ``lines`` lines before the piece."""
+    if lines and parsed.rejects:
+        parsed.rejects = [
+            dataclasses.replace(r, line=r.line + lines) if r.line else r for r in parsed.rejects
+        ]
+
+
 class ParallelParser:
     """A pool of parser processes; ``parse(path)`` yields the file's ``Parsed`` blocks in order."""
 
@@ -316,11 +325,7 @@ class ParallelParser:
                     later.cancel()
                 pending.clear()
                 return parsed
-            if lines and parsed.rejects:
-                parsed.rejects = [
-                    dataclasses.replace(r, line=r.line + lines) if r.line else r
-                    for r in parsed.rejects
-                ]
+            shift_lines(parsed, lines)
             lines += count
             return parsed
 

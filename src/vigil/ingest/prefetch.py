@@ -16,7 +16,6 @@ the files after it are not started before.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat
 from collections import deque
@@ -25,7 +24,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO
 
-from vigil.ingest.parallel import GZIP_MAGIC, ParallelParser, ranges
+from vigil.ingest.parallel import GZIP_MAGIC, ParallelParser, ranges, shift_lines
 from vigil.ingest.parse import Parsed
 from vigil.ingest.readers import ReadError
 
@@ -132,11 +131,7 @@ def parse_files(
                     cursor += 1
                 yield parsed
                 break
-            if lines and parsed.rejects:
-                parsed.rejects = [
-                    dataclasses.replace(r, line=r.line + lines) if r.line else r
-                    for r in parsed.rejects
-                ]
+            shift_lines(parsed, lines)
             lines += count
             yield parsed
         failed = failed or f.error
