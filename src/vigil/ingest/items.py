@@ -33,6 +33,18 @@ class RawRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RawSpan:
+    """One item of a JSON document's collection (a Graph page's ``value``, ``records``, an array),
+    not decoded yet: its bytes as read, ``line`` its number in the collection
+    (``vigil.ingest.spans``)."""
+
+    source: str
+    line: int
+    raw: bytes
+    shape_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReadError:
     """Input that could not be read: ``text`` is at most ``ERROR_TEXT_MAX`` bytes of it.
 
@@ -49,3 +61,5 @@ class ReadError:
 
 
 Item = RawRecord | ReadError
+#: What a reader asked for ``spans`` yields.
+SpanItem = RawRecord | ReadError | RawSpan

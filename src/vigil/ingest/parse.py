@@ -9,7 +9,10 @@ rows travel as one msgpack buffer, several times cheaper than pickling tuples) a
 ``parse_jsonl`` does the same for a piece of a JSON Lines file and takes the fast path for Graph
 sign-in lines (:mod:`vigil.normalize.graph_signin_wire`): typed decoding straight to the row,
 the line itself kept as the raw record. Any other line goes through the reader and
-``parse_items``, so results and rejections are the same as the generic path's.
+``parse_items``, so results and rejections are the same as the generic path's. ``parse_items``
+takes that fast path too for the Graph sign-ins of JSON documents (a Graph page, an array), on
+each object serialized again (it is kept so as the raw record, as the generic path keeps it),
+where the generic path would read the object as a Graph sign-in: about 2x cheaper a record.
 
 Secret values are redacted before anything is normalized or kept (:mod:`vigil.leaks.redact`):
 client-secret-shaped strings in every piece and record, ``secretText`` members in every record
@@ -30,24 +33,29 @@ import msgspec
 import orjson
 
 from vigil.enrich import Enricher
+from vigil.ingest.items import Item, RawRecord, RawSpan, ReadError, SpanItem, excerpt_of
 from vigil.ingest.readers import (
     BOM,
     DEFAULT_MAX_DOCUMENT_BYTES,
-    RawRecord,
-    ReadError,
+    json_reason,
     read_line,
     read_lines,
 )
 from vigil.ingest.secret_runs import secret_run
+from vigil.ingest.spans import document_spans, fast_span, may_hold_collection
+from vigil.ingest.unwrap import unwrap_item
 from vigil.leaks.redact import (
     names_escaped_member,
     names_member,
     redact,
+    redact_cut,
     redact_members,
     redact_shaped,
 )
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import Rejected, normalize
+from vigil.normalize.classify import GRAPH_SIGNIN, hinted_shape
+from vigil.normalize.fastbuild import fast_constructor
 from vigil.normalize.graph_signin_wire import enriched_values_from_line, valid_utf8
 from vigil.store import Reject
 from vigil.store.activity import RawBlocks, graph_row, sign_in_row
@@ -119,6 +127,7 @@ class Parsed:
             setattr(self, name, value)
 
 
+_make_signin = fast_constructor(SignIn)
 _pack = msgspec.msgpack.Encoder().encode
 _unpack = msgspec.msgpack.Decoder(list[tuple]).decode
 
@@ -213,6 +222,13 @@ def parse_jsonl(
         if not line or line.isspace():
             continue
         record = None
+        if len(line) <= max_line and may_hold_collection(line):  # a page on a line, say
+            text = line.removeprefix(BOM) if lineno == bom_line else line
+            found = document_spans(text, source, lineno)
+            if found is not None:
+                _parse_into(out, found, kind, received_at, enricher, False, raws, graph_raws)
+                run = False
+                continue
         if len(line) <= max_line:
             record = read_line(line, source, lineno, bom=lineno == bom_line)
         if record is not None:
@@ -244,7 +260,7 @@ def parse_jsonl(
 
 
 def parse_items(
-    items: Iterable[RawRecord | ReadError],
+    items: Iterable[SpanItem],
     *,
     kind: str | None,
     received_at: str,
@@ -261,7 +277,7 @@ def parse_items(
 
 def _parse_into(
     out: Parsed,
-    items: Iterable[RawRecord | ReadError] | Iterator[RawRecord | ReadError],
+    items: Iterable[SpanItem] | Iterator[SpanItem],
     kind: str | None,
     received_at: str,
     enricher: Enricher,
@@ -270,6 +286,21 @@ def _parse_into(
     graph_raws: _Raws,
 ) -> None:
     counts = out.counts
+    fast, facts = kind in (None, "signins"), enricher.ip_facts
+
+    def fast_signin(raw: bytes) -> bool:
+        """Store ``raw`` by the sign-in fast path if it takes it."""
+        values = enriched_values_from_line(raw, facts)
+        if values is None:
+            return False
+        c = counts.setdefault("signins", [0, 0])
+        c[0] += 1
+        out.sign_in_rows.append(values_row(values))
+        raws.records.append(raw)
+        if keep_models:
+            out.sign_ins.append(_make_signin(*values))
+        return True
+
     for item in items:
         out.size += 1
         if type(item) is ReadError:
@@ -279,6 +310,13 @@ def _parse_into(
             c[1] += 1
             out.rejects.append(Reject(item.source, item.line, item.reason, which, item.text))
             continue
+        if type(item) is RawSpan:  # kept as read when the fast path takes it
+            if fast and fast_span(item.raw, item.shape_hint) and fast_signin(item.raw):
+                continue
+            out.size -= 1  # what it holds is counted
+            _parse_into(out, _decoded(item), kind, received_at, enricher, keep_models, raws,
+                        graph_raws)  # fmt: skip
+            continue
         assert type(item) is RawRecord
         data = item.data
         raw = item.raw if item.raw is not None else orjson.dumps(data)
@@ -287,6 +325,10 @@ def _parse_into(
             clean = orjson.dumps(redact_members(orjson.loads(clean)))
         if clean != raw:  # a secret value: what is normalized and kept is the redacted record
             raw, data = clean, orjson.loads(clean)
+        elif (  # an object of a decoded JSON document: the fast path, on it serialized again
+            fast and item.raw is None and _graph_signin(data, item.shape_hint) and fast_signin(raw)
+        ):
+            continue
         result = normalize(data, kind=kind, shape_hint=item.shape_hint, received_at=received_at)
         if type(result) is Rejected:
             which = result.kind or kind or "unknown"
@@ -315,3 +357,27 @@ def _parse_into(
             out.service_principals.append((result, raw))
         elif type(result) is Application:
             out.applications.append((result, raw))
+
+
+def _graph_signin(data: dict[str, Any], hint: str | None) -> bool:
+    """Whether the generic path would read ``data`` as a Graph sign-in (``classify``: no hint or
+    own ``@odata.context`` fixing another shape, and its two keys), so that the fast path
+    (``vigil.normalize.graph_signin_wire``), which answers as the generic path or not at all,
+    may take it."""
+    return (
+        "servicePrincipalId" in data
+        and "createdDateTime" in data
+        and "@odata.context" not in data
+        and hinted_shape(hint) in (None, GRAPH_SIGNIN)
+    )
+
+
+def _decoded(item: RawSpan) -> Iterator[Item]:
+    """What a span holds, decoded and unwrapped as the reader unwraps a decoded collection."""
+    try:
+        value = orjson.loads(item.raw)
+    except orjson.JSONDecodeError as exc:
+        reason = json_reason(item.raw, exc)
+        yield ReadError(item.source, item.line, reason, redact_cut(excerpt_of(item.raw)))
+        return
+    yield from unwrap_item(value, item.source, item.line, item.shape_hint)

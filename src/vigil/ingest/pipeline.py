@@ -51,7 +51,7 @@ from vigil.ingest.idle_input import idle_reader
 from vigil.ingest.parallel import ParallelParser, parse_in_process, splittable
 from vigil.ingest.parse import Parsed, parse_items
 from vigil.ingest.prefetch import parse_files
-from vigil.ingest.readers import RawRecord, ReadError, expand, iter_records
+from vigil.ingest.readers import ReadError, SpanItem, expand, iter_records
 from vigil.ingest.summary import IngestSummary
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.store import Reject, Store
@@ -148,14 +148,17 @@ class Ingestor:
         sources = list(sources)
         summary = IngestSummary()
         started = time.perf_counter()
-        with bulk_load(
-            self._store,
-            defer=self._defer,
-            watched=bool(self._observers),
-            sources=sources,
-            summary=summary,
-            building=self._building,
-        ), self._transaction() as self._group:  # one group commit across all sources
+        with (
+            bulk_load(
+                self._store,
+                defer=self._defer,
+                watched=bool(self._observers),
+                sources=sources,
+                summary=summary,
+                building=self._building,
+            ),
+            self._transaction() as self._group,
+        ):  # one group commit across all sources
             self._ingest_sources(sources, kind, summary)
         summary.seconds = time.perf_counter() - started
         if self._progress is not None:
@@ -206,7 +209,8 @@ class Ingestor:
                 # Waiting for input, commit when due: the write lock is not held meanwhile.
                 wait = max(self._commit_seconds / 2, 0.05)
                 stdin = idle_reader(sys.stdin.buffer, self._group.commit_if_due, wait)
-                self.ingest_items(iter_records(source, stdin=stdin), summary, kind, source)
+                items = iter_records(source, stdin=stdin, spans=True)
+                self.ingest_items(items, summary, kind, source)
                 continue
             found = expand(source)
             split = [isinstance(p, Path) and splittable(p) for p in found]
@@ -230,12 +234,16 @@ class Ingestor:
                         str(path),
                     )
                 else:
-                    items = iter([path]) if isinstance(path, ReadError) else iter_records(str(path))
+                    items: Iterator[SpanItem] = (
+                        iter([path])
+                        if isinstance(path, ReadError)
+                        else iter_records(str(path), spans=True)
+                    )
                     self.ingest_items(items, summary, kind, str(path))
 
     def ingest_items(
         self,
-        items: Iterator[RawRecord | ReadError],
+        items: Iterator[SpanItem],
         summary: IngestSummary,
         kind: str | None,
         label: str,
@@ -359,10 +367,8 @@ def _error_part(error: ReadError, kind: str | None) -> Parsed:
     return part
 
 
-def _chunks(
-    items: Iterator[RawRecord | ReadError], size: int
-) -> Iterator[list[RawRecord | ReadError]]:
-    chunk: list[RawRecord | ReadError] = []
+def _chunks(items: Iterator[SpanItem], size: int) -> Iterator[list[SpanItem]]:
+    chunk: list[SpanItem] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:

@@ -47,8 +47,17 @@ import orjson
 from vigil.ingest import json_sequence
 from vigil.ingest.csv_reader import HINT_CSV, read_csv
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
-from vigil.ingest.items import ERROR_TEXT_MAX, Item, RawRecord, ReadError, excerpt_of
+from vigil.ingest.items import (
+    ERROR_TEXT_MAX,
+    Item,
+    RawRecord,
+    RawSpan,
+    ReadError,
+    SpanItem,
+    excerpt_of,
+)
 from vigil.ingest.secret_runs import holds_secret
+from vigil.ingest.spans import document_spans, may_hold_collection
 from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH, is_record, unwrap
 from vigil.leaks.redact import MARK, redact_cut, redact_slice
 
@@ -72,10 +81,13 @@ def iter_records(
     *,
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
     stdin: BinaryIO | None = None,
-) -> Iterator[Item]:
-    """Yield every record (or read error) of a file, folder, glob or ``-`` (standard input)."""
+    spans: bool = False,
+) -> Iterator[SpanItem]:
+    """Yield every record (or read error) of a file, folder, glob or ``-`` (standard input);
+    ``spans``: the items of a JSON document's collection as :class:`RawSpan` when it can
+    (``vigil.ingest.spans``)."""
     if path_or_dash == "-":
-        yield from read_stream(stdin or sys.stdin.buffer, STDIN, max_document_bytes)
+        yield from read_stream(stdin or sys.stdin.buffer, STDIN, max_document_bytes, spans)
         return
     for path in expand(path_or_dash):
         if isinstance(path, ReadError):
@@ -87,7 +99,7 @@ def iter_records(
             yield ReadError(str(path), 0, f"cannot open: {exc.strerror or exc}")
             continue
         with handle:
-            yield from read_stream(handle, str(path), max_document_bytes)
+            yield from read_stream(handle, str(path), max_document_bytes, spans)
 
 
 def expand(path_or_glob: str) -> list[Path | ReadError]:
@@ -196,7 +208,9 @@ def _array_lines(text: bytes) -> bool:
     return True
 
 
-def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Iterator[Item]:
+def read_stream(
+    binary: BinaryIO, source: str, max_document_bytes: int, spans: bool = False
+) -> Iterator[SpanItem]:
     """Read one byte stream of any supported format; never raises.
 
     The stream may be gzip-compressed (magic bytes) and UTF-8 (BOM optional) or UTF-16 with a
@@ -215,9 +229,9 @@ def read_stream(binary: BinaryIO, source: str, max_document_bytes: int) -> Itera
             stream = io.BufferedReader(_Utf8Encoder(text), _HEAD)
         fmt = detect_format(stream.peek(_HEAD)[:_HEAD])
         if fmt == "jsonl":
-            yield from _read_lines(stream, source, max_document_bytes, position)
+            yield from _read_lines(stream, source, max_document_bytes, position, spans=spans)
         elif fmt == "json":
-            yield from _read_document(stream, source, max_document_bytes, position)
+            yield from _read_document(stream, source, max_document_bytes, position, spans)
         elif fmt == "csv":
             yield from read_csv(stream, source, position)
         elif fmt == "unknown":
@@ -298,7 +312,8 @@ def _read_lines(
     first_line: int = 0,
     file_start: bool = True,
     run: bool = False,
-) -> Iterator[Item]:
+    spans: bool = False,
+) -> Iterator[SpanItem]:
     loads = orjson.loads
     readline = stream.readline
     lineno = first_line
@@ -316,13 +331,19 @@ def _read_lines(
             continue
         if lineno == bom_line:
             raw = raw.removeprefix(BOM)
+        if spans and may_hold_collection(raw):
+            found = document_spans(raw, source, lineno)
+            if found is not None:
+                run = False
+                yield from found
+                continue
         try:
             value = loads(raw)
         except orjson.JSONDecodeError as exc:
             if not raw.isspace():
                 excerpt = MARK if run else redact_cut(excerpt_of(raw))
                 run = run or holds_secret(raw)
-                yield ReadError(source, lineno, _json_reason(raw, exc), excerpt)
+                yield ReadError(source, lineno, json_reason(raw, exc), excerpt)
             continue
         run = False
         if is_record(value):
@@ -347,8 +368,8 @@ def read_line(line: bytes, source: str, lineno: int, *, bom: bool = False) -> It
 
 
 def _read_document(
-    stream: io.BufferedReader, source: str, limit: int, position: list[int]
-) -> Iterator[Item]:
+    stream: io.BufferedReader, source: str, limit: int, position: list[int], spans: bool
+) -> Iterator[SpanItem]:
     if _file_size(stream) > limit:  # a regular file: refuse before reading it
         yield ReadError(source, 0, f"JSON document larger than {limit} bytes")
         return
@@ -357,11 +378,17 @@ def _read_document(
         yield ReadError(source, 0, f"JSON document larger than {limit} bytes", excerpt_of(data))
         return
     position[0] = data.count(b"\n")  # where a read error stopped it
+    found = document_spans(data.removeprefix(BOM), source) if spans else None
+    if found is not None:
+        yield from found
+        return
     try:
         value = orjson.loads(data.removeprefix(BOM))
     except orjson.JSONDecodeError as exc:
         if _first_line_cut_short(data.removeprefix(BOM), exc):
-            yield from _read_lines(io.BufferedReader(io.BytesIO(data)), source, limit, position)
+            yield from _read_lines(
+                io.BufferedReader(io.BytesIO(data)), source, limit, position, spans=spans
+            )
             return
         if exc.msg == json_sequence.TRAILING:  # whole values one after another (jq, az >>)
             for item in json_sequence.values(data.removeprefix(BOM), source):
@@ -371,7 +398,7 @@ def _read_document(
                     yield from unwrap(item[1], source, item[0], per_item_lines=False)
             return
         excerpt = redact_slice(data, exc.pos - 40, exc.pos + 40)
-        yield ReadError(source, exc.lineno, _json_reason(data, exc), excerpt)
+        yield ReadError(source, exc.lineno, json_reason(data, exc), excerpt)
         return
     yield from unwrap(value, source, 1, per_item_lines=True)
 
@@ -403,7 +430,7 @@ def _file_size(stream: io.BufferedReader) -> int:
     return info.st_size if stat.S_ISREG(info.st_mode) else 0
 
 
-def _json_reason(raw: bytes, exc: orjson.JSONDecodeError) -> str:
+def json_reason(raw: bytes, exc: orjson.JSONDecodeError) -> str:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as bad:
@@ -430,10 +457,13 @@ __all__ = [
     "STDIN",
     "Item",
     "RawRecord",
+    "RawSpan",
     "ReadError",
+    "SpanItem",
     "detect_format",
     "expand",
     "iter_records",
+    "json_reason",
     "read_line",
     "read_lines",
     "read_stream",

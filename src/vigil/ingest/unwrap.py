@@ -48,24 +48,29 @@ def unwrap(value: Any, source: str, line: int, *, per_item_lines: bool) -> Itera
         yield _not_object(value, source, line)
         return
     for index, item in enumerate(items):
-        item_line = index + 1 if per_item_lines else line
-        if type(item) is BadRow:
-            yield ReadError(source, item_line, item.reason, _excerpt(item.row))
-            continue
-        if type(item) is not dict:
-            yield _not_object(item, source, item_line)
-            continue
-        inner, inner_hint = collection(item)
-        if inner is None:
-            yield RawRecord(source, item_line, item, hint)
-            continue
-        for element in inner:
-            if type(element) is dict:
-                yield RawRecord(source, item_line, element, inner_hint)
-            elif type(element) is BadRow:  # a query response's row, in an array of responses
-                yield ReadError(source, item_line, element.reason, _excerpt(element.row))
-            else:
-                yield _not_object(element, source, item_line)
+        yield from unwrap_item(item, source, index + 1 if per_item_lines else line, hint)
+
+
+def unwrap_item(item: Any, source: str, item_line: int, hint: str | None) -> Iterator[Item]:
+    """Yield what one item of a collection (``hint``: the collection's) holds: itself, or the
+    objects of a collection it is (one level)."""
+    if type(item) is BadRow:
+        yield ReadError(source, item_line, item.reason, _excerpt(item.row))
+        return
+    if type(item) is not dict:
+        yield _not_object(item, source, item_line)
+        return
+    inner, inner_hint = collection(item)
+    if inner is None:
+        yield RawRecord(source, item_line, item, hint)
+        return
+    for element in inner:
+        if type(element) is dict:
+            yield RawRecord(source, item_line, element, inner_hint)
+        elif type(element) is BadRow:  # a query response's row, in an array of responses
+            yield ReadError(source, item_line, element.reason, _excerpt(element.row))
+        else:
+            yield _not_object(element, source, item_line)
 
 
 def _excerpt(value: Any) -> bytes:

@@ -116,11 +116,18 @@ def classify(data: Any, shape_hint: str | None = None) -> tuple[str | None, str 
     return (SHAPE_KINDS[shape], shape) if shape is not None else _UNKNOWN
 
 
-def _classify(d: dict[str, Any], hint: str | None) -> str | None:
+def hinted_shape(hint: str | None) -> str | None:
+    """The shape a reader's ``shape_hint`` fixes (a Graph page of a known entity set), else None:
+    the record's own evidence decides."""
     if hint is not None and hint.startswith("graph:"):
-        shape = _GRAPH_ENTITY_SETS.get(_entity_set(hint[6:]))
-        if shape is not None:
-            return shape
+        return _GRAPH_ENTITY_SETS.get(_entity_set(hint[6:]))
+    return None
+
+
+def _classify(d: dict[str, Any], hint: str | None) -> str | None:
+    shape = hinted_shape(hint)
+    if shape is not None:
+        return shape
     context = d.get("@odata.context")
     if type(context) is str and "#" in context:
         shape = _GRAPH_ENTITY_SETS.get(_entity_set(context.split("#", 1)[1]))

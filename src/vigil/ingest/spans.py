@@ -1,0 +1,114 @@
+"""A JSON document's collection cut into its items' bytes, so that sign-ins skip the generic path.
+
+A Graph API dump is pages (``{"value": [...], "@odata.nextLink": ...}``, often one file a page),
+a storage archive may hold ``{"records": [...]}``, and tools write JSON arrays. Decoding such a
+document whole into Python objects (``orjson.loads``) costs 15-60 µs a 2 KB sign-in, and the
+generic normalizer as much again; the typed decoder of the JSON Lines fast path
+(:mod:`vigil.normalize.graph_signin_wire`) reads a sign-in's bytes in about 5 µs.
+
+:func:`document_spans` finds the items' bytes with msgspec (``msgspec.Raw``: each item's extent,
+about 3 µs a sign-in, nothing built) for the three collection shapes of
+:func:`vigil.ingest.unwrap.collection` that need no decoding to be told apart: a Graph page, a
+records wrapper, an array. Anything else (a single object, a Log Analytics query response, a
+document msgspec refuses or that is not valid UTF-8) returns None, and the reader decodes it
+whole as before, so its errors read as before. An item goes the fast path when
+:func:`fast_span` allows it and the fast path takes it; otherwise it is decoded and unwrapped
+exactly as the whole document's items are (``vigil.ingest.parse``), numbered by its place in
+the collection as they are.
+
+One difference from decoding the whole document: an item that msgspec skips but orjson cannot
+decode (a number beyond a double's range, ``1e400``: valid JSON) is rejected alone, with its
+number, instead of failing the whole document; in a field Vigil does not read, the sign-in fast
+path takes it, as for JSON Lines (``vigil.normalize.graph_signin_wire``).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from vigil.ingest.items import RawSpan
+from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH
+from vigil.leaks.redact import names_escaped_member, names_member
+from vigil.normalize.classify import GRAPH_SIGNIN, hinted_shape
+from vigil.normalize.graph_signin_wire import valid_utf8
+
+_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
+_string = msgspec.json.Decoder(str).decode
+_compact = msgspec.json.format
+_WHITESPACE = b" \t\r\n"
+
+
+def document_spans(data: bytes, source: str, line: int | None = None) -> list[RawSpan] | None:
+    """The items of ``data`` (a whole JSON document without its BOM, or the JSON line ``line``)
+    as spans, numbered by their place in the collection (a line's all by ``line``, as
+    ``vigil.ingest.unwrap`` numbers them), or None to decode it whole (module doc)."""
+    start = data.lstrip(_WHITESPACE)[:1]
+    if start not in (b"{", b"[") or not valid_utf8(data):
+        return None
+    hint: str | None = None
+    try:
+        if start == b"[":
+            items = _array(data)
+        else:
+            members = _object(data)
+            found = _collection(members)
+            if found is None:
+                return None
+            items, hint = found
+    except msgspec.DecodeError:
+        return None
+    if line is not None:
+        return [RawSpan(source, line, _one_line(item), hint) for item in items]
+    return [RawSpan(source, n, _one_line(item), hint) for n, item in enumerate(items, 1)]
+
+
+def _one_line(item: msgspec.Raw) -> bytes:
+    """An item's bytes, on one line: a raw block holds records a line each
+    (``vigil.store.rawcodec``), and a pretty-printed document's items span lines. JSON's line
+    breaks are whitespace between tokens (a string holds none), so msgspec's compact format of the
+    item keeps every token as written (escapes, numbers)."""
+    raw = bytes(item)
+    if b"\n" in raw or b"\r" in raw:
+        return _compact(raw, indent=-1)
+    return raw
+
+
+def may_hold_collection(line: bytes) -> bool:
+    """A cheap test before :func:`document_spans` of a JSON line that is no fast-path sign-in:
+    an array, or an object naming a ``value`` or ``records`` member somewhere."""
+    return line.lstrip(_WHITESPACE)[:1] == b"[" or b'"value"' in line or b'"records"' in line
+
+
+def _collection(
+    members: dict[str, msgspec.Raw],
+) -> tuple[list[msgspec.Raw], str | None] | None:
+    """As :func:`vigil.ingest.unwrap.collection` for a Graph page or a records wrapper."""
+    for key, hint in (("value", HINT_GRAPH), ("records", HINT_DIAGNOSTIC)):
+        raw = members.get(key)
+        if raw is None or not all(k == key or k.startswith("@") for k in members):
+            continue
+        if memoryview(raw)[:1] != b"[":  # msgspec's extent starts at the value itself
+            return None
+        if key == "value":
+            context = members.get("@odata.context")
+            quoted = context is not None and memoryview(context)[:1] == b'"'
+            text = _string(context) if quoted else None
+            if text is not None and "#" in text:
+                hint = f"{HINT_GRAPH}:{text.split('#', 1)[1]}"
+        return _array(raw), hint
+    return None
+
+
+def fast_span(raw: bytes, hint: str | None) -> bool:
+    """Whether an item may try the sign-in fast path: the generic path would read it as a Graph
+    sign-in if it is one (no hint or ``@odata.context`` of its own fixes another shape,
+    ``vigil.normalize.classify``) and it holds nothing to redact (``vigil.leaks.redact``), which
+    the generic path does decoded."""
+    return (
+        hinted_shape(hint) in (None, GRAPH_SIGNIN)
+        and b'"@odata.context"' not in raw
+        and b"~" not in raw
+        and not names_member(raw)
+        and not names_escaped_member(raw)
+    )

@@ -1,0 +1,197 @@
+"""JSON documents read as spans (``vigil.ingest.spans``) equal the same documents read whole."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from bench.corpus import write_signins
+from tests.golden import DATA, json_records, jsonl_sign_ins
+from tests.ingest.test_fast_path import ENRICHER, RECEIVED, SECRET, _comparable
+
+from vigil.ingest.items import RawSpan
+from vigil.ingest.parse import Parsed, parse_items, parse_jsonl
+from vigil.ingest.readers import read_stream
+from vigil.ingest.spans import document_spans
+from vigil.model import SignIn
+from vigil.normalize import normalize
+from vigil.store.rawcodec import decompress
+
+GOLDEN = json_records() + jsonl_sign_ins()
+GRAPH_SIGNINS = [r for r in GOLDEN if "signInEventTypes" in r and isinstance(normalize(r), SignIn)]
+SIGNINS_CONTEXT = "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns"
+SP_CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals"
+
+
+def _odd_records() -> list[Any]:
+    """Sign-ins the fast path must leave alone, and items that are no record."""
+    base = GRAPH_SIGNINS[0]
+    bad_type = dict(copy.deepcopy(base), id="bad-type", ipAddress=12)
+    interactive = dict(copy.deepcopy(base), id="interactive", signInEventTypes=["interactiveUser"])
+    own_context = dict(copy.deepcopy(base), id="own-context")
+    own_context["@odata.context"] = SP_CONTEXT + "/$entity"
+    secret_member = dict(copy.deepcopy(base), id="secret-member")
+    secret_member["extra"] = {"cred": {"secretText": "hunter2-old-style"}}
+    shaped = dict(copy.deepcopy(base), id="shaped", userAgent=SECRET)
+    no_time = {k: v for k, v in base.items() if k != "createdDateTime"}
+    return [bad_type, interactive, own_context, secret_member, shaped, no_time, 7, "text", None]
+
+
+def _page(items: list[Any], context: str | None = SIGNINS_CONTEXT, **more: Any) -> dict[str, Any]:
+    page: dict[str, Any] = {"value": items, **more}
+    if context is not None:
+        page["@odata.context"] = context
+    return page
+
+
+DOCUMENTS: dict[str, Any] = {
+    "page": _page(GOLDEN, **{"@odata.nextLink": "https://graph.microsoft.com/beta/next"}),
+    "page-without-context": _page(GRAPH_SIGNINS, None),
+    "page-of-odd-items": _page(GRAPH_SIGNINS[:2] + _odd_records()),
+    # a hint that fixes another shape: the items are read as service principals
+    "service-principal-page": _page(GRAPH_SIGNINS[:3], SP_CONTEXT),
+    "unknown-entity-set": _page(GRAPH_SIGNINS[:3], "https://graph.microsoft.com/beta/$metadata#x"),
+    "context-not-a-string": _page(GRAPH_SIGNINS[:3], None, **{"@odata.context": 5}),
+    "records": {"records": GOLDEN},
+    "array": GOLDEN + _odd_records(),
+    "array-of-pages": [_page(GRAPH_SIGNINS[:3]), _page(GOLDEN[:4], None), GRAPH_SIGNINS[3]],
+    "value-not-a-list": {"value": {"id": "x"}, "@odata.context": SIGNINS_CONTEXT},
+    "page-with-other-members": {"value": GRAPH_SIGNINS[:2], "extra": 1},
+    "single-record": GRAPH_SIGNINS[0],
+    "query-response": {"tables": [{"columns": [{"name": "Id"}], "rows": [["a"]]}]},
+    "empty-page": _page([]),
+}
+
+
+def _texts() -> list[tuple[str, bytes]]:
+    out: list[tuple[str, bytes]] = []
+    for name, doc in DOCUMENTS.items():
+        out.append((name + ".compact", orjson.dumps(doc)))
+        out.append((name + ".pretty", json.dumps(doc, indent=2).encode()))
+        out.append((name + ".ascii-escapes", json.dumps(doc, indent=1, ensure_ascii=True).encode()))
+    out.append(("page.bom", b"\xef\xbb\xbf" + json.dumps(DOCUMENTS["page"], indent=2).encode()))
+    for path in sorted(DATA.rglob("*")):
+        if path.is_file() and path.suffix != ".md":
+            out.append((str(path.relative_to(DATA)), path.read_bytes()))
+    return out
+
+
+TEXTS = _texts()
+
+
+def _parse(text: bytes, spans: bool, kind: str | None, keep_models: bool) -> Parsed:
+    items = list(read_stream(io.BytesIO(text), "d.json", 1 << 24, spans))
+    return parse_items(
+        items, kind=kind, received_at=RECEIVED, enricher=ENRICHER, keep_models=keep_models
+    )
+
+
+@pytest.mark.parametrize("kind", [None, "signins", "audit"])
+@pytest.mark.parametrize(("name", "text"), TEXTS, ids=[n for n, _ in TEXTS])
+def test_a_document_read_as_spans_equals_it_read_whole(
+    name: str, text: bytes, kind: str | None
+) -> None:
+    spans = _parse(text, True, kind, keep_models=True)
+    whole = _parse(text, False, kind, keep_models=True)
+    assert _comparable(spans) == _comparable(whole)
+    assert spans.sign_ins == whole.sign_ins
+    assert sum(n for n, _ in spans.sign_in_blocks) == len(spans.sign_in_rows)
+
+
+def test_the_collections_are_read_as_spans_and_the_rest_whole() -> None:
+    """The comparisons above test the span path: the three collection shapes take it."""
+    taken = {
+        name
+        for name, text in TEXTS
+        if any(type(i) is RawSpan for i in read_stream(io.BytesIO(text), "d.json", 1 << 24, True))
+    }
+    for name in ("page", "page-without-context", "page-of-odd-items", "records", "array"):
+        for form in ("compact", "pretty", "ascii-escapes"):
+            assert f"{name}.{form}" in taken
+    assert "page.bom" in taken
+    assert "graph/signins_sp.page.json" in taken and "diagnostic/PT1H.json.gz" in taken
+    for name in ("value-not-a-list", "page-with-other-members", "single-record", "query-response"):
+        assert f"{name}.pretty" not in taken
+
+
+def test_sign_ins_of_a_page_are_kept_as_read_and_secrets_are_not() -> None:
+    text = json.dumps(_page(GRAPH_SIGNINS[:2] + _odd_records()), indent=2).encode()
+    parsed = _parse(text, True, None, keep_models=False)
+    raws = [r for _, f in parsed.sign_in_blocks for r in decompress(f).split(b"\n")]
+    ids = [row[0] for row in parsed.sign_in_rows]
+    assert ids[:2] == [r["id"] for r in GRAPH_SIGNINS[:2]]
+    # pretty-printed, compacted onto one line: a raw block holds a record a line
+    assert len(raws) == len(parsed.sign_in_rows) and orjson.loads(raws[0]) == GRAPH_SIGNINS[0]
+    kept = b"\n".join(raws)
+    assert b"hunter2-old-style" not in kept and SECRET.encode() not in kept
+    assert {"secret-member", "shaped"} <= set(ids)
+
+
+def test_an_item_orjson_cannot_read_is_rejected_alone() -> None:
+    """The documented difference: read whole, the document fails at once; as spans, the item."""
+    good = [orjson.dumps(r) for r in GRAPH_SIGNINS[:3]]
+    huge = b'{"id": "huge", "n": 1e400}'  # valid JSON; orjson refuses its infinity
+    text = b'{"value": [\n' + b",\n".join([good[0], huge, good[1], good[2]]) + b"\n]}"
+    whole = _parse(text, False, None, keep_models=False)
+    assert len(whole.rejects) == 1 and not whole.sign_in_rows
+    spans = _parse(text, True, None, keep_models=False)
+    assert [row[0] for row in spans.sign_in_rows] == [r["id"] for r in GRAPH_SIGNINS[:3]]
+    assert [(r.line, r.reason[:13]) for r in spans.rejects] == [(2, "invalid JSON:")]
+
+
+def test_invalid_utf8_or_broken_json_is_read_whole() -> None:
+    page = orjson.dumps(_page(GRAPH_SIGNINS[:2]))
+    assert document_spans(page, "d.json") is not None
+    assert document_spans(page.replace(b"Z", b"\xff", 1), "d.json") is None
+    assert document_spans(page[:-1], "d.json") is None
+    assert document_spans(b"  7", "d.json") is None
+
+
+@pytest.mark.parametrize("kind", [None, "signins", "audit"])
+def test_pages_as_json_lines_equal_the_reader(tmp_path: Path, kind: str | None) -> None:
+    """A Graph page a line (Invoke-MgGraphRequest -OutputFilePath, a script's json.dump per page):
+    parse_jsonl reads each page's items as spans, the reader decodes them."""
+    path = tmp_path / "s.jsonl"
+    write_signins(path, 30, seed=3, principals=4)
+    items = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    lines = [
+        orjson.dumps(_page(items[:10])),
+        orjson.dumps(items[10:20]),  # jq -c '.value'
+        orjson.dumps({"records": items[20:25]}),
+        orjson.dumps(_page(items[25:] + _odd_records(), SP_CONTEXT)),
+        orjson.dumps({"value": [], "note": "not a page"}),
+        orjson.dumps(GOLDEN[0]),
+        b'{"value": [1, 2',
+    ]
+    block = b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n"
+    fast = parse_jsonl(
+        block, source="p.jsonl", first_line=0, kind=kind, received_at=RECEIVED, enricher=ENRICHER
+    )
+    generic = parse_items(
+        list(read_stream(io.BytesIO(block), "p.jsonl", 1 << 20)),
+        kind=kind,
+        received_at=RECEIVED,
+        enricher=ENRICHER,
+        keep_models=False,
+    )
+    assert _comparable(fast) == _comparable(generic)
+    assert kind == "audit" or len(fast.sign_in_rows) >= 25
+    spans = list(read_stream(io.BytesIO(block), "p.jsonl", 1 << 20, True))
+    assert any(type(i) is RawSpan for i in spans)
+    in_process = parse_items(
+        spans, kind=kind, received_at=RECEIVED, enricher=ENRICHER, keep_models=False
+    )
+    assert _comparable(in_process) == _comparable(generic)
+
+
+def test_a_gzip_page_file_is_read_as_spans(tmp_path: Path) -> None:
+    text = gzip.compress(json.dumps(_page(GRAPH_SIGNINS), indent=2).encode())
+    items = list(read_stream(io.BytesIO(text), "p.json.gz", 1 << 20, True))
+    assert items and all(type(i) is RawSpan for i in items)
+    assert [i.line for i in items] == list(range(1, len(GRAPH_SIGNINS) + 1))
