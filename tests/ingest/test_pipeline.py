@@ -363,7 +363,8 @@ def test_log_analytics_query_responses_read_like_their_rows(tmp_path):
         bad = [json.loads(x) for x in rejects.read_text().splitlines()]
         if name == "AuditLogs":
             assert [(r["line"], r["reason"]) for r in bad] == [
-                (2, f"row has 2 cells, its table {len(response['tables'][0]['columns'])} columns")]
+                (2, f"row has 2 cells, its table {len(response['tables'][0]['columns'])} columns")
+            ]
             assert got["total"]["stored"] == expected["total"]["stored"]
         else:
             del got["seconds"], expected["seconds"]
@@ -373,8 +374,9 @@ def test_log_analytics_query_responses_read_like_their_rows(tmp_path):
     for db in (by_rows, by_tables):
         engine = sa.create_engine(normalize_url(db))
         with engine.connect() as conn:
-            dumps.append({t: sorted(map(tuple, conn.execute(sa.text(f"SELECT * FROM {t}"))))
-                          for t in tables})
+            dumps.append(
+                {t: sorted(map(tuple, conn.execute(sa.text(f"SELECT * FROM {t}")))) for t in tables}
+            )
     assert dumps[0] == dumps[1] and all(dumps[0].values())
 
 
@@ -386,8 +388,13 @@ def test_a_file_named_in_other_spellings_adds_no_rejects(tmp_path, monkeypatch):
     (tmp_path / "link").symlink_to(tmp_path / "logs")
     monkeypatch.chdir(tmp_path)
     db = f"sqlite:///{tmp_path / 'v.db'}"
-    for spelling in ("logs/s.jsonl", "./logs/s.jsonl", str(tmp_path / "logs" / "s.jsonl"),
-                     "link/s.jsonl", "logs"):
+    for spelling in (
+        "logs/s.jsonl",
+        "./logs/s.jsonl",
+        str(tmp_path / "logs" / "s.jsonl"),
+        "link/s.jsonl",
+        "logs",
+    ):
         ingest_json(db, spelling, exit_code=1)
     assert stats(db)["rejected"] == 2
 
@@ -436,3 +443,51 @@ def test_a_file_whose_name_is_not_utf8_is_ingested_and_named(tmp_path, workers):
     again = ingest_json(db, str(folder), "--workers", workers)
     assert again["total"] == {"read": 3, "stored": 0, "duplicate": 2, "rejected": 1}
     assert stats(db)["rejected"] == 1
+
+
+def _table_rows(db: str, table: str, columns: str) -> list[tuple]:
+    engine = sa.create_engine(normalize_url(db))
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"SELECT {columns} FROM {table} ORDER BY 1").all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_a_folder_of_documents_and_csv_ingests_alike_with_and_without_workers(tmp_path):
+    """Workers parse documents and CSV files too (vigil.ingest.prefetch): the same store and
+    summary as the writer parsing them itself, and a second run adds nothing."""
+    folder = tmp_path / "export"
+    shutil.copytree(DATA, folder, ignore=shutil.ignore_patterns("*.md"))
+    good = [json.loads(x) for x in (DATA / "graph" / "signins.jsonl").read_text().splitlines()]
+    page = {"@odata.context": "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns"}
+    (folder / "graph" / "pretty.page.json").write_text(
+        json.dumps(
+            {**page, "value": [*good, dict(good[0], id="bad", createdDateTime="x")]}, indent=2
+        )
+    )
+    summaries, contents = [], []
+    for workers in ("0", "2"):
+        db = f"sqlite:///{tmp_path / f'w{workers}.db'}"
+        rejects = tmp_path / f"rejects-{workers}.jsonl"
+        summary = ingest_json(db, str(folder), "--workers", workers, "--rejects", str(rejects))
+        summary.pop("seconds", None)
+        summary.pop("records_per_second", None)
+        summaries.append(summary)
+        contents.append(
+            (
+                _table_rows(
+                    db, "sign_ins", "id, service_principal_id, created_at, ip_address, asn, data"
+                ),
+                _table_rows(db, "audit_events", "id, activity_at, data"),
+                _table_rows(db, "graph_activities", "id, time, data"),
+                _table_rows(db, "service_principals", "id, data"),
+                sorted(rejects.read_text().splitlines()),
+                stats(db),
+            )
+        )
+        again = ingest_json(db, str(folder), "--workers", workers)
+        assert again["total"]["stored"] == 0 and again["total"]["duplicate"] > 0
+    assert summaries[0] == summaries[1]
+    assert contents[0] == contents[1]
+    total = summaries[0]["total"]
+    assert total["read"] > 60 and total["stored"] > 15 and total["rejected"] == 1, total

@@ -81,8 +81,8 @@ KIND_CHOICE = click.Choice(["auto", "signins", "audit", "graphactivity", "direct
     "--workers",
     type=click.IntRange(0, 64),
     default=None,
-    help="Parser processes for JSON Lines files (default: one per core, none with --follow; "
-    "0 = none).",
+    help="Parser processes (default: one per core, none with --follow; 0 = none): they "
+    "normalize and enrich the records of files; standard input is parsed in-process.",
 )
 @click.option(
     "--defer-indexes",

@@ -5,7 +5,9 @@ worker processes (for a plain file only its offsets: each worker reads its own b
 decode, normalize and enrich the records, build the rows and compress the raw records
 (``vigil.ingest.parse.parse_jsonl``). Results come back in input order; at most ``2 × workers``
 blocks are in flight, so memory stays flat whatever the file's size. Only JSON Lines (plain or
-gzip) is split this way; other formats are parsed in-process.
+gzip) is split this way. Other files (JSON documents, CSV) go to the workers whole when small
+(:meth:`ParallelParser.submit_file`), else as chunks of the items this process read
+(:meth:`ParallelParser.submit_items`; ``vigil.ingest.prefetch``).
 
 Workers run at a lower CPU priority than the writer (:data:`WORKER_NICENESS`). The writer is the
 pipeline's one serial stage: with two workers and the writer on two cores, fair sharing gave it
@@ -34,11 +36,20 @@ from typing import IO, Any, TypeVar
 
 from vigil.enrich import Enricher, GeoIP, HostingClassifier
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
-from vigil.ingest.parse import Parsed, parse_jsonl
-from vigil.ingest.readers import GZIP_MAGIC, ReadError, detect_format, stopped_early
+from vigil.ingest.parse import Parsed, chunks, parse_items, parse_jsonl
+from vigil.ingest.readers import (
+    GZIP_MAGIC,
+    ReadError,
+    SpanItem,
+    detect_format,
+    iter_records,
+    stopped_early,
+)
 from vigil.ingest.secret_runs import RUN_BACK_BYTES, read_before, run_before
 
 BLOCK_BYTES = 4 << 20
+#: Records of a whole file parsed by a worker (``_parse_file``) kept in one raw block at most.
+BATCH_ITEMS = 5000
 #: Added to each worker's nice value (module doc); the writer keeps its own.
 WORKER_NICENESS = 10
 _HEAD = 65_536
@@ -131,6 +142,32 @@ def _parse_range(
         after_secret=after_secret,
     )
     return parsed.lines, parsed, None
+
+
+def _parse_items(
+    items: list[SpanItem], kind: str | None, received_at: str
+) -> tuple[int, Parsed, str | None]:
+    """Parse items the writer read (``vigil.ingest.prefetch``): as ``_parse_range`` answers, with
+    line numbers the items' own."""
+    assert _enricher is not None
+    parsed = parse_items(
+        items, kind=kind, received_at=received_at, enricher=_enricher, keep_models=False
+    )
+    return 0, parsed, None
+
+
+def _parse_file(source: str, kind: str | None, received_at: str) -> tuple[int, Parsed, str | None]:
+    """Read and parse a whole file that is not JSON Lines (``vigil.ingest.prefetch``), as
+    ``_parse_range`` answers; a raw block per :data:`BATCH_ITEMS` records."""
+    assert _enricher is not None
+    parsed = Parsed()
+    for chunk in chunks(iter_records(source, spans=True), BATCH_ITEMS):
+        parsed.extend(
+            parse_items(
+                chunk, kind=kind, received_at=received_at, enricher=_enricher, keep_models=False
+            )
+        )
+    return 0, parsed, None
 
 
 def ranges(handle: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, int]]:
@@ -282,6 +319,20 @@ class ParallelParser:
         """Parse bytes ``[start, end)`` of the plain file ``source`` in a worker: ``(lines,
         result, read error)``, line numbers counted from ``start`` (``vigil.ingest.prefetch``)."""
         return self._pool.submit(_parse_range, source, start, end, kind, received_at)
+
+    def submit_items(
+        self, items: list[SpanItem], kind: str | None, received_at: str
+    ) -> Future[tuple[int, Parsed, str | None]]:
+        """Parse items read in this process (a document's, a CSV file's) in a worker, as
+        :meth:`submit_range` answers (``vigil.ingest.prefetch``)."""
+        return self._pool.submit(_parse_items, items, kind, received_at)
+
+    def submit_file(
+        self, source: str, kind: str | None, received_at: str
+    ) -> Future[tuple[int, Parsed, str | None]]:
+        """Read and parse a whole small file that is not JSON Lines in a worker, as
+        :meth:`submit_range` answers (``vigil.ingest.prefetch``)."""
+        return self._pool.submit(_parse_file, source, kind, received_at)
 
     def result(self, future: Future[_R]) -> _R:
         """The result of a block submitted here (:meth:`_result`)."""

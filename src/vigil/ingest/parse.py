@@ -42,7 +42,7 @@ from vigil.ingest.readers import (
     read_lines,
 )
 from vigil.ingest.secret_runs import secret_run
-from vigil.ingest.spans import document_spans, fast_span, may_hold_collection
+from vigil.ingest.spans import document_spans, fast_span, may_hold_collection, one_line
 from vigil.ingest.unwrap import unwrap_item
 from vigil.leaks.redact import (
     names_escaped_member,
@@ -259,6 +259,18 @@ def parse_jsonl(
     return out
 
 
+def chunks(items: Iterable[SpanItem], size: int) -> Iterator[list[SpanItem]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    chunk: list[SpanItem] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def parse_items(
     items: Iterable[SpanItem],
     *,
@@ -310,8 +322,8 @@ def _parse_into(
             c[1] += 1
             out.rejects.append(Reject(item.source, item.line, item.reason, which, item.text))
             continue
-        if type(item) is RawSpan:  # kept as read when the fast path takes it
-            if fast and fast_span(item.raw, item.shape_hint) and fast_signin(item.raw):
+        if type(item) is RawSpan:  # kept as read, on one line, when the fast path takes it
+            if fast and fast_span(item.raw, item.shape_hint) and fast_signin(one_line(item.raw)):
                 continue
             out.size -= 1  # what it holds is counted
             _parse_into(out, _decoded(item), kind, received_at, enricher, keep_models, raws,

@@ -49,7 +49,7 @@ from vigil.ingest.bulk_load import beside_others, bulk_load, repair
 from vigil.ingest.group_commit import GroupCommit
 from vigil.ingest.idle_input import idle_reader
 from vigil.ingest.parallel import ParallelParser, parse_in_process, splittable
-from vigil.ingest.parse import Parsed, parse_items
+from vigil.ingest.parse import Parsed, chunks, parse_items
 from vigil.ingest.prefetch import parse_files
 from vigil.ingest.readers import ReadError, SpanItem, expand, iter_records
 from vigil.ingest.summary import IngestSummary
@@ -214,15 +214,17 @@ class Ingestor:
                 continue
             found = expand(source)
             split = [isinstance(p, Path) and splittable(p) for p in found]
-            # a folder's files: workers parse the next ones while this one is stored
+            # a folder's files: workers parse the next ones while this one is stored, JSON
+            # Lines by blocks, other files by their items (vigil.ingest.prefetch)
             prefetched = None
             if self._parser is not None:
-                plain = [p for p, s in zip(found, split, strict=True) if s and isinstance(p, Path)]
-                prefetched = parse_files(self._parser, plain, kind, self._received_at)
+                files = [p for p in found if isinstance(p, Path)]
+                jsonl = [s for p, s in zip(found, split, strict=True) if isinstance(p, Path)]
+                prefetched = parse_files(self._parser, files, kind, self._received_at, jsonl)
             for path, is_split in zip(found, split, strict=True):
                 assert self._group is not None
                 self._group.commit_if_due()
-                if isinstance(path, Path) and is_split:
+                if isinstance(path, Path) and (is_split or prefetched is not None):
                     if prefetched is not None:
                         got, parts = next(prefetched)
                         assert got is path
@@ -258,7 +260,7 @@ class Ingestor:
                     enricher=self._enricher,
                     keep_models=bool(self._observers),
                 )
-                for chunk in _chunks(items, self._batch_size)
+                for chunk in chunks(items, self._batch_size)
             ),
             summary,
             label,
@@ -365,17 +367,6 @@ def _error_part(error: ReadError, kind: str | None) -> Parsed:
     part = Parsed(size=1, counts={which: [1, 1]})
     part.rejects.append(Reject(error.source, error.line, error.reason, which, error.text))
     return part
-
-
-def _chunks(items: Iterator[SpanItem], size: int) -> Iterator[list[SpanItem]]:
-    chunk: list[SpanItem] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _models(

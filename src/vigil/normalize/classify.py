@@ -25,6 +25,7 @@ Evidence, strongest first:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from vigil.normalize.powershell import is_powershell, top_level_view
@@ -116,6 +117,7 @@ def classify(data: Any, shape_hint: str | None = None) -> tuple[str | None, str 
     return (SHAPE_KINDS[shape], shape) if shape is not None else _UNKNOWN
 
 
+@functools.lru_cache(maxsize=1024)  # asked for each item of a page, with the page's hint
 def hinted_shape(hint: str | None) -> str | None:
     """The shape a reader's ``shape_hint`` fixes (a Graph page of a known entity set), else None:
     the record's own evidence decides."""
