@@ -172,9 +172,8 @@ class Encoding:
             self.legacy = True
             log.warning(
                 "%s: line %d is not UTF-8: the file is read as Windows-1252 from there (Excel's "
-                '"CSV (Comma delimited)"); save it as "CSV UTF-8" if names look wrong',
-                self.source,
-                line,
+                "\"CSV (Comma delimited)\"); save it as \"CSV UTF-8\" if names look wrong",
+                self.source, line,
             )
         return cells
 
@@ -227,8 +226,7 @@ def _read_rows(
         if header is None:
             header = [_column(name) for name in row]
             order.columns = tuple(
-                column
-                for name, column in zip(row, header, strict=True)
+                column for name, column in zip(row, header, strict=True)
                 if column.casefold() in TIME_COLUMNS or name.strip().casefold().endswith(" [utc]")
             )
             local = next((name.strip() for name in row if _is_local(name)), None)
@@ -256,9 +254,7 @@ def _undecided(order: DateOrder, source: str, rows: int) -> None:
             "%s: dates such as %r read month first (as the portal's US English display writes "
             "them): none of the %d rows read so far has a day past 12 to tell; if the file is "
             "day first, export with ISO 8601 times",
-            source,
-            order.ambiguous,
-            rows,
+            source, order.ambiguous, rows,
         )
 
 

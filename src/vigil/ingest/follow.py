@@ -389,9 +389,8 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
         if stop.is_set():  # the second: now (nothing committed is lost; the rest is read again)
             raise KeyboardInterrupt
         stop.set()
-        print(
-            "stopping after the batch in hand (again to stop at once)", file=sys.stderr, flush=True
-        )
+        print("stopping after the batch in hand (again to stop at once)", file=sys.stderr,
+              flush=True)
 
     for s in previous:
         signal.signal(s, handler)
