@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import io
 import multiprocessing
 import os
 import stat
-import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,141 +31,35 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from vigil.enrich import Enricher, GeoIP, HostingClassifier
+from vigil.enrich import Enricher
 from vigil.ingest.gzip_stream import READ_ERRORS, GzipStream, describe
-from vigil.ingest.parse import Parsed, chunks, parse_items, parse_jsonl
+from vigil.ingest.parse import Parsed, parse_jsonl
 from vigil.ingest.readers import (
     GZIP_MAGIC,
     ReadError,
     SpanItem,
     detect_format,
-    iter_records,
     stopped_early,
 )
-from vigil.ingest.secret_runs import RUN_BACK_BYTES, read_before, run_before
+from vigil.ingest.secret_runs import RUN_BACK_BYTES, run_before
+from vigil.ingest.workers import (
+    WORKER_NICENESS as WORKER_NICENESS,  # the tests' and the README's name for it
+)
+from vigil.ingest.workers import (
+    EnrichConfig,
+    _init_worker,
+    _parse_block,
+    _parse_file,
+    _parse_items,
+    _parse_range,
+)
 
 BLOCK_BYTES = 4 << 20
-#: Records of a whole file parsed by a worker (``_parse_file``) kept in one raw block at most.
-BATCH_ITEMS = 5000
-#: Added to each worker's nice value (module doc); the writer keeps its own.
-WORKER_NICENESS = 10
 _HEAD = 65_536
 #: How often the writer, waiting for a block, checks that every worker is alive (``_result``).
 WATCH_SECONDS = 0.5
 
 _R = TypeVar("_R")
-
-_enricher: Enricher | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class EnrichConfig:
-    country_mmdb: str | None = None
-    asn_mmdb: str | None = None
-    extra_asns: tuple[int, ...] = ()
-    extra_cidrs: tuple[str, ...] = ()
-
-    def build(self) -> Enricher:
-        return Enricher(
-            GeoIP(country_mmdb=self.country_mmdb, asn_mmdb=self.asn_mmdb),
-            HostingClassifier(extra_asns=self.extra_asns, extra_cidrs=self.extra_cidrs),
-        )
-
-
-def _init_worker(config: EnrichConfig, parent: int) -> None:
-    global _enricher
-    _enricher = config.build()
-    # No os.nice on this platform, or a sandbox refuses it: parse at the writer's priority.
-    with contextlib.suppress(AttributeError, OSError):
-        os.nice(WORKER_NICENESS)
-    gc.disable()  # parsed blocks hold no cycles; see vigil.ingest.pipeline.gc_paused
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-
-
-def _exit_with_parent(parent: int, every: float = 0.5) -> None:
-    """End this worker once the ingest that started it is gone (killed, crashed).
-
-    A forked worker keeps its own copy of the task queue's write end open, so it never sees
-    end-of-file when the parent dies and would wait forever, an orphan holding its memory.
-    """
-    while os.getppid() == parent:
-        time.sleep(every)
-    os._exit(1)
-
-
-def _parse_block(
-    source: str,
-    first_line: int,
-    block: bytes,
-    kind: str | None,
-    received_at: str,
-    after_secret: bool = False,
-) -> Parsed:
-    assert _enricher is not None
-    return parse_jsonl(
-        block,
-        source=source,
-        first_line=first_line,
-        kind=kind,
-        received_at=received_at,
-        enricher=_enricher,
-        after_secret=after_secret,
-    )
-
-
-def _parse_range(
-    source: str, start: int, end: int, kind: str | None, received_at: str
-) -> tuple[int, Parsed, str | None]:
-    """Read bytes ``[start, end)`` of a plain file and parse them: (lines, result, read error).
-
-    Line numbers in the result count from the range's start; the writer shifts them.
-    """
-    assert _enricher is not None
-    try:
-        with Path(source).open("rb") as handle:
-            after_secret = read_before(handle, start)
-            handle.seek(start)
-            block = handle.read(end - start)
-    except OSError as exc:
-        return 0, Parsed(), str(exc)
-    parsed = parse_jsonl(
-        block,
-        source=source,
-        first_line=0,
-        kind=kind,
-        received_at=received_at,
-        enricher=_enricher,
-        file_start=start == 0,
-        after_secret=after_secret,
-    )
-    return parsed.lines, parsed, None
-
-
-def _parse_items(
-    items: list[SpanItem], kind: str | None, received_at: str
-) -> tuple[int, Parsed, str | None]:
-    """Parse items the writer read (``vigil.ingest.prefetch``): as ``_parse_range`` answers, with
-    line numbers the items' own."""
-    assert _enricher is not None
-    parsed = parse_items(
-        items, kind=kind, received_at=received_at, enricher=_enricher, keep_models=False
-    )
-    return 0, parsed, None
-
-
-def _parse_file(source: str, kind: str | None, received_at: str) -> tuple[int, Parsed, str | None]:
-    """Read and parse a whole file that is not JSON Lines (``vigil.ingest.prefetch``), as
-    ``_parse_range`` answers; a raw block per :data:`BATCH_ITEMS` records."""
-    assert _enricher is not None
-    parsed = Parsed()
-    for chunk in chunks(iter_records(source, spans=True), BATCH_ITEMS):
-        parsed.extend(
-            parse_items(
-                chunk, kind=kind, received_at=received_at, enricher=_enricher, keep_models=False
-            )
-        )
-    return 0, parsed, None
-
 
 def ranges(handle: IO[bytes], size: int = BLOCK_BYTES) -> Iterator[tuple[int, int]]:
     """``[start, end)`` pieces of a seekable file that end at a line end (or the file's end)."""
