@@ -22,6 +22,9 @@ Formats (chosen by :func:`detect_format` from the first bytes)
       object); for a syntax error, the physical line of the error. Whole values one after
       another (``jq '.value[]'``, appended ``az rest`` outputs) are read one by one
       (:mod:`vigil.ingest.json_sequence`); ``line`` is then the line each value starts on.
+      Asked for ``spans`` (as ``vigil ingest`` does), a Graph page, ``{"records": [...]}`` or an
+      array, as a document or on a JSON line, comes as its items' bytes (:class:`RawSpan`, same
+      ``line``), not decoded (:mod:`vigil.ingest.spans`).
     * CSV with a header row (Log Analytics / portal exports). ``line`` is the physical line where
       the row starts (cells may contain newlines). Cells stay strings (JSON text included); a
       header's `` [UTC]`` suffix (portal export) is dropped (:mod:`vigil.ingest.csv_reader`).
