@@ -105,7 +105,8 @@ def fast_span(raw: bytes, hint: str | None) -> bool:
     ``vigil.normalize.classify``) and it holds nothing to redact (``vigil.leaks.redact``), which
     the generic path does decoded."""
     return (
-        hinted_shape(hint) in (None, GRAPH_SIGNIN)
+        b'"signInEventTypes"' in raw  # the fast path needs it: others fail it at no cost here
+        and hinted_shape(hint) in (None, GRAPH_SIGNIN)
         and b'"@odata.context"' not in raw
         and b"~" not in raw
         and not names_member(raw)
