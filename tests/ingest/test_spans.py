@@ -200,3 +200,96 @@ def test_a_gzip_page_file_is_read_as_spans(tmp_path: Path) -> None:
     items = list(read_stream(io.BytesIO(text), "p.json.gz", 1 << 20, True))
     assert items and all(type(i) is RawSpan for i in items)
     assert [i.line for i in items] == list(range(1, len(GRAPH_SIGNINS) + 1))
+
+
+ESCAPED_SECRETS = [  # a client secret that byte patterns miss: an escaped tilde or letter
+    SECRET.replace("~", "\\u007e"),
+    SECRET.replace("~", "\\u007E"),
+    SECRET.replace("Q~", "\\u0051~"),
+]
+
+
+def _with_escapes(record: dict[str, Any], member: str, spelled: str) -> bytes:
+    """``record`` as JSON with ``member`` set to ``spelled``, written as is (escapes kept)."""
+    return orjson.dumps(dict(record, **{member: "PLACEHOLDER"})).replace(
+        b'"PLACEHOLDER"', b'"' + spelled.encode() + b'"'
+    )
+
+
+def _escaped_items() -> list[bytes]:
+    base = GRAPH_SIGNINS[0]
+    items = [
+        _with_escapes(dict(base, id=f"esc-{n}"), "userAgent", s)
+        for n, s in enumerate(ESCAPED_SECRETS)
+    ]
+    audit = next(r for r in GOLDEN if "activityDisplayName" in r)
+    items.append(_with_escapes(audit, "activityDisplayName", ESCAPED_SECRETS[0]))
+    own = orjson.dumps(dict(base, id="escaped-context", x=SP_CONTEXT + "/$entity"))
+    items.append(own.replace(b'"x":', b'"\\u0040odata.context":'))
+    items.append(orjson.dumps(dict(base, id="plain-escape", userAgent="caf\u00e9")).replace(
+        "caf\u00e9".encode(), b"caf\\u00e9"
+    ))  # fmt: skip
+    return items
+
+
+def _no_secret(parsed: Parsed) -> None:
+    kept = b"\n".join(r for _, f in parsed.sign_in_blocks for r in decompress(f).split(b"\n"))
+    kept += orjson.dumps([list(r) for r in parsed.sign_in_rows])
+    kept += b"".join(raw for _, raw in parsed.audit_events)
+    kept += orjson.dumps([repr(a) for a, _ in parsed.audit_events])
+    for spelled in ESCAPED_SECRETS:
+        assert spelled.encode() not in kept
+    assert SECRET.encode() not in kept and SECRET[4:].encode() not in kept
+
+
+@pytest.mark.parametrize("kind", [None, "signins"])
+def test_escapes_that_hide_a_secret_or_a_name_go_the_generic_way(
+    kind: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reviewer's finding: ``zzz8Q\\u007e...`` took the fast path and was stored decoded
+    (a page's items, and JSON Lines lines before that); an escaped ``@odata.context`` name was
+    read as a sign-in."""
+    items = _escaped_items()
+    page = b'{"value": [\n' + b",\n".join(items) + b"\n]}"
+    lines = b"\n".join(items) + b"\n"
+    for text in (page, lines):
+        spans = _parse(text, True, kind, keep_models=True)
+        whole = _parse(text, False, kind, keep_models=True)
+        jsonl = parse_jsonl(
+            text, source="d.json", first_line=0, kind=kind, received_at=RECEIVED, enricher=ENRICHER
+        )
+        for parsed in (spans, whole, jsonl):
+            _no_secret(parsed)
+        assert _comparable(spans) == _comparable(whole)
+        if text is lines:
+            assert _comparable(jsonl) == _comparable(whole)
+        ids = [row[0] for row in spans.sign_in_rows]
+        assert "escaped-context" not in ids and {"esc-0", "esc-1", "esc-2", "plain-escape"} <= set(
+            ids
+        )
+        assert [s.user_agent for s in spans.sign_ins if s.id.startswith("esc-")] == [
+            SECRET[:3] + "[redacted]"
+        ] * 3
+    monkeypatch.setattr(parse, "_graph_signin", lambda data, hint: False)
+    assert _comparable(_parse(page, False, kind, keep_models=True)) == _comparable(
+        _parse(page, True, kind, keep_models=True)
+    )
+
+
+@pytest.mark.parametrize("depth", [300, 1100])
+def test_a_deeply_nested_item_is_rejected_not_a_crash(depth: int) -> None:
+    """Nested deeper than msgspec reads (1,100: RecursionError), or than orjson writes (300):
+    the item is rejected, its page's other items stored."""
+    good = [orjson.dumps(r) for r in GRAPH_SIGNINS[:2]]
+    deep = b'{"id": "deep", "x": ' + b"[" * depth + b"]" * depth + b"}"
+    page = b'{"value": [\n' + b",\n".join([good[0], deep, good[1]]) + b"\n]}"
+    line = page.replace(b"\n", b"") + b"\n"
+    for text, spans in ((page, True), (page, False), (line, True), (line, False)):
+        parsed = _parse(text, spans, None, keep_models=False)
+        assert len(parsed.rejects) == 1, (spans, parsed.rejects)
+        if text is page and depth == 300:
+            assert [r[0] for r in parsed.sign_in_rows] == [r["id"] for r in GRAPH_SIGNINS[:2]]
+    jsonl = parse_jsonl(
+        line, source="d.json", first_line=0, kind=None, received_at=RECEIVED, enricher=ENRICHER
+    )
+    assert len(jsonl.rejects) == 1

@@ -42,9 +42,16 @@ from vigil.ingest.readers import (
     read_lines,
 )
 from vigil.ingest.secret_runs import secret_run
-from vigil.ingest.spans import document_spans, fast_span, may_hold_collection, one_line
+from vigil.ingest.spans import (
+    document_spans,
+    fast_span,
+    may_hold_collection,
+    one_line,
+    plain_escapes,
+)
 from vigil.ingest.unwrap import unwrap_item
 from vigil.leaks.redact import (
+    hides_shaped,
     names_escaped_member,
     names_member,
     redact,
@@ -179,6 +186,10 @@ def parse_jsonl(
     originals = read_as.split(b"\n") if block != read_as else None
     # a member name spelled with \u escapes: lines with one go the generic way, which decodes it
     escaped = names_escaped_member(block)
+    # so do lines whose \u escapes may hide a name or a client secret (spans.plain_escapes), and
+    # lines naming their own @odata.context, which may fix another shape (normalize.classify)
+    escapes = b"\\" in block and b"\\u" in block
+    contexts = b'"@odata.context"' in block
     bom_line = first_line + 1 if file_start else -1
     out = Parsed()
     fast = kind in (None, "signins")
@@ -207,6 +218,10 @@ def parse_jsonl(
         as_read = originals is None or originals[lineno - first_line - 1] == piece
         if escaped and as_read:
             as_read = find(b"\\u", begin, end) == -1
+        if as_read and contexts and find(b'"@odata.context"', begin, end) != -1:
+            as_read = False
+        if as_read and escapes and find(b"\\u", begin, end) != -1:
+            as_read = plain_escapes(bytes(piece))
         if fast and as_read and len(piece) <= max_line and (lineno != bom_line or piece[:3] != BOM):
             if checked:
                 values = enriched_values_from_line(piece, facts, checked=True)
@@ -331,10 +346,15 @@ def _parse_into(
             continue
         assert type(item) is RawRecord
         data = item.data
-        raw = item.raw if item.raw is not None else orjson.dumps(data)
-        clean = redact(raw)
-        if names_escaped_member(clean):  # "secret\u0054ext": redacted decoded
-            clean = orjson.dumps(redact_members(orjson.loads(clean)))
+        raw = item.raw if item.raw is not None else _dumps(data)
+        clean = None if raw is None else _redacted(raw)
+        if raw is None or clean is None:
+            which = kind or "unknown"
+            c = counts.setdefault(which, [0, 0])
+            c[0] += 1
+            c[1] += 1
+            out.rejects.append(Reject(item.source, item.line, TOO_DEEP, which, b""))
+            continue
         if clean != raw:  # a secret value: what is normalized and kept is the redacted record
             raw, data = clean, orjson.loads(clean)
         elif (  # an object of a decoded JSON document: the fast path, on it serialized again
@@ -382,6 +402,33 @@ def _graph_signin(data: dict[str, Any], hint: str | None) -> bool:
         and "@odata.context" not in data
         and hinted_shape(hint) in (None, GRAPH_SIGNIN)
     )
+
+
+#: The reason of a record nested deeper than orjson writes (the JSON reader reads 1,024 levels).
+TOO_DEEP = "nested more than 254 levels deep"
+
+
+def _dumps(value: Any) -> bytes | None:
+    """``value`` as JSON, None when it is nested deeper than orjson writes."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return None
+
+
+def _redacted(raw: bytes) -> bytes | None:
+    """A record's bytes with its secrets redacted (``vigil.leaks.redact``), decoded where
+    ``\\u`` escapes hide them; None if it is nested too deep to be written again."""
+    clean: bytes | None = redact(raw)
+    if clean is not None and names_escaped_member(clean):  # "secret\u0054ext"
+        clean = _dumps(redact_members(orjson.loads(clean)))
+    if clean is not None and hides_shaped(clean):  # a client secret spelled with \u escapes
+        plain = _dumps(orjson.loads(clean))
+        if plain is None:
+            return None
+        if (shaped := redact_shaped(plain)) != plain:
+            clean = shaped
+    return clean
 
 
 def _decoded(item: RawSpan) -> Iterator[Item]:

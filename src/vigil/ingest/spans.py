@@ -24,11 +24,13 @@ path takes it, as for JSON Lines (``vigil.normalize.graph_signin_wire``).
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from vigil.ingest.items import RawSpan
 from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH
-from vigil.leaks.redact import names_escaped_member, names_member
+from vigil.leaks.redact import hides_shaped, names_member
 from vigil.normalize.classify import GRAPH_SIGNIN, hinted_shape
 from vigil.normalize.graph_signin_wire import valid_utf8
 
@@ -55,7 +57,7 @@ def document_spans(data: bytes, source: str, line: int | None = None) -> list[Ra
             if found is None:
                 return None
             items, hint = found
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # deeper than msgspec reads: orjson says so
         return None
     if line is not None:
         return [RawSpan(source, line, bytes(item), hint) for item in items]
@@ -99,6 +101,20 @@ def _collection(
     return None
 
 
+#: A member name holding a ``\u`` escape (``"\u0040odata.context":``), which byte searches for
+#: names miss. A match starts at a name's opening quote: a string value is followed by no colon.
+_ESCAPED_NAME = re.compile(rb'"(?:[^"\\\n]|\\[^u])*\\u[0-9A-Fa-f]{4}(?:[^"\\\n]|\\.)*"\s*:')
+
+
+def plain_escapes(raw: bytes) -> bool:
+    """Whether no ``\\u`` escape of ``raw`` (a record's bytes) hides what byte searches look
+    for: a member name (its own ``@odata.context``, ``secretText``) or a client secret
+    (``vigil.leaks.redact.hides_shaped``). Decoded, the generic path sees them."""
+    if b"\\u" not in raw:
+        return True
+    return not hides_shaped(raw) and _ESCAPED_NAME.search(raw) is None
+
+
 def fast_span(raw: bytes, hint: str | None) -> bool:
     """Whether an item may try the sign-in fast path: the generic path would read it as a Graph
     sign-in if it is one (no hint or ``@odata.context`` of its own fixes another shape,
@@ -110,5 +126,5 @@ def fast_span(raw: bytes, hint: str | None) -> bool:
         and b'"@odata.context"' not in raw
         and b"~" not in raw
         and not names_member(raw)
-        and not names_escaped_member(raw)
+        and plain_escapes(raw)
     )

@@ -119,6 +119,15 @@ def names_escaped_member(data: bytes) -> bool:
     return False
 
 
+def hides_shaped(data: bytes) -> bool:
+    """Whether ``data`` may spell a client secret with ``\\u`` escapes (``zzz8Q\\u007e...``),
+    which :func:`redact_shaped` does not see: a ``\\u`` escape and a tilde, plain or escaped.
+    Such a record is redacted decoded (``vigil.ingest.parse``) and never takes a fast path."""
+    if b"\\u" not in data:
+        return False
+    return b"~" in data or b"\\u007e" in data or b"\\u007E" in data
+
+
 def redact_members(value: Any) -> Any:
     """``value``, decoded JSON, with the string value of every ``secretText`` member (its name in
     any case, however it was escaped) ``"[redacted]"``."""
