@@ -176,7 +176,6 @@ def test_files_that_are_not_json_lines_come_back_as_parsed_in_process(
 
     if not whole:
         monkeypatch.setattr(prefetch, "WHOLE_FILE_BYTES", 0)
-        monkeypatch.setattr(prefetch, "WHOLE_GZIP_BYTES", 0)
         monkeypatch.setattr(prefetch, "ITEMS_PER_TASK", 7)
     texts = dict(TEXTS)
     files = {

@@ -16,7 +16,7 @@ turn comes; the files after it are not started before.
 Files that are not JSON Lines (JSON documents: Graph pages, ``{"records": [...]}``, arrays; CSV)
 cannot be cut at line ends. A worker reads and parses such a file whole when it is small
 (:data:`WHOLE_FILE_BYTES`: a Graph page of 1,000 sign-ins is 2-5 MB), so the writer only stores
-it; a larger one this process reads (``iter_records``; a document's items as spans,
+it; a larger or gzip one this process reads (``iter_records``; a document's items as spans,
 ``vigil.ingest.spans``, cheap) and hands its items to the workers in chunks of
 :data:`ITEMS_PER_TASK`. Both take slots of the same window. 100 pretty-printed Graph pages of
 1,000 sign-ins: 11,700-12,900 records/s parsed by the writer, 19,100-21,700 by two workers;
@@ -46,7 +46,6 @@ ITEMS_PER_TASK = 1000
 #: Files that are not JSON Lines up to this size (a Graph page holds 1,000 sign-ins, 2-5 MB) are
 #: read and parsed by a worker whole, so the writer does nothing for them but store.
 WHOLE_FILE_BYTES = 8 << 20
-WHOLE_GZIP_BYTES = 1 << 20
 
 
 class _File:
@@ -97,17 +96,16 @@ class _File:
 
 
 def _small(path: Path) -> bool:
-    """A regular file a worker may read and parse whole: :data:`WHOLE_FILE_BYTES` at most,
-    :data:`WHOLE_GZIP_BYTES` gzip-compressed."""
+    """A regular file a worker may read and parse whole: :data:`WHOLE_FILE_BYTES` at most, not
+    gzip (a small one may hold a large document; its items go in chunks, bounded)."""
     try:
         with path.open("rb") as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
+            if not stat.S_ISREG(info.st_mode) or handle.read(2) == GZIP_MAGIC:
                 return False
-            limit = WHOLE_GZIP_BYTES if handle.read(2) == GZIP_MAGIC else WHOLE_FILE_BYTES
     except OSError:
         return False
-    return info.st_size <= limit
+    return info.st_size <= WHOLE_FILE_BYTES
 
 
 def _item_tasks(
