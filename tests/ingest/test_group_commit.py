@@ -180,3 +180,56 @@ def test_waiting_for_standard_input_commits_and_frees_the_write_lock(
         os.close(write_end)
         thread.join(30)
     assert done and done[0].total.stored == 20 and committed(store) == 20
+
+
+class Recorder(Watcher):
+    """An observer that keeps the sign-ins each batch hands it."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.sign_ins: list = []
+
+    def observe(self, conn: object, records: NewRecords) -> int:
+        self.sign_ins.extend(records.sign_ins)
+        self.visible.append(len(records.sign_ins))
+        return 0
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_files_share_batches_and_observers_get_each_stored_sign_in(
+    store: Store, clock, tmp_path: Path, workers: int
+) -> None:
+    """Small files of a folder share batches (their parts meet in one): JSON Lines parsed apart
+    (rows only) next to a JSON document (read here), so the models handed to observers are
+    rebuilt from the rows, each the stored sign-in's."""
+    import json
+
+    from vigil.ingest.parallel import EnrichConfig, ParallelParser
+    from vigil.store.signin_rows import SIGN_IN_READ, sign_in_from_row
+
+    source = tmp_path / "all.jsonl"
+    write_signins(source, 60, seed=11, principals=4)
+    lines = source.read_bytes().splitlines()
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for n in range(6):  # a.jsonl, b.json, c.jsonl, ...: ten sign-ins each
+        chunk = lines[n * 10 : (n + 1) * 10]
+        if n % 2:
+            page = {"value": [json.loads(x) for x in chunk]}
+            (folder / f"{'abcdef'[n]}.json").write_text(json.dumps(page, indent=2))
+        else:
+            (folder / f"{'abcdef'[n]}.jsonl").write_bytes(b"\n".join(chunk) + b"\n")
+    recorder = Recorder(store)
+    parser = ParallelParser(workers, EnrichConfig()) if workers else None
+    try:
+        ing = Ingestor(store, ENRICHER, clock, observers=[recorder], batch_size=25, parser=parser)
+        summary = ing.ingest([str(folder)])
+    finally:
+        if parser is not None:
+            parser.close()
+    assert summary.total.stored == 60
+    assert recorder.visible == [30, 30]  # parts of ten meet in batches of 25 or more, not one a file
+    with store.engine.connect() as conn:
+        stored = {r[0]: sign_in_from_row(r) for r in conn.execute(select(*SIGN_IN_READ))}
+    assert [s.id for s in recorder.sign_ins] == [json.loads(x)["id"] for x in lines]
+    assert all(s == stored[s.id] for s in recorder.sign_ins)
