@@ -20,9 +20,6 @@ Contract
   records; with 16 KiB pages (``vigil.store.database``) that took 10^6 Graph sign-ins from
   ~20,000 to ~50,000 records/s (bench/ingest.py, 2 cores). The time bound keeps a detection no
   more than ``commit_seconds`` from being visible.
-* The files of one source (a folder, a glob) are one stream of parsed parts: small files share
-  batches (a storage archive of 2,000 hourly files of ten sign-ins: 2.7-3.6 s a file a batch,
-  2.3-2.9 s shared, alternating runs).
 * Observers see only records that were new in this store, in input order.
 * ``ingest`` into empty sign-in / Graph-activity tables drops their secondary indexes first and
   builds them once the load is over, in a ``finally`` (``defer_indexes``;
@@ -133,7 +130,6 @@ class Ingestor:
         #: Log Analytics' TimeGenerated for rows that carry no time (see ``normalize``).
         self._received_at = clock().isoformat()
         self._group: GroupCommit | None = None
-        self._label = ""  # the file whose parts ``_parts`` is giving
 
     @property
     def store(self) -> Store:
@@ -217,48 +213,35 @@ class Ingestor:
                 self.ingest_items(items, summary, kind, source)
                 continue
             found = expand(source)
-            assert self._group is not None
-            self._group.commit_if_due()
-            # one stream of parts for all its files: small files share batches
-            self._label = source
-            self.ingest_parsed(self._parts(found, kind), summary, lambda: self._label)
-
-    def _parts(self, found: list[Path | ReadError], kind: str | None) -> Iterator[Parsed]:
-        """The parsed parts of a source's files, in order (``_label``: the file at hand).
-
-        With workers, they parse a folder's next files while this one is stored, JSON Lines by
-        blocks, other files by their items (``vigil.ingest.prefetch``). Files share batches, so
-        the models behind the rows are never kept (``_models`` rebuilds them): the parts of
-        JSON Lines files, parsed apart, hold none.
-        """
-        split = [isinstance(p, Path) and splittable(p) for p in found]
-        prefetched = None
-        if self._parser is not None:
-            files = [p for p in found if isinstance(p, Path)]
-            jsonl = [s for p, s in zip(found, split, strict=True) if isinstance(p, Path)]
-            prefetched = parse_files(self._parser, files, kind, self._received_at, jsonl)
-        for path, is_split in zip(found, split, strict=True):
-            self._label = str(path)
-            if isinstance(path, Path) and (is_split or prefetched is not None):
-                if prefetched is not None:
-                    got, parts = next(prefetched)
-                    assert got is path
+            split = [isinstance(p, Path) and splittable(p) for p in found]
+            # a folder's files: workers parse the next ones while this one is stored, JSON
+            # Lines by blocks, other files by their items (vigil.ingest.prefetch)
+            prefetched = None
+            if self._parser is not None:
+                files = [p for p in found if isinstance(p, Path)]
+                jsonl = [s for p, s in zip(found, split, strict=True) if isinstance(p, Path)]
+                prefetched = parse_files(self._parser, files, kind, self._received_at, jsonl)
+            for path, is_split in zip(found, split, strict=True):
+                assert self._group is not None
+                self._group.commit_if_due()
+                if isinstance(path, Path) and (is_split or prefetched is not None):
+                    if prefetched is not None:
+                        got, parts = next(prefetched)
+                        assert got is path
+                    else:
+                        parts = parse_in_process(path, kind, self._received_at, self._enricher)
+                    self.ingest_parsed(
+                        (p if isinstance(p, Parsed) else _error_part(p, kind) for p in parts),
+                        summary,
+                        str(path),
+                    )
                 else:
-                    parts = parse_in_process(path, kind, self._received_at, self._enricher)
-                for part in parts:
-                    yield part if isinstance(part, Parsed) else _error_part(part, kind)
-                continue
-            items: Iterator[SpanItem] = (
-                iter([path]) if isinstance(path, ReadError) else iter_records(str(path), spans=True)
-            )
-            for chunk in chunks(items, self._batch_size):
-                yield parse_items(
-                    chunk,
-                    kind=kind,
-                    received_at=self._received_at,
-                    enricher=self._enricher,
-                    keep_models=False,
-                )
+                    items: Iterator[SpanItem] = (
+                        iter([path])
+                        if isinstance(path, ReadError)
+                        else iter_records(str(path), spans=True)
+                    )
+                    self.ingest_items(items, summary, kind, str(path))
 
     def ingest_items(
         self,
@@ -283,11 +266,8 @@ class Ingestor:
             label,
         )
 
-    def ingest_parsed(
-        self, parts: Iterable[Parsed], summary: IngestSummary, label: str | Callable[[], str]
-    ) -> None:
-        """Store already parsed parts (in order) a batch at a time (committed: module doc);
-        ``label``: what the progress bar names (or a function telling it)."""
+    def ingest_parsed(self, parts: Iterable[Parsed], summary: IngestSummary, label: str) -> None:
+        """Store already parsed parts (in order) a batch at a time (committed: module doc)."""
         with self._transaction() as group:
             batch = Parsed()
             for part in parts:
@@ -295,13 +275,11 @@ class Ingestor:
                 if batch.size >= self._batch_size:
                     self._flush(batch, summary, group)
                     batch = Parsed()
-                    self._show(label, summary)
+                    if self._progress is not None:
+                        self._progress.update(label, summary.total.read)
             self._flush(batch, summary, group)
-        self._show(label, summary)
-
-    def _show(self, label: str | Callable[[], str], summary: IngestSummary) -> None:
         if self._progress is not None:
-            self._progress.update(label if isinstance(label, str) else label(), summary.total.read)
+            self._progress.update(label, summary.total.read)
 
     def _flush(self, batch: Parsed, summary: IngestSummary, group: GroupCommit) -> None:
         if batch.size == 0:
