@@ -419,10 +419,11 @@ def _dumps(value: Any) -> bytes | None:
 def _redacted(raw: bytes) -> bytes | None:
     """A record's bytes with its secrets redacted (``vigil.leaks.redact``), decoded where
     ``\\u`` escapes hide them; None if it is nested too deep to be written again."""
+    hidden = hides_shaped(raw)  # of the bytes as read: a decoded copy shows no escape
     clean: bytes | None = redact(raw)
     if clean is not None and names_escaped_member(clean):  # "secret\u0054ext"
         clean = _dumps(redact_members(orjson.loads(clean)))
-    if clean is not None and hides_shaped(clean):  # a client secret spelled with \u escapes
+    if clean is not None and hidden:  # a client secret spelled with \u escapes
         plain = _dumps(orjson.loads(clean))
         if plain is None:
             return None

@@ -128,6 +128,19 @@ def hides_shaped(data: bytes) -> bool:
     return b"~" in data or b"\\u007e" in data or b"\\u007E" in data
 
 
+_U_ESCAPE = re.compile(rb"\\u([0-9A-Fa-f]{4})")
+
+
+def shaped_behind_escapes(data: bytes) -> bool:
+    """Whether ``data``, not necessarily valid JSON (a broken line a reject keeps), spells a
+    client secret with ``\\u`` escapes: its escapes replaced by what they stand for, the secret
+    pattern matches where it did not before."""
+    if not hides_shaped(data):
+        return False
+    plain = _U_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)).encode("utf-8", "replace"), data)
+    return PATTERN.search(plain) is not None and PATTERN.search(data) is None
+
+
 def redact_members(value: Any) -> Any:
     """``value``, decoded JSON, with the string value of every ``secretText`` member (its name in
     any case, however it was escaped) ``"[redacted]"``."""

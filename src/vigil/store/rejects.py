@@ -10,7 +10,13 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, Engine, delete, func, select
 
-from vigil.leaks.redact import MARK, names_escaped_member, redact, redact_text
+from vigil.leaks.redact import (
+    MARK,
+    names_escaped_member,
+    redact,
+    redact_text,
+    shaped_behind_escapes,
+)
 from vigil.paths import source_name
 from vigil.store.database import transaction
 from vigil.store.inventory import upsert_statement
@@ -33,7 +39,8 @@ class Reject:
         object.__setattr__(self, "reason", redact_text(self.reason))
         if self.raw is not None:
             raw = bytes(self.raw)
-            object.__setattr__(self, "raw", MARK if names_escaped_member(raw) else redact(raw))
+            hidden = names_escaped_member(raw) or shaped_behind_escapes(raw)
+            object.__setattr__(self, "raw", MARK if hidden else redact(raw))
 
     def to_line(self) -> dict[str, object]:
         """The reject as a line of the ``--rejects`` file (and of ``vigil rejects``) has it."""
