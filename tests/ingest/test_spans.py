@@ -318,3 +318,21 @@ def test_a_broken_line_keeps_no_escaped_secret_in_its_reject() -> None:
         _parse(block, True, None, keep_models=False),
     ):
         assert [r.raw for r in parsed.rejects] == [b"[redacted]"]
+
+
+@pytest.mark.parametrize("name", ["\\ud800abcdefghi", "\\ud800abcdefghijklm"])
+def test_an_escaped_name_json_cannot_hold_is_rejected_not_a_crash(name: str) -> None:
+    """A lone surrogate in a ten- or fourteen-character member name (the lengths of secretText
+    and @odata.context) killed the ingest: the name searches decoded it with orjson."""
+    bad = b'{"' + name.encode() + b'": 1}'
+    good = orjson.dumps(GRAPH_SIGNINS[0])
+    block = good + b"\n" + bad + b"\n" + bad.replace(b"1}", b'"' + SECRET.encode() + b'"}') + b"\n"
+    array = b"[" + block.replace(b"\n", b",")[:-1] + b"]"  # invalid JSON: refused whole
+    for parsed, rows in (
+        (parse_jsonl(block, source="s", first_line=0, kind=None, received_at=RECEIVED,
+                     enricher=ENRICHER), 1),
+        (_parse(block, True, None, keep_models=False), 1),
+        (_parse(array, True, None, keep_models=False), 0),
+    ):  # fmt: skip
+        assert len(parsed.sign_in_rows) == rows and parsed.rejects
+        assert all(SECRET.encode() not in (r.raw or b"") for r in parsed.rejects)

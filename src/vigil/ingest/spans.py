@@ -27,11 +27,10 @@ from __future__ import annotations
 import re
 
 import msgspec
-import orjson
 
 from vigil.ingest.items import RawSpan
 from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH
-from vigil.leaks.redact import hides_shaped, names_escaped_member, names_member
+from vigil.leaks.redact import hides_shaped, member_name, names_escaped_member, names_member
 from vigil.normalize.classify import GRAPH_SIGNIN, hinted_shape
 from vigil.normalize.graph_signin_wire import valid_utf8
 
@@ -114,7 +113,7 @@ def _names_escaped_context(raw: bytes) -> bool:
     while escape is not None:
         at = escape.start()
         for m in _ESCAPED_CONTEXT.finditer(raw, max(0, at - 86), at + 88):
-            if orjson.loads(b'"' + m.group(1) + b'"') == "@odata.context":
+            if member_name(m.group(1)) == "@odata.context":
                 return True
         escape = _ESCAPE_U.search(raw, at + 2)
     return False

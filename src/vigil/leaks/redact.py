@@ -112,11 +112,21 @@ def names_escaped_member(data: bytes) -> bool:
     while escape is not None:
         at = escape.start()
         for m in _ESCAPED_NAME.finditer(data, max(0, at - 62), at + 64):
-            name = orjson.loads(b'"' + m.group(1) + b'"')
-            if name.isascii() and name.lower() == "secrettext":
+            name = member_name(m.group(1))
+            if name is not None and name.isascii() and name.lower() == "secrettext":
                 return True
         escape = _ESCAPE_U.search(data, at + 2)
     return False
+
+
+def member_name(escaped: bytes) -> str | None:
+    """A member name's text from its JSON spelling; None for one JSON cannot hold (a lone
+    surrogate such as ``\\ud800``: the record is refused by the JSON reader anyway)."""
+    try:
+        name: str = orjson.loads(b'"' + escaped + b'"')
+    except orjson.JSONDecodeError:
+        return None
+    return name
 
 
 def hides_shaped(data: bytes) -> bool:
