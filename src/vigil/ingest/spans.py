@@ -24,13 +24,11 @@ path takes it, as for JSON Lines (``vigil.normalize.graph_signin_wire``).
 
 from __future__ import annotations
 
-import re
-
 import msgspec
 
 from vigil.ingest.items import RawSpan
 from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH
-from vigil.leaks.redact import hides_shaped, member_name, names_escaped_member, names_member
+from vigil.leaks.redact import hides_shaped, names_escaped, names_escaped_member, names_member
 from vigil.normalize.classify import GRAPH_SIGNIN, hinted_shape
 from vigil.normalize.graph_signin_wire import valid_utf8
 
@@ -101,31 +99,15 @@ def _collection(
     return None
 
 
-#: ``@odata.context`` spelled with ``\u`` escapes (``"\u0040odata.context":``), which a byte
-#: search for the name misses: fourteen characters, each plain or escaped (as
-#: ``vigil.leaks.redact.names_escaped_member`` finds ``secretText``, in a window about each escape).
-_ESCAPED_CONTEXT = re.compile(rb'"((?:[@.A-Za-z]|\\u[0-9A-Fa-f]{4}){14})"\s*:')
-_ESCAPE_U = re.compile(rb"\\u")
-
-
-def _names_escaped_context(raw: bytes) -> bool:
-    escape = _ESCAPE_U.search(raw)
-    while escape is not None:
-        at = escape.start()
-        for m in _ESCAPED_CONTEXT.finditer(raw, max(0, at - 86), at + 88):
-            if member_name(m.group(1)) == "@odata.context":
-                return True
-        escape = _ESCAPE_U.search(raw, at + 2)
-    return False
-
-
 def plain_escapes(raw: bytes) -> bool:
     """Whether no ``\\u`` escape of ``raw`` (a record's bytes) hides what byte searches look
     for: a client secret (``vigil.leaks.redact.hides_shaped``), a ``secretText`` or an
     ``@odata.context`` member's name. Decoded, the generic path sees them."""
     if b"\\u" not in raw:
         return True
-    return not (hides_shaped(raw) or names_escaped_member(raw) or _names_escaped_context(raw))
+    return not (
+        hides_shaped(raw) or names_escaped_member(raw) or names_escaped(raw, "@odata.context")
+    )
 
 
 def fast_span(raw: bytes, hint: str | None) -> bool:
