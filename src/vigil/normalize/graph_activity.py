@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.model import GraphActivity
+from vigil.normalize.fastbuild import fast_constructor
 from vigil.normalize.rejected import Invalid, Rejected, wrong_type
 from vigil.normalize.timestamps import parse_time
 from vigil.normalize.values import canonical_ip, check_strs, guid, opt_int, req_guid
@@ -81,40 +82,108 @@ def normalize_graph_activity(
 
 def _activity(row: dict[str, Any], diagnostic: bool, fallback_time: object) -> GraphActivity:
     g = row.get
-    n = _CAMEL.get if diagnostic else _LA.get
-    strings = tuple(g(key) for key, _ in _STRINGS)
-    check_strs(tuple(n(key, key) for key, _ in _STRINGS), strings)
-    spid, app_id, user_id, agent, api, sign_in, roles, scopes, location, tenant = (
-        value or None for value in strings
+    return _build(
+        diagnostic,
+        fallback_time,
+        g("tenantid") if diagnostic else None,
+        g("requestid"),
+        g("timegenerated"),
+        g("requestmethod"),
+        g("requesturi"),
+        g("responsestatuscode"),
+        tuple([g(key) for key, _ in _STRINGS]),
+        g("ipaddress"),
+        g("responsesizebytes"),
+        g("durationms"),
+        g("clientauthmethod"),
     )
-    if tenant is None and diagnostic:
-        tenant = g("tenantid") or None
+
+
+def activity_of(
+    request_id: object,
+    time: object,
+    method: object,
+    uri: object,
+    status: object,
+    *rest: object,
+) -> GraphActivity:
+    """The Graph activity of a Log Analytics row given as its columns' values: ``RequestId``,
+    ``TimeGenerated``, ``RequestMethod``, ``RequestUri``, ``ResponseStatusCode``, the string
+    columns in :data:`_STRINGS`' order, then ``IPAddress``, ``ResponseSizeBytes``,
+    ``DurationMs`` and ``ClientAuthMethod`` (None for a missing one, as a row's ``get`` gives).
+    What :func:`normalize_graph_activity` makes of such a row, or :class:`Invalid` (the fast path,
+    ``vigil.normalize.graph_activity_wire``)."""
+    strings, (ip, size, duration, auth) = rest[: len(_STRINGS)], rest[len(_STRINGS) :]
+    return _build(
+        False, None, None, request_id, time, method, uri, status, strings, ip, size, duration, auth
+    )  # fmt: skip
+
+
+#: The names of ``_STRINGS``' fields in rejections: Log Analytics columns, diagnostic properties.
+_NAMES = {
+    False: tuple(_LA[key] for key, _ in _STRINGS),
+    True: tuple(_CAMEL[key] for key, _ in _STRINGS),
+}
+#: The names of the other fields: (Log Analytics, diagnostic) by lower-case key.
+_STATUS, _REQUEST_ID, _TIME, _METHOD, _URI, _IP, _SIZE, _DURATION, _AUTH = (
+    (_LA[key], _CAMEL[key])
+    for key in (
+        "responsestatuscode", "requestid", "timegenerated", "requestmethod", "requesturi",
+        "ipaddress", "responsesizebytes", "durationms", "clientauthmethod",
+    )
+)  # fmt: skip
+_make = fast_constructor(GraphActivity)
+
+
+def _build(
+    diagnostic: bool,
+    fallback_time: object,
+    diagnostic_tenant: object,
+    request_id: object,
+    time: object,
+    method: object,
+    uri: object,
+    status_value: object,
+    strings: tuple[Any, ...],
+    ip: object,
+    size: object,
+    duration: object,
+    auth: object,
+) -> GraphActivity:
+    """``diagnostic``: the names are diagnostic properties', and ``diagnostic_tenant`` is their
+    ``tenantId`` (else None)."""
+    check_strs(_NAMES[diagnostic], strings)
+    spid, app_id, user_id, agent, api, sign_in, roles, scopes, location, tenant = [
+        value or None for value in strings
+    ]
+    if tenant is None and diagnostic_tenant is not None:
+        tenant = diagnostic_tenant or None
         if tenant is not None and type(tenant) is not str:
             raise wrong_type("tenantId", "a string", tenant)
-    status = opt_int(g("responsestatuscode"), n("responsestatuscode", ""))
+    at = 1 if diagnostic else 0
+    status = opt_int(status_value, _STATUS[at])
     if status is None:
-        raise Invalid(n("responsestatuscode", ""), "missing required field")
-    spid, app_id, user_id, tenant = guid(spid), guid(app_id), guid(user_id), guid(tenant)
-    return GraphActivity(
-        id=req_guid(g("requestid"), n("requestid", "")),
-        time=parse_time(g("timegenerated") or fallback_time, n("timegenerated", "")),
-        request_method=_required(g("requestmethod"), n("requestmethod", "")),
-        request_uri=_required(g("requesturi"), n("requesturi", "")),
-        response_status_code=status,
-        service_principal_id=spid,
-        app_id=app_id,
-        user_id=user_id,
-        tenant_id=tenant,
-        ip_address=canonical_ip(g("ipaddress"), n("ipaddress", "")),
-        user_agent=agent,
-        api_version=api,
-        response_size_bytes=opt_int(g("responsesizebytes"), n("responsesizebytes", "")),
-        duration_ms=opt_int(g("durationms"), n("durationms", "")),
-        sign_in_activity_id=sign_in,
-        client_auth_method=opt_int(g("clientauthmethod"), n("clientauthmethod", "")),
-        roles=roles,
-        scopes=scopes,
-        location=location,
+        raise Invalid(_STATUS[at], "missing required field")
+    return _make(
+        req_guid(request_id, _REQUEST_ID[at]),
+        parse_time(time or fallback_time, _TIME[at]),
+        _required(method, _METHOD[at]),
+        _required(uri, _URI[at]),
+        status,
+        guid(spid),
+        guid(app_id),
+        guid(user_id),
+        guid(tenant),
+        canonical_ip(ip, _IP[at]),
+        agent,
+        api,
+        opt_int(size, _SIZE[at]),
+        opt_int(duration, _DURATION[at]),
+        sign_in,
+        opt_int(auth, _AUTH[at]),
+        roles,
+        scopes,
+        location,
     )
 
 
