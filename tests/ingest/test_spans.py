@@ -22,6 +22,7 @@ from vigil.ingest.readers import read_stream
 from vigil.ingest.spans import document_spans, plain_escapes
 from vigil.model import SignIn
 from vigil.normalize import normalize
+from vigil.normalize.graph_activity_wire import activity_from_line
 from vigil.store.rawcodec import decompress
 
 GOLDEN = json_records() + jsonl_sign_ins()
@@ -42,6 +43,24 @@ def _odd_records() -> list[Any]:
     shaped = dict(copy.deepcopy(base), id="shaped", userAgent=SECRET)
     no_time = {k: v for k, v in base.items() if k != "createdDateTime"}
     return [bad_type, interactive, own_context, secret_member, shaped, no_time, 7, "text", None]
+
+
+GRAPH_ROWS = [r for r in GOLDEN if r.get("Type") == "MicrosoftGraphActivityLogs"]
+
+
+def _odd_graph_rows() -> list[Any]:
+    """Graph activity rows the fast path must leave alone."""
+    base = GRAPH_ROWS[0]
+    return [
+        {**base, "RequestId": "other-spelling", "requestId": "x"},
+        {**base, "RequestId": "extra-column", "Extra": 1},
+        {**{k: v for k, v in base.items() if k != "TimeGenerated"}, "RequestId": "no-time"},
+        {**base, "RequestId": "secret-member", "TenantId": {"cred": {"secretText": "hunter2-x"}}},
+        {**base, "RequestId": "shaped", "UserAgent": SECRET},
+        {**base, "RequestId": "wrong-type", "RequestMethod": 5},
+        {**base, "RequestId": "too-long", "RequestMethod": "M" * 17},
+        {**base, "RequestId": "numbers-as-text", "DurationMs": "12", "ClientAuthMethod": "2"},
+    ]
 
 
 def _page(items: list[Any], context: str | None = SIGNINS_CONTEXT, **more: Any) -> dict[str, Any]:
@@ -67,6 +86,9 @@ DOCUMENTS: dict[str, Any] = {
     "single-record": GRAPH_SIGNINS[0],
     "query-response": {"tables": [{"columns": [{"name": "Id"}], "rows": [["a"]]}]},
     "empty-page": _page([]),
+    "graph-activity-array": GRAPH_ROWS + _odd_graph_rows() + GRAPH_SIGNINS[:2],
+    "graph-activity-records": {"records": GRAPH_ROWS + _odd_graph_rows()},
+    "graph-activity-page": _page(GRAPH_ROWS, "https://graph.microsoft.com/beta/$metadata#x"),
 }
 
 
@@ -93,7 +115,7 @@ def _parse(text: bytes, spans: bool, kind: str | None, keep_models: bool) -> Par
     )
 
 
-@pytest.mark.parametrize("kind", [None, "signins", "audit"])
+@pytest.mark.parametrize("kind", [None, "signins", "audit", "graphactivity"])
 @pytest.mark.parametrize(("name", "text"), TEXTS, ids=[n for n, _ in TEXTS])
 def test_a_document_read_as_spans_equals_it_read_whole(
     name: str, text: bytes, kind: str | None, monkeypatch: pytest.MonkeyPatch
@@ -106,6 +128,7 @@ def test_a_document_read_as_spans_equals_it_read_whole(
     generic = _parse(text, False, kind, keep_models=True)
     assert _comparable(spans) == _comparable(whole) == _comparable(generic)
     assert spans.sign_ins == whole.sign_ins == generic.sign_ins
+    assert spans.graph_activities == whole.graph_activities == generic.graph_activities
     assert sum(n for n, _ in spans.sign_in_blocks) == len(spans.sign_in_rows)
 
 
@@ -136,6 +159,45 @@ def test_sign_ins_of_a_page_are_kept_as_read_and_secrets_are_not() -> None:
     kept = b"\n".join(raws)
     assert b"hunter2-old-style" not in kept and SECRET.encode() not in kept
     assert {"secret-member", "shaped"} <= set(ids)
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_graph_activity_rows_of_an_array_take_their_fast_path_and_secrets_do_not(
+    indent: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken: list[Any] = []
+
+    def spy(line: Any, *, checked: bool = False) -> Any:
+        found = activity_from_line(line, checked=checked)
+        if found is not None:
+            taken.append(found.id)
+        return found
+
+    monkeypatch.setattr(parse, "activity_from_line", spy)
+    text = json.dumps(DOCUMENTS["graph-activity-array"], indent=indent).encode()
+    parsed = _parse(text, True, None, keep_models=False)
+    good = [r["RequestId"].lower() for r in GRAPH_ROWS] + ["numbers-as-text"]
+    assert taken == good
+    ids = [row[0] for row in parsed.graph_rows]
+    assert {"secret-member", "shaped", "no-time"} <= set(ids)  # the generic way, redacted
+    assert [r.line for r in parsed.rejects] == [8, 9]  # wrong type, too long: the items' places
+    kept = b"\n".join(r for _, f in parsed.graph_blocks for r in decompress(f).split(b"\n"))
+    assert b"hunter2-x" not in kept and SECRET.encode() not in kept
+
+
+def test_graph_activity_rows_whose_escapes_hide_a_secret_go_the_generic_way() -> None:
+    base = orjson.dumps(GRAPH_ROWS[0])
+    escaped_secret = SECRET.replace("~", "\\u007e").encode()  # a client secret, escaped
+    hidden = [
+        base[:-1] + b',"UserAgent":"' + escaped_secret + b'"}',
+        base[:-1] + b',"TenantId":{"secret\\u0054ext":"hunter2-y"}}',
+    ]
+    assert b"~" not in hidden[0] and b"secretText" not in hidden[1]
+    text = b"[" + b",".join(hidden) + b"]"
+    parsed = _parse(text, True, None, keep_models=False)
+    assert len(parsed.graph_rows) == 2
+    kept = b"\n".join(r for _, f in parsed.graph_blocks for r in decompress(f).split(b"\n"))
+    assert SECRET.split("~")[1].encode() not in kept and b"hunter2-y" not in kept
 
 
 def test_an_item_orjson_cannot_read_is_rejected_alone() -> None:

@@ -1,4 +1,5 @@
-"""A JSON document's collection cut into its items' bytes, so that sign-ins skip the generic path.
+"""A JSON document's collection cut into its items' bytes, so that Graph sign-ins (and Log
+Analytics Graph activity rows) skip the generic path.
 
 A Graph API dump is pages (``{"value": [...], "@odata.nextLink": ...}``, often one file a page),
 a storage archive may hold ``{"records": [...]}``, and tools write JSON arrays. Decoding such a
@@ -14,7 +15,8 @@ document msgspec refuses or that is not valid UTF-8) returns None, and the reade
 whole as before, so its errors read as before. An item goes the fast path when
 :func:`fast_span` allows it and the fast path takes it; otherwise it is decoded and unwrapped
 exactly as the whole document's items are (``vigil.ingest.parse``), numbered by its place in
-the collection as they are.
+the collection as they are. :func:`fast_graph_span` does the same for the Graph activity fast
+path (:mod:`vigil.normalize.graph_activity_wire`).
 
 One difference from decoding the whole document: an item that msgspec skips but orjson cannot
 decode (a number beyond a double's range, ``1e400``: valid JSON) is rejected alone, with its
@@ -31,6 +33,7 @@ from vigil.ingest.unwrap import HINT_DIAGNOSTIC, HINT_GRAPH
 from vigil.leaks.redact import hides_shaped, names_escaped, names_escaped_member, names_member
 from vigil.normalize.classify import GRAPH_SIGNIN, hinted_shape
 from vigil.normalize.graph_signin_wire import valid_utf8
+from vigil.normalize.timestamps import HINT_DAY_FIRST
 
 _object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _array = msgspec.json.Decoder(list[msgspec.Raw]).decode
@@ -119,6 +122,21 @@ def fast_span(raw: bytes, hint: str | None) -> bool:
         b'"signInEventTypes"' in raw  # the fast path needs it: others fail it at no cost here
         and hinted_shape(hint) in (None, GRAPH_SIGNIN)
         and b'"@odata.context"' not in raw
+        and b"~" not in raw
+        and not names_member(raw)
+        and plain_escapes(raw)
+    )
+
+
+def fast_graph_span(raw: bytes, hint: str | None) -> bool:
+    """Whether an item may try the Graph activity fast path
+    (:mod:`vigil.normalize.graph_activity_wire`): it names the table (others fail the path at
+    no cost here), no hint fixes its shape or how its dates read (``normalize``), and it holds
+    nothing to redact, as :func:`fast_span` says for sign-ins."""
+    return (
+        b"MicrosoftGraphActivityLogs" in raw
+        and hinted_shape(hint) is None
+        and hint != HINT_DAY_FIRST
         and b"~" not in raw
         and not names_member(raw)
         and plain_escapes(raw)

@@ -113,7 +113,7 @@ _LOCATIONS: dict[tuple[object, ...], Location | None] = {}
 _LOCATIONS_MAX = 65_536
 
 
-def _utf8(line: bytes) -> bool:
+def fast_readable(line: bytes) -> bool:
     """True when ``line`` is valid UTF-8 (msgspec does not check the fields it skips) and holds
     no NUL character (``\\u0000``: the generic path rejects a record keeping one, see
     :func:`vigil.normalize.widths.holds_nul`)."""
@@ -135,7 +135,7 @@ def valid_utf8(data: bytes) -> bool:
 
 def signin_from_line(line: bytes) -> SignIn | None:
     """The sign-in of one JSON line, or None to say "use the generic path" (module docstring)."""
-    if not _utf8(line):
+    if not fast_readable(line):
         return None
     try:
         values = _values(_decode(line))
@@ -156,7 +156,7 @@ def enriched_values_from_line(
     ``checked``: the caller found ``line`` valid UTF-8 without a NUL escape (a whole piece of a
     file at once, cheaper than each line); otherwise ``line`` must be bytes.
     """
-    if not checked and not _utf8(line):  # type: ignore[arg-type]
+    if not checked and not fast_readable(line):  # type: ignore[arg-type]
         return None
     try:
         values = _values(_decode(line))
