@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -49,6 +50,35 @@ VALUES: list[Any] = [
 ]  # fmt: skip
 
 
+SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "public"
+ELASTIC = SAMPLE / "elastic-azure-integration" / "MicrosoftGraphActivityLogs.records.jsonl"
+
+
+def _records() -> list[dict[str, Any]]:
+    """Diagnostic-settings records: the public sample's, and each golden row as the archive
+    writes it (camelCase properties in an envelope)."""
+    out = [json.loads(line) for line in ELASTIC.read_text().splitlines() if line.strip()]
+    for row in ROWS:
+        columns = {k: v for k, v in row.items() if k not in ("Type", "TenantId", "SourceSystem")}
+        props = {k[0].lower() + k[1:]: v for k, v in columns.items()}
+        props["ipAddress"] = props.pop("iPAddress")
+        props["atContent"] = props.pop("aTContent")
+        props["tenantId"] = props.pop("aadTenantId")
+        out.append(
+            {
+                "time": row["TimeGenerated"], "category": "MicrosoftGraphActivityLogs",
+                "tenantId": row["AadTenantId"], "operationName": "Microsoft Graph Activity",
+                "resourceId": "/TENANTS/X/PROVIDERS/MICROSOFT.AADIAM", "Level": 4,
+                "properties": props,
+            }
+        )  # fmt: skip
+    return out
+
+
+RECORDS = _records()
+PROPS = sorted(wire._Properties.__struct_fields__)
+
+
 def _line(row: dict[str, Any]) -> bytes:
     return json.dumps(row).encode()  # orjson writes no integer beyond 64 bits
 
@@ -68,6 +98,75 @@ def test_golden_rows_take_the_fast_path() -> None:
         assert isinstance(fast, GraphActivity)
         assert fast == normalize(row)
         assert activity_from_line(memoryview(b"x" + line)[1:], checked=True) == fast
+
+
+def test_golden_diagnostic_records_take_the_fast_path() -> None:
+    taken = 0
+    for record in RECORDS:
+        line = orjson.dumps(record)
+        fast = activity_from_line(line)
+        assert fast is None or fast == normalize(record)
+        taken += fast is not None
+    assert taken >= len(RECORDS) - 1  # one sample record has properties outside the schema
+
+
+@pytest.mark.parametrize("name", [p for p in PROPS if p not in ("operationId", "wids")])
+def test_each_value_of_each_property_agrees_with_the_generic_path(name: str) -> None:
+    taken = 0
+    for value in VALUES:
+        record = copy.deepcopy(RECORDS[-1])
+        record["properties"][name] = value
+        line = _line(record)
+        fast = activity_from_line(line)
+        if fast is not None:
+            assert fast == _generic(line), (name, value)
+            taken += 1
+    assert taken >= 3
+
+
+def test_the_envelope_fills_in_as_the_generic_path_does() -> None:
+    base = RECORDS[-1]
+    props = base["properties"]
+    cases = {
+        "the envelope's tenant": {**base, "properties": {**props, "tenantId": ""}},
+        "no tenant": {**base, "tenantId": None, "properties": {**props, "tenantId": None}},
+        "the envelope's time": {**base, "properties": {**props, "timeGenerated": ""}},
+        "an Entra tenant too": {**base, "properties": {**props, "aadTenantId": "A-B"}},
+    }
+    for name, case in cases.items():
+        fast = activity_from_line(orjson.dumps(case))
+        assert fast is not None and fast == normalize(case), name
+    left = {
+        "no time at all": {**base, "time": None, "properties": {**props, "timeGenerated": None}},
+        "a property spelled otherwise": {**base, "properties": {**props, "TenantId": "x"}},
+        "a property outside the schema": {**base, "properties": {**props, "c_Sid": "x"}},
+        "a key outside the envelope": {**base, "Time": "x"},
+        "another category": {**base, "category": "AuditLogs"},
+        "properties not an object": {**base, "properties": [props]},
+        "a wrong type": {**base, "properties": {**props, "requestMethod": 5}},
+    }
+    for name, case in left.items():
+        assert activity_from_line(orjson.dumps(case)) is None, name
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
+@given(
+    st.sampled_from(range(len(RECORDS))),
+    st.dictionaries(st.sampled_from(PROPS), st.none() | st.integers() | st.text(max_size=12)),
+    st.dictionaries(
+        st.sampled_from(["time", "tenantId", "Level"]), st.none() | st.text(max_size=30)
+    ),
+)
+def test_records_never_disagree_with_the_generic_path(
+    index: int, props: dict[str, Any], envelope: dict[str, Any]
+) -> None:
+    record = copy.deepcopy(RECORDS[index])
+    record["properties"].update(props)
+    record.update(envelope)
+    line = _line(record)
+    fast = activity_from_line(line)
+    if fast is not None:
+        assert fast == _generic(line)
 
 
 @pytest.mark.parametrize("column", READ)
@@ -195,6 +294,13 @@ def _graph_file() -> bytes:
         b"",
         orjson.dumps(SIGNINS[0]),
         orjson.dumps(ROWS[1]) + b"\r",
+    ]
+    lines += [orjson.dumps(r) for r in RECORDS]
+    lines += [orjson.dumps({**RECORDS[-1], "properties": {**RECORDS[-1]["properties"], "c": 1}})]
+    lines += [
+        orjson.dumps(
+            {**RECORDS[-1], "properties": {**RECORDS[-1]["properties"], "requestMethod": 5}}
+        )
     ]
     lines += [orjson.dumps(r) for r in ROWS]  # duplicates stay rows: the store drops them
     return b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n"

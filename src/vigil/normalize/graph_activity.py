@@ -119,6 +119,27 @@ def activity_of(
     )  # fmt: skip
 
 
+def diagnostic_activity_of(
+    fallback_time: object,
+    tenant: object,
+    request_id: object,
+    time: object,
+    method: object,
+    uri: object,
+    status: object,
+    *rest: object,
+) -> GraphActivity:
+    """Like :func:`activity_of`, for the camelCase ``properties`` of a diagnostic-settings record
+    (``aadTenantId`` among the strings; ``tenant``: its ``tenantId``, or the envelope's if it has
+    none, and ``fallback_time`` the envelope's ``time``, as
+    ``vigil.normalize.diagnostic.normalize_diagnostic_graph_activity`` gives them)."""
+    strings, (ip, size, duration, auth) = rest[: len(_STRINGS)], rest[len(_STRINGS) :]
+    return _build(
+        True, fallback_time, tenant, request_id, time, method, uri, status, strings, ip, size,
+        duration, auth,
+    )  # fmt: skip
+
+
 #: The names of ``_STRINGS``' fields in rejections: Log Analytics columns, diagnostic properties.
 _NAMES = {
     False: tuple(_LA[key] for key, _ in _STRINGS),
