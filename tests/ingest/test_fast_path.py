@@ -553,3 +553,18 @@ def test_a_secret_member_whose_name_is_escaped_is_redacted_on_either_path(tmp_pa
     for part in (fast, generic):
         raws = b"".join(decompress(f) for _, f in part.sign_in_blocks)
         assert b"hunter2" not in raws
+
+
+@pytest.mark.parametrize("spaces", [0, 60, 5000])
+def test_an_escaped_secret_member_name_far_from_its_colon_is_still_found(spaces: int) -> None:
+    """JSON allows any whitespace before a member's colon; the search for an escaped name looked
+    for the colon within its window only, and 60 spaces kept the secret in the raw record on
+    both paths (found by a reviewer)."""
+    path_lines = [orjson.dumps(r) for r in SIGNINS if "signInEventTypes" in r][:2]
+    pad = b" " * spaces
+    path_lines[1] = path_lines[1][:-1] + b',"extra":{"secret\\u0054ext"' + pad + b':"hunter2-far"}}'
+    fast, generic = _both(b"\n".join(path_lines) + b"\n", 1 << 20)
+    assert _comparable(fast) == _comparable(generic)
+    for part in (fast, generic):
+        raws = b"".join(decompress(f) for _, f in part.sign_in_blocks)
+        assert len(part.sign_in_rows) == 2 and b"hunter2" not in raws

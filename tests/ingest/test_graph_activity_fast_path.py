@@ -348,3 +348,19 @@ def test_parse_jsonl_equals_the_reader_and_parse_items(
 
 def _raw_graph(p: Any) -> list[bytes]:
     return [r for _, f in p.graph_blocks for r in decompress(f).split(b"\n")]
+
+
+@pytest.mark.parametrize(
+    ("column", "depth"), [("Wids", 2000), ("UserAgent", 993), ("UserAgent", 300)]
+)
+def test_a_value_nested_too_deep_is_left_to_the_generic_path(column: str, depth: int) -> None:
+    """msgspec and repr() raise RecursionError on such values; the ingest crashed on it (found
+    by a reviewer). The generic path rejects the line, whatever its reason."""
+    line = orjson.dumps(ROWS[0])[:-1] + f',"{column}":'.encode() + b"[" * depth + b"]" * depth
+    line += b"}"
+    assert activity_from_line(line) is None
+    parsed = parse_jsonl(
+        orjson.dumps(ROWS[1]) + b"\n" + line + b"\n", source="deep.jsonl", first_line=0,
+        kind=None, received_at=RECEIVED, enricher=ENRICHER,
+    )  # fmt: skip
+    assert len(parsed.graph_rows) == 1 and [r.line for r in parsed.rejects] == [2]

@@ -200,6 +200,20 @@ def test_graph_activity_rows_whose_escapes_hide_a_secret_go_the_generic_way() ->
     assert SECRET.split("~")[1].encode() not in kept and b"hunter2-y" not in kept
 
 
+@pytest.mark.parametrize("which", ["sign-in", "graph activity"])
+def test_an_item_nested_deeper_than_orjson_writes_is_rejected_as_read_whole(which: str) -> None:
+    """The generic path writes a decoded item again, and orjson writes no more than 254 levels:
+    the fast paths kept such an item as read (found by a reviewer)."""
+    base = orjson.dumps(GRAPH_SIGNINS[0] if which == "sign-in" else GRAPH_ROWS[0])
+    deep = base[:-1] + b',"x":' + b"[" * 300 + b"]" * 300 + b"}"
+    if which != "sign-in":
+        deep = deep.replace(b',"x":', b',"Wids":')  # a column the struct skips
+    text = b"[" + base + b"," + deep + b"]"
+    spans, whole = _parse(text, True, None, False), _parse(text, False, None, False)
+    assert _comparable(spans) == _comparable(whole)
+    assert [(r.line, r.reason) for r in spans.rejects] == [(2, "nested more than 254 levels deep")]
+
+
 def test_an_item_orjson_cannot_read_is_rejected_alone() -> None:
     """The documented difference: read whole, the document fails at once; as spans, the item."""
     good = [orjson.dumps(r) for r in GRAPH_SIGNINS[:3]]

@@ -113,13 +113,26 @@ def plain_escapes(raw: bytes) -> bool:
     )
 
 
+#: How deep orjson writes JSON: the generic path rejects an item nested deeper, which it writes
+#: again after decoding it (``vigil.ingest.parse.TOO_DEEP``).
+MAX_DEPTH = 254
+
+
+def shallow(raw: bytes) -> bool:
+    """Whether ``raw`` surely nests no deeper than :data:`MAX_DEPTH`: it opens no more objects and
+    arrays than that (brackets inside strings count too, so some shallow items are left to the
+    generic path, which decides)."""
+    return raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH
+
+
 def fast_span(raw: bytes, hint: str | None) -> bool:
     """Whether an item may try the sign-in fast path: the generic path would read it as a Graph
     sign-in if it is one (no hint or ``@odata.context`` of its own fixes another shape,
-    ``vigil.normalize.classify``) and it holds nothing to redact (``vigil.leaks.redact``), which
-    the generic path does decoded."""
+    ``vigil.normalize.classify``), it holds nothing to redact (``vigil.leaks.redact``), which
+    the generic path does decoded, and it is :func:`shallow` enough to be written again."""
     return (
         b'"signInEventTypes"' in raw  # the fast path needs it: others fail it at no cost here
+        and shallow(raw)
         and hinted_shape(hint) in (None, GRAPH_SIGNIN)
         and b'"@odata.context"' not in raw
         and b"~" not in raw
@@ -132,9 +145,10 @@ def fast_graph_span(raw: bytes, hint: str | None) -> bool:
     """Whether an item may try the Graph activity fast path
     (:mod:`vigil.normalize.graph_activity_wire`): it names the table (others fail the path at
     no cost here), no hint fixes its shape or how its dates read (``normalize``), and it holds
-    nothing to redact, as :func:`fast_span` says for sign-ins."""
+    nothing to redact and is shallow enough, as :func:`fast_span` says for sign-ins."""
     return (
         b"MicrosoftGraphActivityLogs" in raw
+        and shallow(raw)
         and hinted_shape(hint) is None
         and hint != HINT_DAY_FIRST
         and b"~" not in raw

@@ -94,10 +94,14 @@ def redact(data: bytes) -> bytes:
     return data
 
 
-#: A member name spelled with ``\u`` escapes (``"secret\u0054ext":``), which the byte patterns
-#: above do not see: ``length`` characters, each plain or escaped (:func:`names_escaped`).
+#: A string spelled with ``\u`` escapes (``"secret\u0054ext"``), which the byte patterns
+#: above do not see: ``length`` characters, each plain or escaped (:func:`names_escaped`); a
+#: member's name when :data:`_COLON` follows it.
 def _escaped_name(length: int) -> re.Pattern[bytes]:
-    return re.compile(rb'"((?:[@.A-Za-z]|\\u[0-9A-Fa-f]{4}){%d})"\s*:' % length)
+    return re.compile(rb'"((?:[@.A-Za-z]|\\u[0-9A-Fa-f]{4}){%d})"' % length)
+
+
+_COLON = re.compile(rb"\s*:")
 
 
 _ESCAPED_NAMES = {10: _escaped_name(10), 14: _escaped_name(14)}  # secretText, @odata.context
@@ -117,7 +121,13 @@ def names_escaped(data: bytes, name: str) -> bool:
         at = escape.start()
         for m in pattern.finditer(data, max(0, at - reach + 2), at + reach):
             found = member_name(m.group(1))
-            if found is not None and found.isascii() and found.lower() == wanted:
+            # the colon is looked for past the window: any run of whitespace may precede it
+            if (
+                found is not None
+                and found.isascii()
+                and found.lower() == wanted
+                and _COLON.match(data, m.end())
+            ):
                 return True
         escape = _ESCAPE_U.search(data, at + 2)
     return False

@@ -45,7 +45,6 @@ import msgspec
 from vigil.model import GraphActivity
 from vigil.normalize.graph_activity import activity_of, diagnostic_activity_of
 from vigil.normalize.graph_signin_wire import fast_readable
-from vigil.normalize.rejected import Invalid
 from vigil.normalize.widths import too_long
 
 LA_TYPE = "MicrosoftGraphActivityLogs"
@@ -176,10 +175,10 @@ def activity_from_line(line: bytes | memoryview, *, checked: bool = False) -> Gr
     except msgspec.DecodeError:  # not a Log Analytics row: a diagnostic-settings record?
         try:
             activity = _record_activity(line)
-        except (msgspec.DecodeError, Invalid):
+        except Exception:  # as below
             return None
-    except Invalid:
-        return None
+    except Exception:  # an invalid value, or one nested too deep (RecursionError): the generic
+        return None  # path names it
     if activity is None:
         return None
     for value in (
