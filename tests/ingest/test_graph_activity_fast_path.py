@@ -364,3 +364,35 @@ def test_a_value_nested_too_deep_is_left_to_the_generic_path(column: str, depth:
         kind=None, received_at=RECEIVED, enricher=ENRICHER,
     )  # fmt: skip
     assert len(parsed.graph_rows) == 1 and [r.line for r in parsed.rejects] == [2]
+
+
+HUGE = b"1" + b"0" * 400  # an integer orjson refuses (beyond a double); msgspec reads any int
+
+
+#: What the record path reads: the envelope's fall-backs and each property.
+ENVELOPE_READ = ["time", "tenantId"]
+PROPS_READ = [c[0].lower() + c[1:] for c in READ if c != "IPAddress"] + ["ipAddress", "tenantId"]
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_a_number_orjson_refuses_in_a_member_it_reads_is_left_to_the_generic_path(
+    twice: bool,
+) -> None:
+    """Typed ``Any``, such members took it and the line was stored where the generic path
+    rejects it (found by a reviewer): in an envelope member read only as a fallback, and as the
+    first of a duplicated key whose last value is good."""
+    cases = [(orjson.dumps(ROWS[0]), m) for m in READ]
+    cases += [(orjson.dumps(RECORDS[-1]), m) for m in ENVELOPE_READ]
+    props = orjson.dumps(RECORDS[-1]["properties"])
+    for member in PROPS_READ:
+        inner = props[:-1] + b',"' + member.encode() + b'":' + HUGE
+        inner += b',"' + member.encode() + b'":"2"}' if twice else b"}"
+        cases.append((orjson.dumps({**RECORDS[-1], "properties": "@"}).replace(b'"@"', inner), ""))
+    for base, member in cases:
+        line = base
+        if member:
+            line = base[:-1] + b',"' + member.encode() + b'":' + HUGE
+            line += b',"' + member.encode() + b'":"2"}' if twice else b"}"
+        with pytest.raises(orjson.JSONDecodeError):
+            orjson.loads(line)
+        assert activity_from_line(line) is None, (member, line[-60:])

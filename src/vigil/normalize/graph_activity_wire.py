@@ -38,7 +38,7 @@ row acceptable here, where orjson refuses the whole line.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 import msgspec
 
@@ -50,36 +50,41 @@ from vigil.normalize.widths import too_long
 LA_TYPE = "MicrosoftGraphActivityLogs"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _Skip = msgspec.Raw
+#: The types of the members read: what the generic path may accept, nothing orjson refuses (an
+#: integer beyond 64 bits or a double, which msgspec would give as an int: ``Any`` took it, and
+#: the line orjson refuses was stored), so any other value fails the decode: the generic path's.
+Str = str | None
+Num = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] | float | str | None
 _NULL = msgspec.Raw(b"null")  # any JSON value, null too
 
 
 class _Row(msgspec.Struct, forbid_unknown_fields=True):
     """Every column of ``MicrosoftGraphActivityLogs`` (spec §5.4), by its Log Analytics name.
 
-    The columns the normalizer reads are typed ``Any`` (it checks them itself, as on the generic
-    path); the others are ``Raw``: checked as JSON, never built.
+    The columns the normalizer reads are typed :data:`Str` or :data:`Num` (it checks them
+    itself, as on the generic path); the others are ``Raw``: checked as JSON, never built.
     """
 
     Type: str
-    RequestId: Any = None
-    TimeGenerated: Any = None
-    RequestMethod: Any = None
-    RequestUri: Any = None
-    ResponseStatusCode: Any = None
-    ServicePrincipalId: Any = None
-    AppId: Any = None
-    UserId: Any = None
-    UserAgent: Any = None
-    ApiVersion: Any = None
-    SignInActivityId: Any = None
-    Roles: Any = None
-    Scopes: Any = None
-    Location: Any = None
-    AadTenantId: Any = None
-    IPAddress: Any = None
-    ResponseSizeBytes: Any = None
-    DurationMs: Any = None
-    ClientAuthMethod: Any = None
+    RequestId: Str = None
+    TimeGenerated: Str = None
+    RequestMethod: Str = None
+    RequestUri: Str = None
+    ResponseStatusCode: Num = None
+    ServicePrincipalId: Str = None
+    AppId: Str = None
+    UserId: Str = None
+    UserAgent: Str = None
+    ApiVersion: Str = None
+    SignInActivityId: Str = None
+    Roles: Str = None
+    Scopes: Str = None
+    Location: Str = None
+    AadTenantId: Str = None
+    IPAddress: Str = None
+    ResponseSizeBytes: Num = None
+    DurationMs: Num = None
+    ClientAuthMethod: Num = None
     TenantId: _Skip = _NULL
     SourceSystem: _Skip = _NULL
     OperationId: _Skip = _NULL
@@ -103,26 +108,26 @@ class _Properties(msgspec.Struct, forbid_unknown_fields=True):
     """The ``properties`` of a diagnostic-settings record: the same columns, camelCase (as the
     storage archive and Event Hubs write them; ``tenantId`` is the Entra tenant)."""
 
-    requestId: Any = None
-    timeGenerated: Any = None
-    requestMethod: Any = None
-    requestUri: Any = None
-    responseStatusCode: Any = None
-    servicePrincipalId: Any = None
-    appId: Any = None
-    userId: Any = None
-    userAgent: Any = None
-    apiVersion: Any = None
-    signInActivityId: Any = None
-    roles: Any = None
-    scopes: Any = None
-    location: Any = None
-    aadTenantId: Any = None
-    ipAddress: Any = None
-    responseSizeBytes: Any = None
-    durationMs: Any = None
-    clientAuthMethod: Any = None
-    tenantId: Any = None
+    requestId: Str = None
+    timeGenerated: Str = None
+    requestMethod: Str = None
+    requestUri: Str = None
+    responseStatusCode: Num = None
+    servicePrincipalId: Str = None
+    appId: Str = None
+    userId: Str = None
+    userAgent: Str = None
+    apiVersion: Str = None
+    signInActivityId: Str = None
+    roles: Str = None
+    scopes: Str = None
+    location: Str = None
+    aadTenantId: Str = None
+    ipAddress: Str = None
+    responseSizeBytes: Num = None
+    durationMs: Num = None
+    clientAuthMethod: Num = None
+    tenantId: Str = None
     operationId: _Skip = _NULL
     clientRequestId: _Skip = _NULL
     identityProvider: _Skip = _NULL
@@ -141,8 +146,8 @@ class _Record(msgspec.Struct, forbid_unknown_fields=True):
 
     category: str
     properties: _Properties
-    time: Any = None
-    tenantId: Any = None
+    time: Str = None
+    tenantId: Str = None
     resourceId: _Skip = _NULL
     operationName: _Skip = _NULL
     operationVersion: _Skip = _NULL
