@@ -36,14 +36,14 @@ import msgspec
 import orjson
 
 from vigil.enrich import Enricher
-from vigil.ingest.items import Item, RawRecord, RawSpan, ReadError, SpanItem, excerpt_of
+from vigil.ingest.items import RawRecord, RawSpan, ReadError, SpanItem
 from vigil.ingest.readers import (
     BOM,
     DEFAULT_MAX_DOCUMENT_BYTES,
-    json_reason,
     read_line,
     read_lines,
 )
+from vigil.ingest.record_bytes import TOO_DEEP, decoded, dumps, redacted
 from vigil.ingest.secret_runs import secret_run
 from vigil.ingest.spans import (
     document_spans,
@@ -53,16 +53,7 @@ from vigil.ingest.spans import (
     one_line,
     plain_escapes,
 )
-from vigil.ingest.unwrap import unwrap_item
-from vigil.leaks.redact import (
-    hides_shaped,
-    names_escaped_member,
-    names_member,
-    redact,
-    redact_cut,
-    redact_members,
-    redact_shaped,
-)
+from vigil.leaks.redact import names_escaped_member, names_member, redact, redact_shaped
 from vigil.model import Application, AuditEvent, GraphActivity, ServicePrincipal, SignIn
 from vigil.normalize import Rejected, normalize
 from vigil.normalize.classify import GRAPH_SIGNIN, hinted_shape
@@ -378,13 +369,13 @@ def _parse_into(
             ):
                 continue
             out.size -= 1  # what it holds is counted
-            _parse_into(out, _decoded(item), kind, received_at, enricher, keep_models, raws,
+            _parse_into(out, decoded(item), kind, received_at, enricher, keep_models, raws,
                         graph_raws)  # fmt: skip
             continue
         assert type(item) is RawRecord
         data = item.data
-        raw = item.raw if item.raw is not None else _dumps(data)
-        clean = None if raw is None else _redacted(raw)
+        raw = item.raw if item.raw is not None else dumps(data)
+        clean = None if raw is None else redacted(raw)
         if raw is None or clean is None:
             which = kind or "unknown"
             c = counts.setdefault(which, [0, 0])
@@ -439,42 +430,3 @@ def _graph_signin(data: dict[str, Any], hint: str | None) -> bool:
         and "@odata.context" not in data
         and hinted_shape(hint) in (None, GRAPH_SIGNIN)
     )
-
-
-#: The reason of a record nested deeper than orjson writes (the JSON reader reads 1,024 levels).
-TOO_DEEP = "nested more than 254 levels deep"
-
-
-def _dumps(value: Any) -> bytes | None:
-    """``value`` as JSON, None when it is nested deeper than orjson writes."""
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return None
-
-
-def _redacted(raw: bytes) -> bytes | None:
-    """A record's bytes with its secrets redacted (``vigil.leaks.redact``), decoded where
-    ``\\u`` escapes hide them; None if it is nested too deep to be written again."""
-    hidden = hides_shaped(raw)  # of the bytes as read: a decoded copy shows no escape
-    clean: bytes | None = redact(raw)
-    if clean is not None and names_escaped_member(clean):  # "secret\u0054ext"
-        clean = _dumps(redact_members(orjson.loads(clean)))
-    if clean is not None and hidden:  # a client secret spelled with \u escapes
-        plain = _dumps(orjson.loads(clean))
-        if plain is None:
-            return None
-        if (shaped := redact_shaped(plain)) != plain:
-            clean = shaped
-    return clean
-
-
-def _decoded(item: RawSpan) -> Iterator[Item]:
-    """What a span holds, decoded and unwrapped as the reader unwraps a decoded collection."""
-    try:
-        value = orjson.loads(item.raw)
-    except orjson.JSONDecodeError as exc:
-        reason = json_reason(item.raw, exc)
-        yield ReadError(item.source, item.line, reason, redact_cut(excerpt_of(item.raw)))
-        return
-    yield from unwrap_item(value, item.source, item.line, item.shape_hint)

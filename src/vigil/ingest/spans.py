@@ -114,7 +114,7 @@ def plain_escapes(raw: bytes) -> bool:
 
 
 #: How deep orjson writes JSON: the generic path rejects an item nested deeper, which it writes
-#: again after decoding it (``vigil.ingest.parse.TOO_DEEP``).
+#: again after decoding it (``vigil.ingest.record_bytes.TOO_DEEP``).
 MAX_DEPTH = 254
 
 
