@@ -1,5 +1,5 @@
-"""A JSON document's collection cut into its items' bytes, so that Graph sign-ins (and Log
-Analytics Graph activity rows) skip the generic path.
+"""A JSON document's collection cut into its items' bytes, so that Graph sign-ins and Graph
+activity rows and records skip the generic path.
 
 A Graph API dump is pages (``{"value": [...], "@odata.nextLink": ...}``, often one file a page),
 a storage archive may hold ``{"records": [...]}``, and tools write JSON arrays. Decoding such a
