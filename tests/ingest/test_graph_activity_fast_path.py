@@ -29,6 +29,7 @@ from vigil.model import GraphActivity
 from vigil.normalize import Rejected, normalize
 from vigil.normalize import graph_activity_wire as wire
 from vigil.normalize.graph_activity_wire import activity_from_line
+from vigil.normalize.graph_signin_wire import enriched_values_from_line
 from vigil.normalize.widths import WIDTHS
 from vigil.store.rawcodec import decompress
 
@@ -396,3 +397,25 @@ def test_a_number_orjson_refuses_in_a_member_it_reads_is_left_to_the_generic_pat
         with pytest.raises(orjson.JSONDecodeError):
             orjson.loads(line)
         assert activity_from_line(line) is None, (member, line[-60:])
+
+
+def test_a_sign_in_that_names_the_table_still_takes_the_sign_in_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """parse_jsonl tries the Graph activity path first on a line naming its table; a sign-in
+    whose user agent names it then takes the sign-in path (it went the generic way)."""
+    signin = next(r for r in SIGNINS if "signInEventTypes" in r)
+    line = orjson.dumps({**signin, "userAgent": "exporter for MicrosoftGraphActivityLogs/1.0"})
+    taken: list[Any] = []
+
+    def spy(raw: Any, facts: Any, *, checked: bool = False) -> Any:
+        found = enriched_values_from_line(raw, facts, checked=checked)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(parse_module, "enriched_values_from_line", spy)
+    parsed = parse_jsonl(
+        line + b"\n", source="s.jsonl", first_line=0, kind=None, received_at=RECEIVED,
+        enricher=ENRICHER,
+    )  # fmt: skip
+    assert taken[0] and len(parsed.sign_in_rows) == 1 and not parsed.rejects  # then the empty end

@@ -221,7 +221,8 @@ def parse_jsonl(
         if as_read and escapes and find(b"\\u", begin, end) != -1:
             as_read = plain_escapes(bytes(piece))
         usable = as_read and len(piece) <= max_line and (lineno != bom_line or piece[:3] != BOM)
-        # a Graph activity row names its table; the sign-in attempt would read it all for nothing
+        # a Graph activity row names its table: it tries that path first (the sign-in attempt
+        # would read it all for nothing), and a line it leaves tries the sign-in path after
         if fast_graph and usable and find(b"MicrosoftGraphActivityLogs", begin, end) != -1:
             activity = activity_from_line(piece if checked else bytes(piece), checked=checked)
             if activity is not None:
@@ -230,7 +231,7 @@ def parse_jsonl(
                 graph_read += 1
                 run = False
                 continue
-        elif fast and usable:
+        if fast and usable:
             if checked:
                 values = enriched_values_from_line(piece, facts, checked=True)
             else:
