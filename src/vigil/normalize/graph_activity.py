@@ -99,44 +99,33 @@ def _activity(row: dict[str, Any], diagnostic: bool, fallback_time: object) -> G
     )
 
 
-def activity_of(
-    request_id: object,
-    time: object,
-    method: object,
-    uri: object,
-    status: object,
-    *rest: object,
-) -> GraphActivity:
+def activity_of(*values: object) -> GraphActivity:
     """The Graph activity of a Log Analytics row given as its columns' values: ``RequestId``,
     ``TimeGenerated``, ``RequestMethod``, ``RequestUri``, ``ResponseStatusCode``, the string
     columns in :data:`_STRINGS`' order, then ``IPAddress``, ``ResponseSizeBytes``,
     ``DurationMs`` and ``ClientAuthMethod`` (None for a missing one, as a row's ``get`` gives).
     What :func:`normalize_graph_activity` makes of such a row, or :class:`Invalid` (the fast path,
     ``vigil.normalize.graph_activity_wire``)."""
-    strings, (ip, size, duration, auth) = rest[: len(_STRINGS)], rest[len(_STRINGS) :]
-    return _build(
-        False, None, None, request_id, time, method, uri, status, strings, ip, size, duration, auth
-    )  # fmt: skip
+    return _positional(False, None, None, values)
 
 
-def diagnostic_activity_of(
-    fallback_time: object,
-    tenant: object,
-    request_id: object,
-    time: object,
-    method: object,
-    uri: object,
-    status: object,
-    *rest: object,
-) -> GraphActivity:
+def diagnostic_activity_of(fallback_time: object, tenant: object, *values: object) -> GraphActivity:
     """Like :func:`activity_of`, for the camelCase ``properties`` of a diagnostic-settings record
     (``aadTenantId`` among the strings; ``tenant``: its ``tenantId``, or the envelope's if it has
     none, and ``fallback_time`` the envelope's ``time``, as
     ``vigil.normalize.diagnostic.normalize_diagnostic_graph_activity`` gives them)."""
-    strings, (ip, size, duration, auth) = rest[: len(_STRINGS)], rest[len(_STRINGS) :]
+    return _positional(True, fallback_time, tenant, values)
+
+
+def _positional(
+    diagnostic: bool, fallback_time: object, tenant: object, values: tuple[object, ...]
+) -> GraphActivity:
+    """:func:`_build` of :func:`activity_of`'s values."""
+    request_id, time, method, uri, status = values[:5]
+    strings, (ip, size, duration, auth) = values[5 : 5 + len(_STRINGS)], values[5 + len(_STRINGS) :]
     return _build(
-        True, fallback_time, tenant, request_id, time, method, uri, status, strings, ip, size,
-        duration, auth,
+        diagnostic, fallback_time, tenant, request_id, time, method, uri, status, strings, ip,
+        size, duration, auth,
     )  # fmt: skip
 
 
